@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+
+	"cuelang.org/go/cue/format"
+	"cuelang.org/go/cue/parser"
+
+	"github.com/bricklayer-build/bricklayer/spec"
+)
+
+func (c *CLI) fmtCommand() *command {
+	cmd := newCommand("fmt", "[FILE|DIR]", "format a spec with CUE's formatter", `
+Fmt rewrites the spec (FILE, or bricklayer.cue in DIR) in CUE's standard
+format. With --check it changes nothing and exits 1 when the file is not
+formatted, for pre-commit hooks.`)
+	check := cmd.flags.Bool("check", false, "exit 1 if the file is not formatted; write nothing")
+	cmd.run = func(ctx context.Context, args []string) error {
+		arg, err := oneArg("fmt", args)
+		if err != nil {
+			return err
+		}
+		file, err := spec.Find(arg)
+		if err != nil {
+			return err
+		}
+		src, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("reading spec: %w", err)
+		}
+		f, err := parser.ParseFile(file, src, parser.ParseComments)
+		if err != nil {
+			return err // a CUE error: printed with its position
+		}
+		out, err := format.Node(f)
+		if err != nil {
+			return fmt.Errorf("formatting %s: %w", file, err)
+		}
+		if bytes.Equal(src, out) {
+			return nil
+		}
+		if *check {
+			return &exitError{code: ExitFailure, msg: file + ": not formatted (bricklayer fmt fixes it)"}
+		}
+		fi, err := os.Stat(file)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(file, out, fi.Mode().Perm()); err != nil {
+			return fmt.Errorf("writing %s: %w", file, err)
+		}
+		return nil
+	}
+	return cmd
+}

@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// Exit codes, documented in README.md.
+const (
+	ExitOK      = 0 // success
+	ExitFailure = 1 // the spec is invalid, a check failed, or the command failed
+	ExitUsage   = 2 // bad command line
+)
+
+// command is one subcommand: its flags, help text and run function.
+type command struct {
+	name  string
+	args  string // argument synopsis, e.g. "[FILE|DIR]"
+	short string
+	long  string
+	flags *pflag.FlagSet
+	run   func(ctx context.Context, args []string) error
+}
+
+// CLI is one invocation of bricklayer.
+type CLI struct {
+	args           []string
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	commands       map[string]*command
+}
+
+// New returns the CLI for args (without the program name), writing to the
+// process's standard streams.
+func New(args []string) *CLI {
+	c := &CLI{args: args, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
+	c.commands = map[string]*command{}
+	for _, cmd := range []*command{
+		c.vetCommand(),
+		c.fmtCommand(),
+		c.initCommand(),
+		c.schemaCommand(),
+		c.versionCommand(),
+	} {
+		c.commands[cmd.name] = cmd
+	}
+	return c
+}
+
+// Main runs bricklayer with the process's arguments and returns its exit
+// code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	c := New(os.Args[1:])
+	return c.exitCode(c.Run(ctx))
+}
+
+// Run runs the command line. Errors come back unprinted; Main prints them.
+func (c *CLI) Run(ctx context.Context) error {
+	if len(c.args) == 0 {
+		c.usage(c.stderr)
+		return usageErrorf("no command given")
+	}
+	name, args := c.args[0], c.args[1:]
+	switch name {
+	case "help", "-h", "--help":
+		if len(args) == 0 {
+			c.usage(c.stdout)
+			return nil
+		}
+		cmd, ok := c.commands[args[0]]
+		if !ok {
+			return usageErrorf("unknown command %q", args[0])
+		}
+		cmd.help(c.stdout)
+		return nil
+	case "--version":
+		name = "version"
+	}
+	cmd, ok := c.commands[name]
+	if !ok {
+		return usageErrorf("unknown command %q (bricklayer help lists them)", name)
+	}
+	cmd.flags.SetOutput(io.Discard)
+	if err := cmd.flags.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			cmd.help(c.stdout)
+			return nil
+		}
+		return usageErrorf("%s: %v", name, err)
+	}
+	return cmd.run(ctx, cmd.flags.Args())
+}
+
+func (c *CLI) usage(w io.Writer) {
+	fmt.Fprint(w, "bricklayer compiles a bricklayer.cue build spec into multi-platform images.\n\nUsage:\n  bricklayer COMMAND [flags] [args]\n\nCommands:\n")
+	names := make([]string, 0, len(c.commands))
+	for n := range c.commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-8s %s\n", n, c.commands[n].short)
+	}
+	fmt.Fprint(w, "\nbricklayer help COMMAND (or COMMAND --help) tells more.\n")
+}
+
+func newCommand(name, args, short, long string) *command {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SortFlags = false
+	return &command{name: name, args: args, short: short, long: strings.TrimSpace(long), flags: fs}
+}
+
+func (cmd *command) help(w io.Writer) {
+	fmt.Fprintf(w, "Usage: bricklayer %s [flags] %s\n\n%s\n", cmd.name, cmd.args, cmd.long)
+	if cmd.flags.HasFlags() {
+		fmt.Fprintf(w, "\nFlags:\n%s", cmd.flags.FlagUsages())
+	}
+}
+
+// oneArg returns the single optional FILE|DIR argument.
+func oneArg(cmd string, args []string) (string, error) {
+	switch len(args) {
+	case 0:
+		return ".", nil
+	case 1:
+		return args[0], nil
+	}
+	return "", usageErrorf("%s takes at most one FILE or DIR, got %d arguments", cmd, len(args))
+}

@@ -1,0 +1,36 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+)
+
+func (c *CLI) versionCommand() *command {
+	cmd := newCommand("version", "", "print the version of bricklayer", `
+Version prints bricklayer's version and those of the CUE and BuildKit
+modules it was built with.`)
+	cmd.run = func(ctx context.Context, args []string) error {
+		if len(args) > 0 {
+			return usageErrorf("version takes no arguments")
+		}
+		version, deps := "(devel)", map[string]string{}
+		if bi, ok := debug.ReadBuildInfo(); ok {
+			if bi.Main.Version != "" {
+				version = bi.Main.Version
+			}
+			for _, d := range bi.Deps {
+				deps[d.Path] = d.Version
+			}
+		}
+		fmt.Fprintf(c.stdout, "bricklayer %s %s/%s %s\n", version, runtime.GOOS, runtime.GOARCH, runtime.Version())
+		for _, m := range []string{"cuelang.org/go", "github.com/moby/buildkit"} {
+			if v, ok := deps[m]; ok {
+				fmt.Fprintf(c.stdout, "  %s %s\n", m, v)
+			}
+		}
+		return nil
+	}
+	return cmd
+}

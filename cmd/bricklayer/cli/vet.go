@@ -1,0 +1,51 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/bricklayer-build/bricklayer/spec"
+)
+
+func (c *CLI) vetCommand() *command {
+	cmd := newCommand("vet", "[FILE|DIR]", "check a spec without building anything", `
+Vet loads the spec (FILE, or bricklayer.cue in DIR; default the current
+directory), unifies it with the embedded schema and checks what the schema
+cannot: platform strings, repository references, tags, references between
+stages and images, cycles, the build context and Dockerfile on disk, and
+copy sources that leave the context.
+
+It needs no daemon and no network, so it fits a pre-commit hook. A valid
+spec prints nothing and exits 0; every mistake prints one line,
+FILE:LINE:COL: PATH: message, and the exit code is 1.`)
+	verbose := cmd.flags.BoolP("verbose", "v", false, "print a summary of the images")
+	cmd.run = func(ctx context.Context, args []string) error {
+		arg, err := oneArg("vet", args)
+		if err != nil {
+			return err
+		}
+		s, err := spec.Load(arg)
+		if err != nil {
+			return err
+		}
+		if *verbose {
+			c.summary(s)
+		}
+		return nil
+	}
+	return cmd
+}
+
+func (c *CLI) summary(s *spec.Spec) {
+	fmt.Fprintf(c.stdout, "%s: %d image(s)\n", s.File, len(s.ImageNames))
+	for _, name := range s.ImageNames {
+		im := s.Images[name]
+		source := "from " + im.From
+		if im.Dockerfile != "" {
+			source = "dockerfile " + im.Dockerfile
+		}
+		fmt.Fprintf(c.stdout, "  %s: %s (%s) [%s] tags: %s\n", name, im.Repository, source,
+			strings.Join(im.Platforms, ", "), strings.Join(im.Tags, ", "))
+	}
+}

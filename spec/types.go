@@ -1,0 +1,141 @@
+package spec
+
+import "cuelang.org/go/cue/token"
+
+// FileName is the name of the spec file looked up in a directory.
+const FileName = "bricklayer.cue"
+
+// Spec is a decoded, checked bricklayer.cue.
+type Spec struct {
+	// File is the spec's path as given (relative paths stay relative, so
+	// errors and source maps name the file the way the user does).
+	File string
+	// Dir is the directory holding File.
+	Dir string
+
+	// Stages are the top-level stages shared by every image.
+	Stages map[string]*Stage
+	// Images by name; ImageNames is their sorted list.
+	Images     map[string]*Image
+	ImageNames []string
+}
+
+// Stage is a filesystem built by Steps on top of From.
+type Stage struct {
+	Name string
+	// From is an image reference, "scratch", or the name of a stage or
+	// image of the spec (see Spec.Resolve).
+	From          string
+	BuildPlatform bool
+	Args          map[string]string
+	Env           map[string]string
+	Workdir       string
+	User          string
+	Steps         []Step
+
+	Pos     token.Pos // of the stage itself
+	loc     loc
+	fromLoc loc
+}
+
+// Path is the stage's path in the spec, e.g. images.ui.stages.build.
+func (s *Stage) Path() string { return s.loc.String() }
+
+// StepKind says which one of the step forms a Step is.
+type StepKind string
+
+// The step kinds.
+const (
+	StepRun     StepKind = "run"
+	StepCopy    StepKind = "copy"
+	StepEnv     StepKind = "env"
+	StepWorkdir StepKind = "workdir"
+	StepUser    StepKind = "user"
+	StepArg     StepKind = "arg"
+)
+
+// Step is one item of a stage's steps.
+type Step struct {
+	Kind StepKind
+
+	// run
+	Run     []string // the exec list; for a shell command, the command alone
+	Shell   bool     // Run[0] is a shell command for /bin/sh -c
+	Cache   []CacheMount
+	Secrets []SecretMount
+	Network string
+
+	// copy
+	Copy  []string
+	Dest  string
+	From  string // a stage, an image of the spec, or an image reference
+	Chown string
+	Chmod string
+
+	// env, workdir, user
+	Env     map[string]string
+	Workdir string
+	User    string
+
+	// arg: declared names with their default (nil: no default).
+	Args map[string]*string
+
+	Pos     token.Pos
+	loc     loc
+	fromLoc loc
+}
+
+// Path is the step's path in the spec, e.g. images.ui.steps[2].
+func (s *Step) Path() string { return s.loc.String() }
+
+// CacheMount is a persistent cache directory of a run step.
+type CacheMount struct {
+	Target  string
+	ID      string
+	Sharing string // shared, private or locked
+}
+
+// SecretMount makes a build secret visible to a run step.
+type SecretMount struct {
+	ID       string
+	Target   string // file path; empty with Env set
+	Env      string
+	Required bool
+}
+
+// Image is a published image: a Stage built for every platform, or a
+// Dockerfile build.
+type Image struct {
+	Stage
+
+	// Repository is the normalized repository name (docker.io/acme/ui).
+	Repository string
+	// Platforms are normalized platform strings (linux/arm/v7).
+	Platforms []string
+	// Context is the build context directory (relative to the working
+	// directory, like Spec.File).
+	Context    string
+	Tags       []string
+	tagLocs    []loc
+	Dockerfile string // path of the Dockerfile in Context; empty for steps
+	Target     string
+	// Stages private to this image.
+	Stages map[string]*Stage
+
+	Labels     map[string]string
+	Entrypoint []string
+	Cmd        []string
+	Expose     []string // "80/tcp"
+	Volumes    []string
+
+	variants map[string]*Image
+}
+
+// ForPlatform returns the image as seen by one of its platforms: the image
+// unified with its per-platform override, or the image itself.
+func (im *Image) ForPlatform(platform string) *Image {
+	if v, ok := im.variants[platform]; ok {
+		return v
+	}
+	return im
+}
