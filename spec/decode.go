@@ -12,6 +12,7 @@ import (
 	"cuelang.org/go/cue"
 	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
+	"github.com/moby/patternmatcher/ignorefile"
 )
 
 // decoder turns the unified, validated value into Go values, checking on
@@ -393,10 +394,23 @@ func (d *decoder) buildSource(im *Image, v cue.Value) {
 	im.Dockerfile = str(dv)
 	im.Target = str(lookup(v, "target"))
 	p := filepath.Join(im.Context, filepath.FromSlash(im.Dockerfile))
-	if fi, err := os.Stat(p); err != nil {
+	fi, err := os.Stat(p)
+	switch {
+	case err != nil:
 		d.errs.at(locOf(dv), "Dockerfile %q does not exist in the context", im.Dockerfile)
-	} else if fi.IsDir() {
+		return
+	case fi.IsDir():
 		d.errs.at(locOf(dv), "Dockerfile %q is a directory", im.Dockerfile)
+		return
+	}
+	if im.DockerfileData, err = os.ReadFile(p); err != nil {
+		d.errs.at(locOf(dv), "reading Dockerfile: %v", err)
+	}
+	if f, err := os.Open(filepath.Join(im.Context, ".dockerignore")); err == nil {
+		defer f.Close()
+		if im.DockerIgnore, err = ignorefile.ReadAll(f); err != nil {
+			d.errs.at(locOf(dv), "reading the context's .dockerignore: %v", err)
+		}
 	}
 }
 

@@ -78,6 +78,7 @@ func Parse(file string, src []byte) (*Spec, error) {
 	// inside it. The schema's verdict is already in errs.
 	d := &decoder{errs: errs, dir: filepath.Dir(file)}
 	s := d.spec(user, file)
+	s.Source = src
 	check(s, errs)
 	if err := errs.err(); err != nil {
 		return nil, err

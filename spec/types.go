@@ -12,6 +12,8 @@ type Spec struct {
 	File string
 	// Dir is the directory holding File.
 	Dir string
+	// Source is the text of File, for source maps.
+	Source []byte
 
 	// Stages are the top-level stages shared by every image.
 	Stages map[string]*Stage
@@ -119,6 +121,11 @@ type Image struct {
 	tagLocs    []loc
 	Dockerfile string // path of the Dockerfile in Context; empty for steps
 	Target     string
+	// DockerfileData is the Dockerfile's text and DockerIgnore the
+	// patterns of the context's .dockerignore, read at load time so that
+	// lowering reads no files.
+	DockerfileData []byte
+	DockerIgnore   []string
 	// Stages private to this image.
 	Stages map[string]*Stage
 

@@ -45,6 +45,8 @@ func New(args []string) *CLI {
 	c.commands = map[string]*command{}
 	for _, cmd := range []*command{
 		c.vetCommand(),
+		c.planCommand(),
+		c.printCommand(),
 		c.fmtCommand(),
 		c.initCommand(),
 		c.schemaCommand(),

@@ -1,0 +1,163 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/containerd/platforms"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/bricklayer-build/bricklayer/llbgen"
+	"github.com/bricklayer-build/bricklayer/spec"
+)
+
+func (c *CLI) planCommand() *command {
+	cmd := newCommand("plan", "[FILE|DIR]", "show what a build would do, without a daemon", `
+Plan loads the spec, lowers every image for every platform to LLB and
+prints, per image, its repository, tags and platforms, and per platform
+the digest of its LLB graph and its number of ops. It needs no daemon and
+no network: base images are not resolved (their configs are merged at
+build time), so digests may differ from the graphs a build solves.
+
+The same spec gives the same digests on every run and machine; changing
+one image changes only that image's digests (and those of the images
+built from it).
+
+--format json prints the same as one JSON document:
+
+  {"spec": FILE, "buildPlatform": P,
+   "images": [{"name", "repository", "tags", "references",
+               "platforms": [{"platform", "digest", "ops"}],
+               "unresolved": [base images not resolved offline]}]}`)
+	format := cmd.flags.String("format", "text", "output format: text or json")
+	buildPlatform := cmd.flags.String("build-platform", "linux/amd64", "platform that build-platform stages run on")
+	cmd.run = func(ctx context.Context, args []string) error {
+		arg, err := oneArg("plan", args)
+		if err != nil {
+			return err
+		}
+		if *format != "text" && *format != "json" {
+			return usageErrorf("plan: --format must be text or json, not %q", *format)
+		}
+		bp, err := parsePlatform("--build-platform", *buildPlatform)
+		if err != nil {
+			return err
+		}
+		s, err := spec.Load(arg)
+		if err != nil {
+			return err
+		}
+		p, err := makePlan(ctx, s, llbgen.Options{BuildPlatform: &bp})
+		if err != nil {
+			return err
+		}
+		if *format == "json" {
+			enc := json.NewEncoder(c.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(p)
+		}
+		p.writeText(c.stdout)
+		return nil
+	}
+	return cmd
+}
+
+// plan is the document plan prints; its JSON form is documented in the
+// command's help and README.md.
+type plan struct {
+	Spec          string      `json:"spec"`
+	BuildPlatform string      `json:"buildPlatform"`
+	Images        []planImage `json:"images"`
+}
+
+type planImage struct {
+	Name       string         `json:"name"`
+	Repository string         `json:"repository"`
+	Tags       []string       `json:"tags"`
+	References []string       `json:"references"`
+	Platforms  []planPlatform `json:"platforms"`
+	Unresolved []string       `json:"unresolved,omitempty"`
+}
+
+type planPlatform struct {
+	Platform string `json:"platform"`
+	Digest   string `json:"digest"`
+	Ops      int    `json:"ops"`
+}
+
+func makePlan(ctx context.Context, s *spec.Spec, opts llbgen.Options) (*plan, error) {
+	l := llbgen.New(s, opts)
+	p := &plan{Spec: s.File, BuildPlatform: platforms.Format(*opts.BuildPlatform), Images: []planImage{}}
+	for _, name := range s.ImageNames {
+		im := s.Images[name]
+		pi := planImage{Name: name, Repository: im.Repository, Tags: nonNil(im.Tags), References: []string{}}
+		for _, t := range im.Tags {
+			pi.References = append(pi.References, im.Repository+":"+t)
+		}
+		for _, plat := range im.Platforms {
+			t, err := l.Lower(ctx, name, plat)
+			if err != nil {
+				return nil, err
+			}
+			def, err := t.Marshal(ctx)
+			if err != nil {
+				return nil, err
+			}
+			pi.Platforms = append(pi.Platforms, planPlatform{Platform: plat, Digest: llbgen.Digest(def).String(), Ops: llbgen.Ops(def)})
+			for _, u := range t.Unresolved {
+				if !contains(pi.Unresolved, u) {
+					pi.Unresolved = append(pi.Unresolved, u)
+				}
+			}
+		}
+		p.Images = append(p.Images, pi)
+	}
+	return p, nil
+}
+
+func (p *plan) writeText(w io.Writer) {
+	for i, im := range p.Images {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "%s  %s\n", im.Name, im.Repository)
+		tags := strings.Join(im.Tags, ", ")
+		if tags == "" {
+			tags = "(none: built, not published)"
+		}
+		fmt.Fprintf(w, "  tags: %s\n", tags)
+		for _, pp := range im.Platforms {
+			fmt.Fprintf(w, "  %-14s %s  %d ops\n", pp.Platform, pp.Digest, pp.Ops)
+		}
+		if len(im.Unresolved) > 0 {
+			fmt.Fprintf(w, "  unresolved until build: %s\n", strings.Join(im.Unresolved, ", "))
+		}
+	}
+}
+
+func parsePlatform(flag, s string) (ocispecs.Platform, error) {
+	norm, err := spec.NormalizePlatform(s)
+	if err != nil {
+		return ocispecs.Platform{}, usageErrorf("%s: %v", flag, err)
+	}
+	return platforms.MustParse(norm), nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
