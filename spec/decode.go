@@ -9,64 +9,66 @@ import (
 	"strconv"
 	"strings"
 
-	"cuelang.org/go/cue"
 	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/moby/patternmatcher/ignorefile"
 )
 
-// decoder turns the unified, validated value into Go values, checking on
-// the way what needs the value's position at hand.
+// decoder turns the raw decoded spec into Spec values, checking on the
+// way what concerns one value at a time. Locations of errors are paths;
+// errorList finds their positions in the user's file.
 type decoder struct {
 	errs *errorList
 	dir  string // the spec's directory
 }
 
-func (d *decoder) spec(v cue.Value, file string) *Spec {
+// at is the location of a path in the spec.
+func at(path ...string) loc { return loc{path: path} }
+
+func (d *decoder) spec(r rawSpec, file string) *Spec {
 	s := &Spec{
 		File:   file,
 		Dir:    d.dir,
 		Stages: map[string]*Stage{},
 		Images: map[string]*Image{},
 	}
-	defaults := d.platforms(lookup(v, "platforms"))
-	fields(lookup(v, "stages"), func(name string, sv cue.Value) {
+	defaults := d.platforms(r.Platforms, at("platforms"))
+	for _, name := range SortedKeys(r.Stages) {
 		st := &Stage{}
-		d.stage(st, name, sv)
+		d.stage(st, name, r.Stages[name], at("stages", name))
 		s.Stages[name] = st
-	})
-	fields(lookup(v, "images"), func(name string, iv cue.Value) {
-		s.Images[name] = d.image(name, iv, defaults)
-		s.ImageNames = append(s.ImageNames, name)
-	})
+	}
+	for _, name := range SortedKeys(r.Images) {
+		s.Images[name] = d.image(name, r.Images[name], defaults)
+	}
 	s.ImageNames = SortedKeys(s.Images)
 	return s
 }
 
 // platforms reads a list of platform strings, normalized so that
 // linux/arm64/v8 and linux/arm64 are one platform and linux/arm is v7.
-func (d *decoder) platforms(v cue.Value) []string {
-	if !v.Exists() {
+func (d *decoder) platforms(list *[]string, where loc) []string {
+	if list == nil {
 		return nil
 	}
 	var out []string
 	first := map[string]string{}
-	elems(v, func(_ int, ev cue.Value) {
-		raw := str(ev)
+	for i, raw := range *list {
+		el := where.child(strconv.Itoa(i))
 		p, err := NormalizePlatform(raw)
 		if err != nil {
-			d.errs.at(locOf(ev), "%v", err)
-			return
+			d.errs.at(el, "%v", err)
+			continue
 		}
 		if prev, ok := first[p]; ok {
-			d.errs.at(locOf(ev), "%q is the same platform as %q", raw, prev)
-			return
+			d.errs.at(el, "%q is the same platform as %q", raw, prev)
+			continue
 		}
 		first[p] = raw
 		out = append(out, p)
-	})
-	if len(out) == 0 && len(first) == 0 {
-		d.errs.at(locOf(v), "no platforms: list at least one, e.g. \"linux/amd64\"")
+	}
+	if len(*list) == 0 {
+		d.errs.at(where, "no platforms: list at least one, e.g. \"linux/amd64\"")
 	}
 	return out
 }
@@ -116,44 +118,43 @@ func unwrapPlatformErr(err error) string {
 	return msg
 }
 
-func (d *decoder) stage(st *Stage, name string, v cue.Value) {
-	st.Name = name
-	st.Pos = v.Pos()
-	st.loc = locOf(v)
-	if f := lookup(v, "from"); f.Exists() {
-		st.From = str(f)
-		st.fromLoc = locOf(f)
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
 	}
-	st.BuildPlatform = boolean(lookup(v, "buildPlatform"))
-	st.Args = strMap(lookup(v, "args"))
-	st.Env = strMap(lookup(v, "env"))
-	st.Workdir = str(lookup(v, "workdir"))
-	st.User = str(lookup(v, "user"))
-	st.Steps = d.steps(lookup(v, "steps"))
+	return *p
 }
 
-func (d *decoder) steps(v cue.Value) []Step {
-	var out []Step
-	elems(v, func(_ int, ev cue.Value) { out = append(out, d.step(ev)) })
-	return out
+func (d *decoder) stage(st *Stage, name string, r rawStage, where loc) {
+	st.Name = name
+	st.loc = where
+	st.From = deref(r.From)
+	st.fromLoc = where.child("from")
+	st.BuildPlatform = deref(r.BuildPlatform)
+	st.Args = r.Args
+	st.Env = r.Env
+	st.Workdir = deref(r.Workdir)
+	st.User = deref(r.User)
+	st.Steps = nil
+	if r.Steps != nil {
+		for i, rs := range *r.Steps {
+			st.Steps = append(st.Steps, d.step(rs, where.child("steps", strconv.Itoa(i))))
+		}
+	}
 }
-
-// stepOptions says which fields each step kind takes besides its own.
-var stepOptions = map[StepKind][]string{
-	StepRun:  {"cache", "secrets", "network"},
-	StepCopy: {"dest", "from", "chown", "chmod"},
-}
-
-// stepFields are the fields of the schema's #Step.
-var stepFields = setOf("run", "cache", "secrets", "network", "copy", "dest", "from", "chown", "chmod", "env", "workdir", "user", "arg")
 
 var stepKinds = []StepKind{StepRun, StepCopy, StepEnv, StepWorkdir, StepUser, StepArg}
 
-func (d *decoder) step(v cue.Value) Step {
-	st := Step{Pos: v.Pos(), loc: locOf(v)}
+func (d *decoder) step(r rawStep, where loc) Step {
+	st := Step{loc: where}
+	present := map[StepKind]bool{
+		StepRun: r.Run != nil, StepCopy: r.Copy != nil, StepEnv: r.Env != nil,
+		StepWorkdir: r.Workdir != nil, StepUser: r.User != nil, StepArg: r.Arg != nil,
+	}
 	var kinds []string
 	for _, k := range stepKinds {
-		if has(v, string(k)) {
+		if present[k] {
 			kinds = append(kinds, string(k))
 			if st.Kind == "" {
 				st.Kind = k
@@ -162,132 +163,148 @@ func (d *decoder) step(v cue.Value) Step {
 	}
 	switch len(kinds) {
 	case 0:
-		d.errs.at(st.loc, "a step needs one of run, copy, env, workdir, user or arg")
+		d.errs.at(where, "a step needs one of run, copy, env, workdir, user or arg")
 		return st
 	case 1:
 	default:
-		d.errs.at(st.loc, "a step has exactly one of run, copy, env, workdir, user or arg, not %s", strings.Join(kinds, " and "))
+		d.errs.at(where, "a step has exactly one of run, copy, env, workdir, user or arg, not %s", strings.Join(kinds, " and "))
 		return st
 	}
-	allowed := map[string]bool{string(st.Kind): true}
-	for _, o := range stepOptions[st.Kind] {
-		allowed[o] = true
+	options := map[string]bool{
+		"cache": r.Cache != nil, "secrets": r.Secrets != nil, "network": r.Network != nil,
+		"dest": r.Dest != nil, "from": r.From != nil, "chown": r.Chown != nil, "chmod": r.Chmod != nil,
 	}
-	fields(v, func(name string, fv cue.Value) {
-		// Fields the schema does not know are its to report.
-		if !allowed[name] && stepFields[name] {
-			d.errs.at(locOf(fv), "%s is not an option of %s steps", name, st.Kind)
+	allowed := map[StepKind][]string{
+		StepRun:  {"cache", "secrets", "network"},
+		StepCopy: {"dest", "from", "chown", "chmod"},
+	}[st.Kind]
+	for _, o := range []string{"cache", "secrets", "network", "dest", "from", "chown", "chmod"} {
+		if options[o] && !contains(allowed, o) {
+			d.errs.at(where.child(o), "%s is not an option of %s steps", o, st.Kind)
 		}
-	})
-	kv := lookup(v, string(st.Kind))
+	}
+	kindLoc := where.child(string(st.Kind))
 	switch st.Kind {
 	case StepRun:
-		st.Run, st.Shell = strOrList(kv)
-		if k := kv.IncompleteKind(); k != cue.StringKind && k != cue.ListKind {
-			// Not a command at all: the schema says so.
-		} else if len(st.Run) == 0 || (st.Shell && strings.TrimSpace(st.Run[0]) == "") {
-			d.errs.at(locOf(kv), "empty command")
+		var ok bool
+		st.Run, st.Shell, ok = stringOrList(r.Run)
+		if ok && (len(st.Run) == 0 || (st.Shell && strings.TrimSpace(st.Run[0]) == "")) {
+			d.errs.at(kindLoc, "empty command")
 		}
-		elems(lookup(v, "cache"), func(_ int, cv cue.Value) {
-			m := CacheMount{Target: str(lookup(cv, "target")), ID: str(lookup(cv, "id")), Sharing: str(lookup(cv, "sharing"))}
-			if m.Sharing == "" {
-				m.Sharing = "shared"
+		for _, c := range r.Cache {
+			if c.Sharing == "" {
+				c.Sharing = "shared"
 			}
-			st.Cache = append(st.Cache, m)
-		})
-		elems(lookup(v, "secrets"), func(_ int, sv cue.Value) {
-			m := SecretMount{ID: str(lookup(sv, "id")), Target: str(lookup(sv, "target")), Env: str(lookup(sv, "env")), Required: boolean(lookup(sv, "required"))}
+			st.Cache = append(st.Cache, CacheMount(c))
+		}
+		for i, s := range r.Secrets {
+			m := SecretMount(s)
 			switch {
 			case m.Target != "" && m.Env != "":
-				d.errs.at(locOf(sv), "a secret is mounted as a file (target) or an environment variable (env), not both")
+				d.errs.at(where.child("secrets", strconv.Itoa(i)), "a secret is mounted as a file (target) or an environment variable (env), not both")
 			case m.Target == "" && m.Env == "":
 				m.Target = "/run/secrets/" + m.ID
 			}
 			st.Secrets = append(st.Secrets, m)
-		})
-		st.Network = str(lookup(v, "network"))
-	case StepCopy:
-		st.Copy, _ = strOrList(kv)
-		if f := lookup(v, "from"); f.Exists() {
-			st.From = str(f)
-			st.fromLoc = locOf(f)
 		}
+		st.Network = deref(r.Network)
+	case StepCopy:
+		var shell bool
+		st.Copy, shell, _ = stringOrList(r.Copy)
+		st.From = deref(r.From)
+		st.fromLoc = where.child("from")
 		if st.From == "" {
-			d.contextSources(kv)
+			for i, src := range st.Copy {
+				el := kindLoc
+				if !shell {
+					el = kindLoc.child(strconv.Itoa(i))
+				}
+				d.contextSource(src, el)
+			}
 		}
 		if len(st.Copy) == 0 {
-			d.errs.at(locOf(kv), "nothing to copy")
+			d.errs.at(kindLoc, "nothing to copy")
 		}
-		if !has(v, "dest") {
-			d.errs.at(st.loc, "a copy step needs dest")
+		if r.Dest == nil {
+			d.errs.at(where, "a copy step needs dest")
 		}
-		st.Dest = str(lookup(v, "dest"))
-		st.Chown = str(lookup(v, "chown"))
-		st.Chmod = str(lookup(v, "chmod"))
+		st.Dest = deref(r.Dest)
+		st.Chown = deref(r.Chown)
+		st.Chmod = deref(r.Chmod)
 	case StepEnv:
-		st.Env = strMap(kv)
+		st.Env = *r.Env
 	case StepWorkdir:
-		st.Workdir = str(kv)
+		st.Workdir = *r.Workdir
 	case StepUser:
-		st.User = str(kv)
+		st.User = *r.User
 	case StepArg:
-		st.Args = map[string]*string{}
-		fields(kv, func(name string, av cue.Value) {
-			if av.IsNull() {
-				st.Args[name] = nil
-				return
-			}
-			s := str(av)
-			st.Args[name] = &s
-		})
+		st.Args = *r.Arg
+		if st.Args == nil {
+			st.Args = map[string]*string{}
+		}
 	}
 	return st
 }
 
-// contextSources checks that copy sources from the build context stay
+// stringOrList reads a `string | [...string]` value: a string comes back
+// as one element with shell set. ok is false for anything else (the
+// schema reports it).
+func stringOrList(v any) (list []string, shell, ok bool) {
+	switch x := v.(type) {
+	case string:
+		return []string{x}, true, true
+	case []any:
+		for _, e := range x {
+			s, isStr := e.(string)
+			if !isStr {
+				return nil, false, false
+			}
+			list = append(list, s)
+		}
+		return list, false, true
+	}
+	return nil, false, false
+}
+
+// contextSource checks that a copy source from the build context stays
 // inside it: the context is all the daemon gets, and a spec that reaches
 // outside it would not build the same on another machine.
-func (d *decoder) contextSources(v cue.Value) {
-	check := func(ev cue.Value) {
-		src := str(ev)
-		switch {
-		case path.IsAbs(src) || filepath.IsAbs(src):
-			d.errs.at(locOf(ev), "copy source %q is an absolute path; sources are relative to the build context", src)
-		case path.Clean(src) == ".." || strings.HasPrefix(path.Clean(src), "../"):
-			d.errs.at(locOf(ev), "copy source %q is outside the build context", src)
-		}
+func (d *decoder) contextSource(src string, where loc) {
+	switch {
+	case path.IsAbs(src) || filepath.IsAbs(src):
+		d.errs.at(where, "copy source %q is an absolute path; sources are relative to the build context", src)
+	case path.Clean(src) == ".." || strings.HasPrefix(path.Clean(src), "../"):
+		d.errs.at(where, "copy source %q is outside the build context", src)
 	}
-	if v.IncompleteKind() == cue.StringKind {
-		check(v)
-		return
-	}
-	elems(v, func(_ int, ev cue.Value) { check(ev) })
 }
 
 var exposeRE = regexp.MustCompile(`^([0-9]{1,5})(/(tcp|udp|sctp))?$`)
 
-func (d *decoder) image(name string, v cue.Value, defaults []string) *Image {
-	im := &Image{}
-	d.stage(&im.Stage, name, v)
+// tagRE is the OCI distribution tag grammar.
+var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 
-	rv := lookup(v, "repository")
+func (d *decoder) image(name string, r rawImage, defaults []string) *Image {
+	where := at("images", name)
+	im := &Image{overridden: r.Platform != nil}
+	d.stage(&im.Stage, name, r.stage(), where)
+
 	var repo reference.Named
-	if rv.Exists() {
-		raw := str(rv)
+	if r.Repository != nil {
+		raw := *r.Repository
 		named, err := reference.ParseNormalizedNamed(raw)
 		switch {
 		case err != nil:
-			d.errs.at(locOf(rv), "invalid repository %q: %v", raw, err)
+			d.errs.at(where.child("repository"), "invalid repository %q: %v", raw, err)
 		case !reference.IsNameOnly(named):
-			d.errs.at(locOf(rv), "repository %q has a tag or digest; list tags in tags", raw)
+			d.errs.at(where.child("repository"), "repository %q has a tag or digest; list tags in tags", raw)
 		default:
 			repo = named
 			im.Repository = named.Name()
 		}
 	}
 
-	im.Platforms = d.platforms(lookup(v, "platforms"))
-	if !has(v, "platforms") {
+	im.Platforms = d.platforms(r.Platforms, where.child("platforms"))
+	if r.Platforms == nil {
 		im.Platforms = defaults
 		if im.Platforms == nil {
 			im.Platforms = []string{"linux/amd64"}
@@ -295,144 +312,144 @@ func (d *decoder) image(name string, v cue.Value, defaults []string) *Image {
 	}
 
 	im.Context = d.dir
-	if cv := lookup(v, "context"); cv.Exists() {
-		rel := str(cv)
+	if r.Context != nil {
+		rel := *r.Context
+		cl := where.child("context")
 		im.Context = filepath.Join(d.dir, filepath.FromSlash(rel))
 		if path.IsAbs(rel) || filepath.IsAbs(rel) {
-			d.errs.at(locOf(cv), "context %q is an absolute path; write it relative to the spec file", rel)
+			d.errs.at(cl, "context %q is an absolute path; write it relative to the spec file", rel)
 		} else if fi, err := os.Stat(im.Context); err != nil {
-			d.errs.at(locOf(cv), "context directory %q does not exist", rel)
+			d.errs.at(cl, "context directory %q does not exist", rel)
 		} else if !fi.IsDir() {
-			d.errs.at(locOf(cv), "context %q is not a directory", rel)
+			d.errs.at(cl, "context %q is not a directory", rel)
 		}
 	}
 
 	seen := map[string]bool{}
-	elems(lookup(v, "tags"), func(_ int, tv cue.Value) {
-		tag := str(tv)
+	for i, tag := range r.Tags {
+		tl := where.child("tags", strconv.Itoa(i))
 		if seen[tag] {
-			d.errs.at(locOf(tv), "duplicate tag %q", tag)
-			return
+			d.errs.at(tl, "duplicate tag %q", tag)
+			continue
 		}
 		seen[tag] = true
 		if !tagRE.MatchString(tag) {
-			d.errs.at(locOf(tv), "invalid tag %q: a tag is 1 to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'", tag)
-			return
+			d.errs.at(tl, "invalid tag %q: a tag is 1 to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'", tag)
+			continue
 		}
 		if repo != nil {
 			if _, err := reference.WithTag(repo, tag); err != nil {
-				d.errs.at(locOf(tv), "invalid tag %q: %v", tag, err)
-				return
+				d.errs.at(tl, "invalid tag %q: %v", tag, err)
+				continue
 			}
 		}
 		im.Tags = append(im.Tags, tag)
-		im.tagLocs = append(im.tagLocs, locOf(tv))
-	})
+		im.tagLocs = append(im.tagLocs, tl)
+	}
 
-	d.buildSource(im, v)
+	d.buildSource(im, r, where)
 
 	im.Stages = map[string]*Stage{}
-	fields(lookup(v, "stages"), func(sname string, sv cue.Value) {
+	for _, sname := range SortedKeys(r.Stages) {
 		st := &Stage{}
-		d.stage(st, sname, sv)
+		d.stage(st, sname, r.Stages[sname], where.child("stages", sname))
 		im.Stages[sname] = st
-	})
-	d.metadata(im, v)
-	for _, e := range strList(lookup(v, "volumes")) {
-		im.Volumes = append(im.Volumes, e)
 	}
-	elems(lookup(v, "expose"), func(_ int, ev cue.Value) {
-		var port string
-		if n, err := ev.Int64(); err == nil {
-			port = strconv.FormatInt(n, 10)
-		} else {
-			port = str(ev)
-		}
+	d.metadata(im, r)
+	im.Volumes = r.Volumes
+	for i, e := range r.Expose {
+		port := fmt.Sprint(e)
+		el := where.child("expose", strconv.Itoa(i))
 		m := exposeRE.FindStringSubmatch(port)
 		if m == nil {
-			d.errs.at(locOf(ev), "invalid port %q: want PORT or PORT/tcp|udp|sctp", port)
-			return
+			d.errs.at(el, "invalid port %q: want PORT or PORT/tcp|udp|sctp", port)
+			continue
 		}
 		if n, _ := strconv.Atoi(m[1]); n < 1 || n > 65535 {
-			d.errs.at(locOf(ev), "port %s is out of range 1-65535", m[1])
-			return
+			d.errs.at(el, "port %s is out of range 1-65535", m[1])
+			continue
 		}
 		if m[2] == "" {
 			port += "/tcp"
 		}
 		im.Expose = append(im.Expose, port)
-	})
-	d.variants(im, v)
+	}
 	return im
 }
 
-// tagRE is the OCI distribution tag grammar.
-var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-
 // buildSource checks that an image is built from exactly one source:
 // native steps on top of from, or a Dockerfile.
-func (d *decoder) buildSource(im *Image, v cue.Value) {
-	loc := locOf(v)
+func (d *decoder) buildSource(im *Image, r rawImage, where loc) {
 	if im.BuildPlatform {
-		d.errs.at(locOf(lookup(v, "buildPlatform")), "an image is built for each of its platforms; pin one of its stages to the build platform instead")
+		d.errs.at(where.child("buildPlatform"), "an image is built for each of its platforms; pin one of its stages to the build platform instead")
 	}
-	dv := lookup(v, "dockerfile")
-	if tv := lookup(v, "target"); tv.Exists() && !dv.Exists() {
-		d.errs.at(locOf(tv), "target picks a stage of a Dockerfile; this image has no dockerfile")
+	if r.Target != nil && r.Dockerfile == nil {
+		d.errs.at(where.child("target"), "target picks a stage of a Dockerfile; this image has no dockerfile")
 	}
-	if !dv.Exists() {
-		if !has(v, "from") {
-			d.errs.at(loc, "an image needs from (an image, a stage, or \"scratch\") or dockerfile")
+	if r.Dockerfile == nil {
+		if r.From == nil {
+			d.errs.at(where, "an image needs from (an image, a stage, or \"scratch\") or dockerfile")
 		}
 		return
 	}
+	excl := map[string]bool{"from": r.From != nil, "steps": r.Steps != nil, "stages": r.Stages != nil,
+		"env": r.Env != nil, "workdir": r.Workdir != nil, "user": r.User != nil}
 	for _, f := range []string{"from", "steps", "stages", "env", "workdir", "user"} {
-		if fv := lookup(v, f); fv.Exists() {
-			d.errs.at(locOf(fv), "%s does not go with dockerfile: a Dockerfile image is built from the Dockerfile alone", f)
+		if excl[f] {
+			d.errs.at(where.child(f), "%s does not go with dockerfile: a Dockerfile image is built from the Dockerfile alone", f)
 		}
 	}
-	im.Dockerfile = str(dv)
-	im.Target = str(lookup(v, "target"))
+	im.Dockerfile = *r.Dockerfile
+	im.Target = deref(r.Target)
+	dl := where.child("dockerfile")
 	p := filepath.Join(im.Context, filepath.FromSlash(im.Dockerfile))
 	fi, err := os.Stat(p)
 	switch {
 	case err != nil:
-		d.errs.at(locOf(dv), "Dockerfile %q does not exist in the context", im.Dockerfile)
+		d.errs.at(dl, "Dockerfile %q does not exist in the context", im.Dockerfile)
 		return
 	case fi.IsDir():
-		d.errs.at(locOf(dv), "Dockerfile %q is a directory", im.Dockerfile)
+		d.errs.at(dl, "Dockerfile %q is a directory", im.Dockerfile)
 		return
 	}
 	if im.DockerfileData, err = os.ReadFile(p); err != nil {
-		d.errs.at(locOf(dv), "reading Dockerfile: %v", err)
+		d.errs.at(dl, "reading Dockerfile: %v", err)
 	}
 	if f, err := os.Open(filepath.Join(im.Context, ".dockerignore")); err == nil {
 		defer f.Close()
 		if im.DockerIgnore, err = ignorefile.ReadAll(f); err != nil {
-			d.errs.at(locOf(dv), "reading the context's .dockerignore: %v", err)
+			d.errs.at(dl, "reading the context's .dockerignore: %v", err)
 		}
 	}
 }
 
 // metadata reads the image config fields a platform may override.
-func (d *decoder) metadata(im *Image, v cue.Value) {
-	im.Labels = strMap(lookup(v, "labels"))
-	im.Entrypoint = shellForm(lookup(v, "entrypoint"))
-	im.Cmd = shellForm(lookup(v, "cmd"))
+func (d *decoder) metadata(im *Image, r rawImage) {
+	im.Labels = r.Labels
+	im.Entrypoint = shellForm(r.Entrypoint)
+	im.Cmd = shellForm(r.Cmd)
 }
 
 // shellForm reads an entrypoint or cmd: a string runs through /bin/sh -c,
 // as in a Dockerfile's shell form.
-func shellForm(v cue.Value) []string {
-	if !v.Exists() {
+func shellForm(v any) []string {
+	list, shell, ok := stringOrList(v)
+	switch {
+	case !ok:
 		return nil
-	}
-	list, shell := strOrList(v)
-	if shell {
+	case shell:
 		return []string{"/bin/sh", "-c", list[0]}
-	}
-	if list == nil {
-		list = []string{}
+	case list == nil:
+		return []string{}
 	}
 	return list
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

@@ -72,13 +72,19 @@ func Parse(file string, src []byte) (*Spec, error) {
 	v := user.Unify(def)
 
 	errs := &errorList{user: user}
-	schemaErrors(v, def, user, errs)
+	// One Validate settles a valid spec; only an invalid one is walked
+	// to find every error in it.
+	if v.Validate(cue.Concrete(true)) != nil {
+		schemaErrors(v, def, user, errs)
+	}
 	// Decode the user's value, not the unified one: a schema error makes
 	// the enclosing struct an error, which would hide every other mistake
 	// inside it. The schema's verdict is already in errs.
 	d := &decoder{errs: errs, dir: filepath.Dir(file)}
-	s := d.spec(user, file)
+	s := d.spec(decodeRaw(user), file)
 	s.Source = src
+	d.variants(s, user)
+	positions(s, user)
 	check(s, errs)
 	if err := errs.err(); err != nil {
 		return nil, err

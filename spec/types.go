@@ -135,7 +135,8 @@ type Image struct {
 	Expose     []string // "80/tcp"
 	Volumes    []string
 
-	variants map[string]*Image
+	overridden bool // the spec has per-platform overrides for it
+	variants   map[string]*Image
 }
 
 // ForPlatform returns the image as seen by one of its platforms: the image

@@ -1,0 +1,115 @@
+package spec
+
+import (
+	"cuelang.org/go/cue"
+)
+
+// The raw types mirror the schema, so one cue.Value.Decode fills them:
+// walking the value field by field costs an evaluation context per call,
+// several times the time CUE takes to evaluate the spec. Pointers tell an
+// absent field from an empty one.
+
+type rawSpec struct {
+	Platforms *[]string           `json:"platforms"`
+	Stages    map[string]rawStage `json:"stages"`
+	Images    map[string]rawImage `json:"images"`
+}
+
+type rawStage struct {
+	From          *string           `json:"from"`
+	BuildPlatform *bool             `json:"buildPlatform"`
+	Args          map[string]string `json:"args"`
+	Env           map[string]string `json:"env"`
+	Workdir       *string           `json:"workdir"`
+	User          *string           `json:"user"`
+	Steps         *[]rawStep        `json:"steps"`
+}
+
+type rawImage struct {
+	From          *string           `json:"from"`
+	BuildPlatform *bool             `json:"buildPlatform"`
+	Args          map[string]string `json:"args"`
+	Env           map[string]string `json:"env"`
+	Workdir       *string           `json:"workdir"`
+	User          *string           `json:"user"`
+	Steps         *[]rawStep        `json:"steps"`
+
+	Repository *string             `json:"repository"`
+	Platforms  *[]string           `json:"platforms"`
+	Context    *string             `json:"context"`
+	Tags       []string            `json:"tags"`
+	Dockerfile *string             `json:"dockerfile"`
+	Target     *string             `json:"target"`
+	Stages     map[string]rawStage `json:"stages"`
+	Labels     map[string]string   `json:"labels"`
+	Entrypoint any                 `json:"entrypoint"`
+	Cmd        any                 `json:"cmd"`
+	Expose     []any               `json:"expose"`
+	Volumes    []string            `json:"volumes"`
+	Platform   map[string]any      `json:"platform"`
+}
+
+func (r *rawImage) stage() rawStage {
+	return rawStage{
+		From: r.From, BuildPlatform: r.BuildPlatform, Args: r.Args, Env: r.Env,
+		Workdir: r.Workdir, User: r.User, Steps: r.Steps,
+	}
+}
+
+type rawStep struct {
+	Run     any                 `json:"run"`
+	Cache   []rawCache          `json:"cache"`
+	Secrets []rawSecret         `json:"secrets"`
+	Network *string             `json:"network"`
+	Copy    any                 `json:"copy"`
+	Dest    *string             `json:"dest"`
+	From    *string             `json:"from"`
+	Chown   *string             `json:"chown"`
+	Chmod   *string             `json:"chmod"`
+	Env     *map[string]string  `json:"env"`
+	Workdir *string             `json:"workdir"`
+	User    *string             `json:"user"`
+	Arg     *map[string]*string `json:"arg"`
+}
+
+type rawCache struct {
+	Target  string `json:"target"`
+	ID      string `json:"id"`
+	Sharing string `json:"sharing"`
+}
+
+type rawSecret struct {
+	ID       string `json:"id"`
+	Target   string `json:"target"`
+	Env      string `json:"env"`
+	Required bool   `json:"required"`
+}
+
+// decodeRaw decodes the spec in one pass. When that fails (a value of
+// the wrong type, already reported by the schema check), it decodes what
+// it can one image and one stage at a time, so the other images are
+// still checked.
+func decodeRaw(v cue.Value) rawSpec {
+	var r rawSpec
+	if err := v.Decode(&r); err == nil {
+		return r
+	}
+	r = rawSpec{Stages: map[string]rawStage{}, Images: map[string]rawImage{}}
+	var ps []string
+	if pv := lookup(v, "platforms"); pv.Exists() && pv.Decode(&ps) == nil {
+		r.Platforms = &ps
+	}
+	fields(lookup(v, "stages"), func(name string, sv cue.Value) {
+		var st rawStage
+		if sv.Decode(&st) == nil {
+			r.Stages[name] = st
+		}
+	})
+	fields(lookup(v, "images"), func(name string, iv cue.Value) {
+		var im rawImage
+		if iv.Decode(&im) == nil {
+			r.Images[name] = im
+		}
+	})
+	return r
+}
