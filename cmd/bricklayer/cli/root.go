@@ -15,9 +15,11 @@ import (
 
 // Exit codes, documented in README.md.
 const (
-	ExitOK      = 0 // success
-	ExitFailure = 1 // the spec is invalid, a check failed, or the command failed
-	ExitUsage   = 2 // bad command line
+	ExitOK       = 0 // success
+	ExitFailure  = 1 // the spec is invalid, a check failed, or the command failed
+	ExitUsage    = 2 // bad command line
+	ExitBuild    = 3 // a build or push failed; no tag was moved
+	ExitNoDaemon = 4 // no BuildKit daemon answered
 )
 
 // command is one subcommand: its flags, help text and run function.
@@ -47,6 +49,7 @@ func New(args []string) *CLI {
 		c.vetCommand(),
 		c.planCommand(),
 		c.printCommand(),
+		c.buildCommand(),
 		c.fmtCommand(),
 		c.initCommand(),
 		c.schemaCommand(),

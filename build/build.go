@@ -1,0 +1,386 @@
+package build
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/containerd/platforms"
+	"github.com/docker/cli/cli/config"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/session/auth/authprovider"
+	"github.com/moby/buildkit/session/secrets/secretsprovider"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/tonistiigi/fsutil"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/bricklayer-build/bricklayer/llbgen"
+	"github.com/bricklayer-build/bricklayer/spec"
+)
+
+// Options say what to build and where the results go.
+type Options struct {
+	// Addr is the daemon address (see Addr).
+	Addr string
+	// Images selects images by name; empty means all.
+	Images []string
+	// Args override build args.
+	Args map[string]string
+	// Secrets are the build secrets offered to run steps.
+	Secrets []secretsprovider.Source
+	// Push pushes each image to its repository and then moves its tags.
+	Push bool
+	// Output writes OCI layouts.
+	Output Output
+	// Insecure lists registries (host[:port]) reached over plain HTTP.
+	Insecure []string
+	// Progress is the display mode: auto, tty, plain, rawjson or quiet.
+	Progress string
+	// Stderr receives progress and messages.
+	Stderr io.Writer
+}
+
+// ImageResult is what one image became.
+type ImageResult struct {
+	Name       string `json:"-"`
+	Repository string `json:"repository"`
+	// Digest is the digest of the image index.
+	Digest digest.Digest `json:"digest"`
+	// Platforms are the manifests of the index, by platform.
+	Platforms []PlatformResult `json:"platforms"`
+	// Tags are the references published (empty without --push).
+	Tags []string `json:"tags"`
+	// Output is the OCI layout written, if any.
+	Output   string        `json:"output,omitempty"`
+	Duration time.Duration `json:"-"`
+	Seconds  float64       `json:"seconds"`
+}
+
+// PlatformResult is one manifest of an index.
+type PlatformResult struct {
+	Platform string        `json:"platform"`
+	Digest   digest.Digest `json:"digest"`
+}
+
+// Run builds the selected images of s for all their platforms, exports
+// them, and with Push moves their tags once every image succeeded.
+func Run(ctx context.Context, s *spec.Spec, opts Options) ([]*ImageResult, error) {
+	names, err := selectImages(s, opts.Images)
+	if err != nil {
+		return nil, err
+	}
+	// Lower offline first: spec mistakes surface before any daemon work,
+	// and the offline graphs name the local sources the session serves.
+	locals, hostNet, err := offlineLocals(ctx, s, names, opts.Args)
+	if err != nil {
+		return nil, err
+	}
+	c, workers, err := Connect(ctx, Addr(opts.Addr))
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	if err := checkPlatforms(s, names, workers, Addr(opts.Addr)); err != nil {
+		return nil, err
+	}
+	attach, err := attachables(opts)
+	if err != nil {
+		return nil, err
+	}
+	mounts := map[string]fsutil.FS{}
+	for name, dir := range locals {
+		fs, err := fsutil.NewFS(dir)
+		if err != nil {
+			return nil, fmt.Errorf("build context %s: %w", dir, err)
+		}
+		mounts[name] = fs
+	}
+
+	prog, err := newProgress(ctx, opts.Stderr, opts.Progress)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]*ImageResult, len(names))
+	eg, ectx := errgroup.WithContext(ctx)
+	for i, name := range names {
+		eg.Go(func() error {
+			r, err := solveImage(ectx, c, s, name, opts, mounts, attach, hostNet, prog, len(names) > 1)
+			if err != nil {
+				return &ImageError{Image: name, Err: err}
+			}
+			results[i] = r
+			return nil
+		})
+	}
+	buildErr := eg.Wait()
+	prog.close()
+	if buildErr != nil {
+		return nil, prog.explain(s, buildErr)
+	}
+	if opts.Push {
+		if err := publish(ctx, s, results, opts.Insecure); err != nil {
+			return results, err
+		}
+	}
+	return results, nil
+}
+
+// ImageError is the failure of one image; no tag moved.
+type ImageError struct {
+	Image string
+	Err   error
+}
+
+func (e *ImageError) Error() string { return fmt.Sprintf("image %s: %v", e.Image, e.Err) }
+func (e *ImageError) Unwrap() error { return e.Err }
+
+func selectImages(s *spec.Spec, want []string) ([]string, error) {
+	if len(want) == 0 {
+		return s.ImageNames, nil
+	}
+	for _, n := range want {
+		if _, ok := s.Images[n]; !ok {
+			return nil, fmt.Errorf("no image %q in %s (images: %s)", n, s.File, strings.Join(s.ImageNames, ", "))
+		}
+	}
+	return want, nil
+}
+
+func offlineLocals(ctx context.Context, s *spec.Spec, names []string, args map[string]string) (map[string]string, bool, error) {
+	l := llbgen.New(s, llbgen.Options{Args: args})
+	locals := map[string]string{}
+	hostNet := false
+	for _, name := range names {
+		for _, p := range s.Images[name].Platforms {
+			t, err := l.Lower(ctx, name, p)
+			if err != nil {
+				return nil, false, err
+			}
+			for k, v := range t.Locals {
+				locals[k] = v
+			}
+			hostNet = hostNet || usesHostNetwork(s, name)
+		}
+	}
+	return locals, hostNet, nil
+}
+
+func usesHostNetwork(s *spec.Spec, image string) bool {
+	check := func(st *spec.Stage) bool {
+		return slices.ContainsFunc(st.Steps, func(x spec.Step) bool { return x.Network == "host" })
+	}
+	im := s.Images[image]
+	if check(&im.Stage) {
+		return true
+	}
+	for _, st := range im.Stages {
+		if check(st) {
+			return true
+		}
+	}
+	for _, st := range s.Stages {
+		if check(st) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkPlatforms refuses platforms no worker can build, before a build
+// half succeeds.
+func checkPlatforms(s *spec.Spec, names []string, workers []*client.WorkerInfo, addr string) error {
+	var have []ocispecs.Platform
+	for _, w := range workers {
+		have = append(have, w.Platforms...)
+	}
+	matcher := func(p ocispecs.Platform) bool {
+		for _, h := range have {
+			if platforms.OnlyStrict(h).Match(p) || platforms.Only(h).Match(p) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, name := range names {
+		for _, p := range s.Images[name].Platforms {
+			if !matcher(platforms.MustParse(p)) {
+				var hs []string
+				for _, h := range have {
+					hs = append(hs, platforms.Format(h))
+				}
+				return fmt.Errorf("image %s: platform %s is not supported by the daemon at %s (it builds %s); for emulation install qemu-user-static and binfmt-support, then restart buildkitd",
+					name, p, addr, strings.Join(hs, ", "))
+			}
+		}
+	}
+	return nil
+}
+
+func attachables(opts Options) ([]session.Attachable, error) {
+	dockerConfig := config.LoadDefaultConfigFile(io.Discard)
+	out := []session.Attachable{authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
+		AuthConfigProvider: authprovider.LoadAuthConfig(dockerConfig),
+	})}
+	store, err := secretsprovider.NewStore(opts.Secrets)
+	if err != nil {
+		return nil, fmt.Errorf("secrets: %w", err)
+	}
+	return append(out, secretsprovider.NewSecretProvider(store)), nil
+}
+
+// solveImage builds one image for all its platforms in one session: one
+// solve per platform, the results returned as one ref per platform with
+// its config, so the exporter writes one index.
+func solveImage(ctx context.Context, c *client.Client, s *spec.Spec, name string, opts Options,
+	mounts map[string]fsutil.FS, attach []session.Attachable, hostNet bool, prog *progress, several bool) (*ImageResult, error) {
+	start := time.Now()
+	im := s.Images[name]
+	res := &ImageResult{Name: name, Repository: im.Repository, Tags: []string{}}
+
+	var exports []client.ExportEntry
+	if opts.Push {
+		attrs := map[string]string{
+			"name":           im.Repository,
+			"push":           "true",
+			"push-by-digest": "true",
+			"oci-mediatypes": "true",
+		}
+		if isInsecure(im.Repository, opts.Insecure) {
+			attrs["registry.insecure"] = "true"
+		}
+		exports = append(exports, client.ExportEntry{Type: client.ExporterImage, Attrs: attrs})
+	}
+	if opts.Output.Type == "oci" {
+		dest := opts.Output.destFor(name, several)
+		res.Output = dest
+		attrs := map[string]string{"oci-mediatypes": "true"}
+		if len(im.Tags) > 0 {
+			attrs["name"] = im.Repository + ":" + im.Tags[0]
+		}
+		e := client.ExportEntry{Type: client.ExporterOCI, Attrs: attrs}
+		if opts.Output.Tar {
+			if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+				return nil, err
+			}
+			e.Output = func(map[string]string) (io.WriteCloser, error) { return os.Create(dest) }
+		} else {
+			attrs["tar"] = "false"
+			e.OutputDir = dest
+		}
+		exports = append(exports, e)
+	}
+	so := client.SolveOpt{
+		Exports:     exports,
+		LocalMounts: mounts,
+		Session:     attach,
+	}
+	if hostNet {
+		so.AllowedEntitlements = []string{"network.host"}
+	}
+
+	var mu sync.Mutex
+	// The build function's error reaches us through the daemon as text;
+	// keep which platform failed on this side.
+	var failed *PlatformError
+	build := func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
+		bp := llbgen.DefaultBuildPlatform
+		if ws := gw.BuildOpts().Workers; len(ws) > 0 && len(ws[0].Platforms) > 0 {
+			bp = platforms.Normalize(ws[0].Platforms[0])
+		}
+		out := gateway.NewResult()
+		exp := exptypes.Platforms{Platforms: make([]exptypes.Platform, len(im.Platforms))}
+		eg, ectx := errgroup.WithContext(ctx)
+		for i, p := range im.Platforms {
+			eg.Go(func() error {
+				l := llbgen.New(s, llbgen.Options{BuildPlatform: &bp, Args: opts.Args, Resolver: gw})
+				t, err := l.Lower(ectx, name, p)
+				if err != nil {
+					return err
+				}
+				def, err := t.Marshal(ectx)
+				if err != nil {
+					return err
+				}
+				r, err := gw.Solve(ectx, gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true})
+				if err != nil {
+					mu.Lock()
+					if failed == nil {
+						failed = &PlatformError{Platform: p, Err: err}
+					}
+					mu.Unlock()
+					return err
+				}
+				ref, err := r.SingleRef()
+				if err != nil {
+					return err
+				}
+				cfg, err := json.Marshal(t.Config)
+				if err != nil {
+					return err
+				}
+				id := platforms.FormatAll(t.Platform)
+				mu.Lock()
+				defer mu.Unlock()
+				out.AddRef(id, ref)
+				out.AddMeta(exptypes.ExporterImageConfigKey+"/"+id, cfg)
+				exp.Platforms[i] = exptypes.Platform{ID: id, Platform: t.Platform}
+				return nil
+			})
+		}
+		if err := eg.Wait(); err != nil {
+			return nil, err
+		}
+		dt, err := json.Marshal(exp)
+		if err != nil {
+			return nil, err
+		}
+		out.AddMeta(exptypes.ExporterPlatformsKey, dt)
+		return out, nil
+	}
+	resp, err := c.Build(ctx, so, "", build, prog.channel())
+	if err != nil {
+		if failed != nil {
+			return nil, &PlatformError{Platform: failed.Platform, Err: err}
+		}
+		return nil, err
+	}
+	res.Digest = digest.Digest(resp.ExporterResponse[exptypes.ExporterImageDigestKey])
+	res.Duration = time.Since(start)
+	res.Seconds = res.Duration.Round(time.Millisecond).Seconds()
+	if res.Output != "" {
+		ps, idx, err := layoutManifests(res.Output, opts.Output.Tar, res.Digest)
+		if err != nil {
+			return nil, fmt.Errorf("reading the layout written: %w", err)
+		}
+		res.Platforms = ps
+		if res.Digest == "" {
+			res.Digest = idx
+		}
+	}
+	return res, nil
+}
+
+// PlatformError is the failure of one platform of an image.
+type PlatformError struct {
+	Platform string
+	Err      error
+}
+
+func (e *PlatformError) Error() string { return fmt.Sprintf("platform %s: %v", e.Platform, e.Err) }
+func (e *PlatformError) Unwrap() error { return e.Err }
+
+func isInsecure(repo string, insecure []string) bool {
+	host := strings.SplitN(repo, "/", 2)[0]
+	return slices.Contains(insecure, host)
+}

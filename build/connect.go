@@ -1,0 +1,58 @@
+package build
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/moby/buildkit/client"
+)
+
+// DefaultAddr is where a BuildKit daemon listens by default.
+const DefaultAddr = "unix:///run/buildkit/buildkitd.sock"
+
+// Addr picks the daemon address: the flag, else BUILDKIT_HOST, else the
+// default socket.
+func Addr(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if env := os.Getenv("BUILDKIT_HOST"); env != "" {
+		return env
+	}
+	return DefaultAddr
+}
+
+// UnreachableError says no daemon answered at Addr.
+type UnreachableError struct {
+	Addr string
+	Err  error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("cannot reach BuildKit at %s: %v (start one with: bricklayer builder bootstrap; or set --addr / BUILDKIT_HOST)", e.Addr, e.Err)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// Connect returns a client of the daemon at addr after checking that it
+// answers, so a missing daemon is one clear error rather than a hang.
+func Connect(ctx context.Context, addr string) (*client.Client, []*client.WorkerInfo, error) {
+	c, err := client.New(ctx, addr)
+	if err != nil {
+		return nil, nil, &UnreachableError{Addr: addr, Err: err}
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	workers, err := c.ListWorkers(pctx)
+	if err != nil {
+		c.Close()
+		return nil, nil, &UnreachableError{Addr: addr, Err: err}
+	}
+	if len(workers) == 0 {
+		c.Close()
+		return nil, nil, &UnreachableError{Addr: addr, Err: fmt.Errorf("the daemon has no workers")}
+	}
+	return c, workers, nil
+}

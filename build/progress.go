@@ -1,0 +1,163 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/solver/errdefs"
+	"github.com/moby/buildkit/util/progress/progressui"
+	digest "github.com/opencontainers/go-digest"
+
+	"github.com/bricklayer-build/bricklayer/spec"
+)
+
+// tailLines is how much of a failed step's output the error repeats.
+const tailLines = 10
+
+// progress merges the status of every session into one display and keeps
+// the last lines each step printed, for the error of a failed step.
+type progress struct {
+	ch   chan *client.SolveStatus
+	done chan struct{}
+	wg   sync.WaitGroup
+
+	mu    sync.Mutex
+	tails map[digest.Digest][]string
+}
+
+func newProgress(ctx context.Context, w io.Writer, mode string) (*progress, error) {
+	if w == nil {
+		w = io.Discard
+	}
+	if mode == "" {
+		mode = string(progressui.AutoMode)
+	}
+	d, err := progressui.NewDisplay(w, progressui.DisplayMode(mode))
+	if err != nil {
+		return nil, fmt.Errorf("progress %q: %w", mode, err)
+	}
+	p := &progress{ch: make(chan *client.SolveStatus), done: make(chan struct{}), tails: map[digest.Digest][]string{}}
+	go func() {
+		// The display drains until close, even after ctx ends, so the
+		// sessions never block on it.
+		d.UpdateFrom(context.WithoutCancel(ctx), p.ch)
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// channel is the status channel of one session; the session closes it.
+func (p *progress) channel() chan *client.SolveStatus {
+	ch := make(chan *client.SolveStatus)
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for st := range ch {
+			p.record(st)
+			p.ch <- st
+		}
+	}()
+	return ch
+}
+
+func (p *progress) record(st *client.SolveStatus) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range st.Logs {
+		lines := strings.Split(strings.TrimRight(string(l.Data), "\n"), "\n")
+		t := append(p.tails[l.Vertex], lines...)
+		if len(t) > tailLines {
+			t = t[len(t)-tailLines:]
+		}
+		p.tails[l.Vertex] = t
+	}
+}
+
+func (p *progress) close() {
+	p.wg.Wait()
+	close(p.ch)
+	<-p.done
+}
+
+// StepError is a build that failed in a step of the spec.
+type StepError struct {
+	// Location is FILE:LINE:COL: PATH of the step, when known.
+	Location string
+	Image    string
+	Platform string
+	Err      error
+	// Tail is the last lines the step printed.
+	Tail []string
+}
+
+func (e *StepError) Error() string {
+	var b strings.Builder
+	if e.Location != "" {
+		b.WriteString(e.Location + ": ")
+	}
+	fmt.Fprintf(&b, "image %s", e.Image)
+	if e.Platform != "" {
+		fmt.Fprintf(&b, ", platform %s", e.Platform)
+	}
+	fmt.Fprintf(&b, ": %v", rootMessage(e.Err))
+	if len(e.Tail) > 0 {
+		b.WriteString("\n  last output of the step:")
+		for _, l := range e.Tail {
+			b.WriteString("\n    " + l)
+		}
+	}
+	return b.String()
+}
+
+func (e *StepError) Unwrap() error { return e.Err }
+
+// rootMessage drops the wrapping BuildKit adds around a step's failure.
+func rootMessage(err error) string {
+	msg := err.Error()
+	for _, p := range []string{"failed to solve: "} {
+		msg = strings.TrimPrefix(msg, p)
+	}
+	return msg
+}
+
+// explain turns a build failure into a StepError that points at the step
+// of the spec (from the source map of the failed op) and repeats its
+// output's tail.
+func (p *progress) explain(s *spec.Spec, err error) error {
+	se := &StepError{Err: err}
+	var ie *ImageError
+	if errors.As(err, &ie) {
+		se.Image, se.Err = ie.Image, ie.Err
+	}
+	var pe *PlatformError
+	if errors.As(err, &pe) {
+		se.Platform, se.Err = pe.Platform, pe.Err
+	}
+	for _, src := range errdefs.Sources(err) {
+		if src.Info == nil || src.Info.Filename != filepath.Base(s.File) || len(src.Ranges) == 0 {
+			continue
+		}
+		r := src.Ranges[0]
+		se.Location = fmt.Sprintf("%s:%d:%d", s.File, r.Start.Line, r.Start.Character)
+		if path := s.StepAt(int(r.Start.Line), int(r.Start.Character)); path != "" {
+			se.Location += ": " + path
+		}
+		break
+	}
+	var ve *errdefs.VertexError
+	if errors.As(err, &ve) {
+		p.mu.Lock()
+		se.Tail = p.tails[digest.Digest(ve.Digest)]
+		p.mu.Unlock()
+	}
+	if se.Image == "" {
+		return err
+	}
+	return se
+}

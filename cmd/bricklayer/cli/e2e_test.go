@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestE2E runs testdata/e2e/*.txtar against a real BuildKit daemon
+// ($BUILDKIT_HOST) and registry ($BRICKLAYER_REGISTRY, plain HTTP), and
+// checks what was pushed with crane, an independent client. hack/test.sh
+// starts both. Outside CI the test skips without them; in CI (CI set) it
+// fails, so a missing daemon can never pass as green.
+func TestE2E(t *testing.T) {
+	host, registry := os.Getenv("BUILDKIT_HOST"), os.Getenv("BRICKLAYER_REGISTRY")
+	_, craneErr := exec.LookPath("crane")
+	if host == "" || registry == "" || craneErr != nil {
+		msg := "end-to-end tests need BUILDKIT_HOST, BRICKLAYER_REGISTRY and crane on PATH (hack/test.sh sets them up)"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 "../../../testdata/e2e",
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": exits, "envsubst": envsubst, "ociplatforms": ociPlatforms},
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("BUILDKIT_HOST", host)
+			env.Setenv("REGISTRY", registry)
+			env.Setenv("BASE", registry+"/bricklayer-test/busybox:latest")
+			// A name no earlier run used, so tags start out absent.
+			env.Setenv("RUN", runID)
+			return nil
+		},
+	})
+}
+
+// runID tells the repositories of one test run from those of earlier
+// runs against the same registry.
+var runID = fmt.Sprintf("r%d", time.Now().UnixNano())
+
+// envsubst FILE... replaces $VAR and ${VAR} in the files with the
+// script's environment, so specs can name this run's registry.
+func envsubst(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: envsubst FILE...")
+	}
+	for _, f := range args {
+		data := ts.ReadFile(f)
+		ts.Check(os.WriteFile(ts.MkAbs(f), []byte(os.Expand(data, ts.Getenv)), 0o644))
+	}
+}
+
+// ociplatforms DIR prints the platform of every manifest of every image
+// index in the OCI layout DIR, read with go-containerregistry (not with
+// bricklayer's own reader).
+func ociPlatforms(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: ociplatforms DIR")
+	}
+	p, err := layout.FromPath(ts.MkAbs(args[0]))
+	ts.Check(err)
+	top, err := p.ImageIndex()
+	ts.Check(err)
+	tm, err := top.IndexManifest()
+	ts.Check(err)
+	for _, d := range tm.Manifests {
+		idx, err := top.ImageIndex(d.Digest)
+		ts.Check(err)
+		im, err := idx.IndexManifest()
+		ts.Check(err)
+		fmt.Fprintf(ts.Stdout(), "index %s\n", d.Digest)
+		for _, m := range im.Manifests {
+			if m.Platform != nil {
+				fmt.Fprintf(ts.Stdout(), "%s %s\n", m.Platform, m.Digest)
+			}
+		}
+	}
+}

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# Runs the test services as background daemons, state under $BRICKLAYER_STATE
+# (default /tmp/bricklayer-ci):
+#   buildkitd  OCI worker on runc, socket unix://$STATE/buildkitd.sock
+#   registry   distribution registry, plain HTTP on 127.0.0.1:$BRICKLAYER_REGISTRY_PORT (5000)
+# Usage: hack/services.sh start|stop|restart|status|env
+set -euo pipefail
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+RUN="$STATE/run"   # pid files
+LOGS="$STATE/logs"
+
+pid_of() { cat "$RUN/$1.pid" 2>/dev/null || true; }
+# A pid file can outlive its process (CI ends every process, /tmp stays), and
+# the pid may be reused: check the process really is ours.
+alive() {
+  local p; p="$(pid_of "$1")"
+  [ -n "$p" ] && kill -0 "$p" 2>/dev/null && tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "/$1 "
+}
+
+write_configs() {
+  mkdir -p "$STATE" "$RUN" "$LOGS" "$STATE/registry-data" "$STATE/buildkitd-root"
+
+  cat >"$STATE/registry.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $STATE/registry-data
+  delete:
+    enabled: true
+http:
+  addr: $REGISTRY
+  secret: bricklayer-test-only
+EOF
+
+  cat >"$STATE/buildkitd.toml" <<EOF
+root = "$STATE/buildkitd-root"
+
+[grpc]
+  address = ["$BUILDKIT_ADDR"]
+
+[worker.oci]
+  enabled = true
+  snapshotter = "overlayfs"
+  binary = "$(command -v runc)"
+  # No CNI here; RUN steps share the host network (only loopback is reachable anyway).
+  networkMode = "host"
+  gc = true
+  gckeepstorage = "10GB"
+
+[worker.containerd]
+  enabled = false
+
+# No GPUs or CDI specs here; disabling stops the startup warnings.
+[cdi]
+  disabled = true
+
+[registry."$REGISTRY"]
+  http = true
+  insecure = true
+EOF
+}
+
+# daemonize NAME CMD...: detach from this shell (setsid) so the daemon
+# outlives the script, and record its pid.
+daemonize() {
+  local name="$1"; shift
+  : >"$LOGS/$name.log"
+  setsid "$@" </dev/null >>"$LOGS/$name.log" 2>&1 &
+  echo $! >"$RUN/$name.pid"
+}
+
+# wait_for NAME SECONDS CHECK...: poll CHECK until it passes; on failure show
+# the log tail and stop everything, so a half-started set is never left behind.
+wait_for() {
+  local name="$1" secs="$2"; shift 2
+  local i
+  for ((i = 0; i < secs * 5; i++)); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    if ! alive "$name"; then break; fi
+    sleep 0.2
+  done
+  printf 'ERROR: %s did not become ready; last lines of %s:\n' "$name" "$LOGS/$name.log" >&2
+  tail -n 30 "$LOGS/$name.log" >&2 || true
+  stop_all
+  exit 1
+}
+
+registry_ready() { curl -fsS --max-time 2 "http://$REGISTRY/v2/" >/dev/null 2>&1; }
+buildkit_ready() { "$BIN/buildctl" --addr "$BUILDKIT_ADDR" debug workers >/dev/null; }
+worker_platforms() {
+  "$BIN/buildctl" --addr "$BUILDKIT_ADDR" debug workers --format '{{range .}}{{range .Platforms}}{{.OS}}/{{.Architecture}}{{with .Variant}}/{{.}}{{end}} {{end}}{{end}}'
+}
+
+start_all() {
+  need_bin buildkitd buildctl registry
+  command -v runc >/dev/null || die "runc missing: run hack/install.sh first"
+  # Must precede buildkitd: its worker detects emulated platforms at startup.
+  ensure_binfmt
+  write_configs
+
+  if alive registry; then
+    log "registry already running (pid $(pid_of registry))"
+  else
+    if registry_ready; then die "something else already serves $REGISTRY"; fi
+    # The registry's OpenTelemetry exporters would otherwise try to reach a collector.
+    OTEL_TRACES_EXPORTER=none OTEL_METRICS_EXPORTER=none OTEL_LOGS_EXPORTER=none \
+      daemonize registry "$BIN/registry" serve "$STATE/registry.yml"
+    wait_for registry 20 registry_ready
+  fi
+
+  if alive buildkitd; then
+    log "buildkitd already running (pid $(pid_of buildkitd))"
+  else
+    rm -f "$BUILDKIT_SOCK"
+    daemonize buildkitd "$BIN/buildkitd" --config "$STATE/buildkitd.toml"
+    wait_for buildkitd 60 buildkit_ready
+  fi
+
+  local plats
+  plats="$(worker_platforms)"
+  local p
+  for p in ${PLATFORMS//,/ }; do
+    case " $plats " in
+      *" $p "*) ;;
+      *) die "buildkitd worker lacks $p (has: $plats); binfmt/qemu not active when it started? run: $0 restart" ;;
+    esac
+  done
+  log "buildkitd: $BUILDKIT_ADDR (pid $(pid_of buildkitd))"
+  log "registry:  $REGISTRY (pid $(pid_of registry))"
+  log "platforms: $plats"
+}
+
+# stop_one NAME: SIGTERM, wait up to 15s for a clean exit, then SIGKILL.
+stop_one() {
+  local name="$1" p i
+  p="$(pid_of "$name")"
+  if alive "$name"; then
+    kill -TERM "$p" 2>/dev/null || true
+    for ((i = 0; i < 75; i++)); do
+      kill -0 "$p" 2>/dev/null || break
+      sleep 0.2
+    done
+    if kill -0 "$p" 2>/dev/null; then
+      log "$name (pid $p) ignored SIGTERM; killing"
+      kill -KILL "$p" 2>/dev/null || true
+    fi
+    log "$name stopped"
+  fi
+  rm -f "$RUN/$name.pid"
+}
+
+stop_all() {
+  stop_one buildkitd
+  stop_one registry
+  rm -f "$BUILDKIT_SOCK"
+}
+
+status_all() {
+  local rc=0 n
+  for n in buildkitd registry; do
+    if alive "$n"; then echo "$n: running (pid $(pid_of "$n"))"; else echo "$n: stopped"; rc=1; fi
+  done
+  if alive buildkitd && buildkit_ready; then
+    echo "buildkitd: $BUILDKIT_ADDR"
+    echo "platforms: $(worker_platforms)"
+  fi
+  if alive registry && registry_ready; then echo "registry: http://$REGISTRY"; fi
+  return $rc
+}
+
+case "${1:-}" in
+  start) start_all ;;
+  stop) stop_all ;;
+  restart) stop_all; start_all ;;
+  status) status_all ;;
+  # eval "$(hack/services.sh env)" points buildctl and tests at the services.
+  env)
+    echo "export BUILDKIT_HOST=$BUILDKIT_ADDR"
+    echo "export BRICKLAYER_REGISTRY=$REGISTRY"
+    echo "export PATH=$BIN:\$PATH"
+    ;;
+  *) echo "usage: $0 start|stop|restart|status|env" >&2; exit 2 ;;
+esac
