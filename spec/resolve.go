@@ -48,3 +48,36 @@ func (s *Spec) Resolve(scope *Image, name string) (Ref, bool) {
 	}
 	return Ref{Kind: RefExternal, Name: reference.TagNameOnly(named).String()}, true
 }
+
+// StepAt returns the path of the step written at line and col of the
+// spec file, or "".
+func (s *Spec) StepAt(line, col int) string {
+	find := func(st *Stage) string {
+		for i := range st.Steps {
+			p := st.Steps[i].Pos
+			if p.IsValid() && p.Line() == line && p.Column() == col {
+				return st.Steps[i].Path()
+			}
+		}
+		return ""
+	}
+	for _, name := range SortedKeys(s.Stages) {
+		if p := find(s.Stages[name]); p != "" {
+			return p
+		}
+	}
+	for _, name := range s.ImageNames {
+		im := s.Images[name]
+		for _, v := range im.All() {
+			if p := find(&v.Stage); p != "" {
+				return p
+			}
+		}
+		for _, sname := range SortedKeys(im.Stages) {
+			if p := find(im.Stages[sname]); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
+}
