@@ -56,3 +56,7 @@ func Connect(ctx context.Context, addr string) (*client.Client, []*client.Worker
 	}
 	return c, workers, nil
 }
+
+// BuildKitVersion is the BuildKit release bricklayer is built against; a
+// daemon of the same version is the one known to work.
+const BuildKitVersion = "v0.34.2"

@@ -6,6 +6,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -38,6 +39,11 @@ func TestE2E(t *testing.T) {
 			env.Setenv("BASE", registry+"/bricklayer-test/busybox:latest")
 			// A name no earlier run used, so tags start out absent.
 			env.Setenv("RUN", runID)
+			repo, err := filepath.Abs("../../..")
+			if err != nil {
+				return err
+			}
+			env.Setenv("REPO", repo)
 			return nil
 		},
 	})

@@ -17,7 +17,10 @@ import (
 // BRICKLAYER_UPDATE_GOLDEN=1 rewrites testdata/golden.
 func TestGoldenPlans(t *testing.T) {
 	root := filepath.Join("..", "..", "..")
-	specs := map[string]string{"acme": filepath.Join(root, "examples", "acme")}
+	specs := map[string]string{
+		"acme": filepath.Join(root, "examples", "acme"),
+		"demo": filepath.Join(root, "examples", "demo"),
+	}
 	dirs, _ := filepath.Glob(filepath.Join(root, "testdata", "specs", "*"))
 	for _, d := range dirs {
 		specs[filepath.Base(d)] = d

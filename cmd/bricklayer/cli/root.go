@@ -50,6 +50,7 @@ func New(args []string) *CLI {
 		c.planCommand(),
 		c.printCommand(),
 		c.buildCommand(),
+		c.builderCommand(),
 		c.fmtCommand(),
 		c.initCommand(),
 		c.schemaCommand(),

@@ -1,0 +1,231 @@
+package build
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/client"
+)
+
+// Daemon describes a local buildkitd that bricklayer starts and stops.
+type Daemon struct {
+	// Addr is the unix socket it listens on (unix:///...).
+	Addr string
+	// State holds its root, config, log and pid file.
+	State string
+	// Binary is the buildkitd to run; empty looks it up on PATH.
+	Binary string
+	// Insecure lists registries it reaches over plain HTTP.
+	Insecure []string
+}
+
+// DefaultState is where bootstrap keeps a daemon's files.
+func DefaultState() string {
+	if os.Geteuid() == 0 {
+		return "/var/lib/bricklayer/buildkit"
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "bricklayer", "buildkit")
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".local", "state", "bricklayer", "buildkit")
+}
+
+// Status is what a reachable daemon reports.
+type Status struct {
+	Addr      string
+	Platforms []string
+	Started   bool // bootstrap started it
+}
+
+// Bootstrap returns the status of the daemon at d.Addr, starting one
+// there first if none answers. It starts only local unix-socket daemons.
+func Bootstrap(ctx context.Context, d Daemon) (*Status, error) {
+	if st, err := status(ctx, d.Addr); err == nil {
+		return st, nil
+	}
+	sock, ok := strings.CutPrefix(d.Addr, "unix://")
+	if !ok {
+		return nil, fmt.Errorf("no BuildKit daemon answers at %s, and bootstrap starts only local ones (unix://)", d.Addr)
+	}
+	bin, err := d.binary()
+	if err != nil {
+		return nil, err
+	}
+	runc, err := findRunc()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(d.State, 0o700); err != nil {
+		return nil, fmt.Errorf("creating state dir: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(sock), 0o755); err != nil {
+		return nil, fmt.Errorf("creating socket dir: %w", err)
+	}
+	os.Remove(sock) // a stale socket of a daemon that is gone
+	cfg := filepath.Join(d.State, "buildkitd.toml")
+	if err := os.WriteFile(cfg, d.config(runc), 0o644); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", cfg, err)
+	}
+	logPath := filepath.Join(d.State, "buildkitd.log")
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	cmd := exec.Command(bin, "--config", cfg)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	// Its own session: the daemon outlives this process and its terminal.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", bin, err)
+	}
+	pid := cmd.Process.Pid
+	if err := os.WriteFile(d.pidFile(), []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
+		return nil, err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	deadline := time.After(60 * time.Second)
+	for {
+		select {
+		case err := <-exited:
+			return nil, fmt.Errorf("buildkitd exited (%v); last lines of %s:\n%s", err, logPath, tail(logPath, 15))
+		case <-deadline:
+			return nil, fmt.Errorf("buildkitd did not answer at %s within 60s; last lines of %s:\n%s", d.Addr, logPath, tail(logPath, 15))
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+		if st, err := status(ctx, d.Addr); err == nil {
+			st.Started = true
+			return st, nil
+		}
+	}
+}
+
+// Stop ends the daemon bootstrap started in d.State.
+func Stop(d Daemon) error {
+	dt, err := os.ReadFile(d.pidFile())
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("no daemon started by bricklayer in %s", d.State)
+	}
+	if err != nil {
+		return err
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(dt)))
+	if err != nil {
+		return fmt.Errorf("bad pid file %s: %w", d.pidFile(), err)
+	}
+	// A pid can be reused after the daemon died: only signal a buildkitd.
+	if cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); !bytes.Contains(cmdline, []byte("buildkitd")) {
+		os.Remove(d.pidFile())
+		return fmt.Errorf("the daemon started in %s (pid %d) is not running", d.State, pid)
+	}
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return err
+	}
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		return fmt.Errorf("stopping buildkitd (pid %d): %w", pid, err)
+	}
+	for i := 0; i < 150; i++ {
+		if p.Signal(syscall.Signal(0)) != nil {
+			os.Remove(d.pidFile())
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	p.Signal(syscall.SIGKILL)
+	os.Remove(d.pidFile())
+	return nil
+}
+
+func status(ctx context.Context, addr string) (*Status, error) {
+	c, workers, err := Connect(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return &Status{Addr: addr, Platforms: workerPlatforms(workers)}, nil
+}
+
+func workerPlatforms(workers []*client.WorkerInfo) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, w := range workers {
+		for _, p := range w.Platforms {
+			s := platforms.Format(platforms.Normalize(p))
+			if !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+func (d Daemon) pidFile() string { return filepath.Join(d.State, "buildkitd.pid") }
+
+func (d Daemon) binary() (string, error) {
+	for _, b := range []string{d.Binary, os.Getenv("BRICKLAYER_BUILDKITD")} {
+		if b != "" {
+			return b, nil
+		}
+	}
+	if p, err := exec.LookPath("buildkitd"); err == nil {
+		return p, nil
+	}
+	return "", errors.New("buildkitd not found on PATH: install it (hack/install.sh, or go install github.com/moby/buildkit/cmd/buildkitd@" + BuildKitVersion + ") or pass --buildkitd")
+}
+
+func findRunc() (string, error) {
+	if p, err := exec.LookPath("runc"); err == nil {
+		return p, nil
+	}
+	for _, p := range []string{"/usr/sbin/runc", "/usr/local/sbin/runc"} {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("runc not found: apt-get install runc (hack/install.sh does it)")
+}
+
+// config is a buildkitd.toml for an OCI worker on runc under d.State.
+func (d Daemon) config(runc string) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "root = %q\n\n[grpc]\n  address = [%q]\n\n", filepath.Join(d.State, "root"), d.Addr)
+	fmt.Fprintf(&b, "[worker.oci]\n  enabled = true\n  binary = %q\n  # No CNI here: steps share the host network.\n  networkMode = \"host\"\n  gc = true\n\n", runc)
+	b.WriteString("[worker.containerd]\n  enabled = false\n\n[cdi]\n  disabled = true\n")
+	for _, r := range d.Insecure {
+		fmt.Fprintf(&b, "\n[registry.%q]\n  http = true\n  insecure = true\n", r)
+	}
+	return []byte(b.String())
+}
+
+func tail(file string, n int) string {
+	dt, _ := os.ReadFile(file)
+	lines := strings.Split(strings.TrimRight(string(dt), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// HasEmulation tells whether QEMU is registered with binfmt_misc, which
+// buildkitd needs at start to build foreign platforms.
+func HasEmulation() bool {
+	_, err := os.Stat("/proc/sys/fs/binfmt_misc/qemu-aarch64")
+	return err == nil
+}

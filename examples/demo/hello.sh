@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "$GREETING from $(cat /etc/arch): $(cat /etc/banner)"

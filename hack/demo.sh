@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The README's demo: on a fresh machine (as root) installs what is missing,
+# starts buildkitd and a loopback registry, pushes the busybox base image,
+# and builds examples/demo for linux/amd64, linux/arm64 and linux/arm/v7
+# into an OCI layout in out/demo; then prints the index.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash hack/install.sh
+bash hack/services.sh start
+bash hack/base-images.sh
+eval "$(bash hack/services.sh env)"
+
+rm -rf out/demo
+go run ./cmd/bricklayer build examples/demo \
+  --output type=oci,dest=out/demo,tar=false \
+  --metadata-file out/demo-metadata.json
+
+echo
+echo "==> index of out/demo (read back with crane's library, not bricklayer):"
+go run ./hack/ociindex out/demo
