@@ -341,7 +341,7 @@ images: app: {
 	repository: "example.com/app"
 	from:       "debian:bookworm"
 	args: {CLI_ARCH: *"amd64" | string, COMMON: "x"}
-	steps: [{run: "install $CLI_ARCH"}]
+	steps: [{run: "install $CLI_ARCH"}, {run: "echo cue-\(args.CLI_ARCH)"}]
 	labels: arch: *"x86" | string
 	platform: "linux/arm": {
 		args: CLI_ARCH: "arm"
@@ -362,6 +362,13 @@ images: app: {
 	}
 	if v, ok := env(amd.execs()[0], "EXTRA"); ok {
 		t.Errorf("amd64 sees the arm override's env: %q", v)
+	}
+	// A step that refers to an overridden value sees the override.
+	if got := amd.execs()[1].Meta.Args[2]; got != "echo cue-amd64" {
+		t.Errorf("amd64 step = %q", got)
+	}
+	if got := arm.execs()[1].Meta.Args[2]; got != "echo cue-arm" {
+		t.Errorf("arm step = %q", got)
 	}
 	if amd.target.Config.Config.Labels["arch"] != "x86" || arm.target.Config.Config.Labels["arch"] != "arm" {
 		t.Errorf("labels: amd64 %v, arm %v", amd.target.Config.Config.Labels, arm.target.Config.Config.Labels)

@@ -285,7 +285,9 @@ var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 
 func (d *decoder) image(name string, r rawImage, defaults []string) *Image {
 	where := at("images", name)
-	im := &Image{overridden: r.Platform != nil}
+	im := &Image{overridden: r.Platform != nil, rawSteps: r.Steps, rawBuildPlatform: r.BuildPlatform,
+		rawFrom: r.From, rawWorkdir: r.Workdir, rawUser: r.User, rawTarget: r.Target,
+		rawEntrypoint: r.Entrypoint, rawCmd: r.Cmd}
 	d.stage(&im.Stage, name, r.stage(), where)
 
 	var repo reference.Named

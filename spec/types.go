@@ -137,6 +137,12 @@ type Image struct {
 
 	overridden bool // the spec has per-platform overrides for it
 	variants   map[string]*Image
+	// What variants reuse when a platform leaves them alone.
+	rawSteps              *[]rawStep
+	rawBuildPlatform      *bool
+	rawFrom, rawWorkdir   *string
+	rawUser, rawTarget    *string
+	rawEntrypoint, rawCmd any
 }
 
 // ForPlatform returns the image as seen by one of its platforms: the image

@@ -2,7 +2,113 @@ package spec
 
 import (
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
 )
+
+// rawOverride is the part of an image a platform may override.
+type rawOverride struct {
+	From       *string           `json:"from"`
+	Args       map[string]string `json:"args"`
+	Env        map[string]string `json:"env"`
+	Labels     map[string]string `json:"labels"`
+	Workdir    *string           `json:"workdir"`
+	User       *string           `json:"user"`
+	Target     *string           `json:"target"`
+	Entrypoint any               `json:"entrypoint"`
+	Cmd        any               `json:"cmd"`
+	Steps      *[]rawStep        `json:"steps"`
+}
+
+// field is where the overridable field f decodes to.
+func (r *rawOverride) field(f string) any {
+	switch f {
+	case "from":
+		return &r.From
+	case "args":
+		return &r.Args
+	case "env":
+		return &r.Env
+	case "labels":
+		return &r.Labels
+	case "workdir":
+		return &r.Workdir
+	case "user":
+		return &r.User
+	case "target":
+		return &r.Target
+	case "entrypoint":
+		return &r.Entrypoint
+	case "cmd":
+		return &r.Cmd
+	}
+	return &r.Steps
+}
+
+// take copies field f of o into r.
+func (r *rawOverride) take(f string, o *rawOverride) {
+	switch f {
+	case "from":
+		r.From = o.From
+	case "args":
+		r.Args = o.Args
+	case "env":
+		r.Env = o.Env
+	case "labels":
+		r.Labels = o.Labels
+	case "workdir":
+		r.Workdir = o.Workdir
+	case "user":
+		r.User = o.User
+	case "target":
+		r.Target = o.Target
+	case "entrypoint":
+		r.Entrypoint = o.Entrypoint
+	case "cmd":
+		r.Cmd = o.Cmd
+	default:
+		r.Steps = o.Steps
+	}
+}
+
+func copyPositions(dst, src *Stage) {
+	dst.Pos = src.Pos
+	for i := range dst.Steps {
+		if i < len(src.Steps) {
+			dst.Steps[i].Pos = src.Steps[i].Pos
+		}
+	}
+}
+
+// mayRefer tells whether the value's syntax may refer to other fields:
+// any identifier outside a field label counts. Without one syntax tree
+// (a value unified from several places) it answers yes.
+func mayRefer(v cue.Value) bool {
+	if !v.Exists() {
+		return false
+	}
+	src := v.Source()
+	if src == nil {
+		return true
+	}
+	return hasIdent(src)
+}
+
+func hasIdent(n ast.Node) bool {
+	found := false
+	ast.Walk(n, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.Field:
+			if x.Value != nil && hasIdent(x.Value) {
+				found = true
+			}
+			return false // a label is no reference
+		case *ast.Ident:
+			found = true
+		}
+		return !found
+	}, nil)
+	return found
+}
 
 // overridable lists the image fields a platform override may set; the
 // schema's #Override closes the same list.
@@ -29,7 +135,9 @@ func (d *decoder) imageVariants(im *Image, v cue.Value) {
 		targets[p] = true
 	}
 	keys := map[string]string{}
-	fields(lookup(v, "platform"), func(key string, pv cue.Value) {
+	own := map[string]cue.Value{}
+	fields(v, func(name string, fv cue.Value) { own[name] = fv })
+	fields(own["platform"], func(key string, pv cue.Value) {
 		pl := where.child("platform", key)
 		p, err := NormalizePlatform(key)
 		if err != nil {
@@ -46,35 +154,81 @@ func (d *decoder) imageVariants(im *Image, v cue.Value) {
 		}
 		keys[p] = key
 
-		merged := v
-		set := map[string]bool{}
+		override := map[string]cue.Value{}
+		fields(pv, func(f string, fv cue.Value) { override[f] = fv })
+		set := func(f string) bool { return override[f].Exists() }
+		// Unify field by field when no other field of the image refers to
+		// anything (the common case); otherwise fill the override into the
+		// whole image, so CUE re-evaluates what refers to it.
+		whole := false
 		for _, f := range overridable {
-			if fv := lookup(pv, f); fv.Exists() {
-				merged = merged.FillPath(cue.MakePath(cue.Str(f)), fv)
-				set[f] = true
+			whole = whole || (!set(f) && mayRefer(own[f]))
+		}
+		merged := v
+		at := func(f string) cue.Value {
+			switch {
+			case whole:
+				return lookup(merged, f)
+			case !set(f):
+				return own[f]
+			case own[f].Exists():
+				return own[f].Unify(override[f])
+			}
+			return override[f]
+		}
+		if whole {
+			for _, f := range overridable {
+				if set(f) {
+					merged = merged.FillPath(cue.MakePath(cue.Str(f)), override[f])
+				}
 			}
 		}
 		ok := true
-		for f := range set {
-			if err := lookup(merged, f).Validate(cue.Concrete(true)); err != nil {
-				d.errs.add(err)
-				ok = false
+		for _, f := range overridable {
+			if set(f) {
+				if err := at(f).Validate(cue.Concrete(true)); err != nil {
+					d.errs.add(err)
+					ok = false
+				}
 			}
 		}
-		var r rawImage
-		if !ok || merged.Decode(&r) != nil {
+		if !ok {
 			return
+		}
+		// Decode only what a platform changed, and what may refer to it
+		// (CUE re-evaluated those in merged); decoding every field of
+		// every variant was most of the load time of large specs.
+		changed := func(f string) bool { return set(f) || (whole && mayRefer(own[f])) }
+		r := rawOverride{From: im.rawFrom, Args: im.Args, Env: im.Env, Labels: im.Labels,
+			Workdir: im.rawWorkdir, User: im.rawUser, Target: im.rawTarget,
+			Entrypoint: im.rawEntrypoint, Cmd: im.rawCmd, Steps: im.rawSteps}
+		for _, f := range overridable {
+			if !changed(f) {
+				continue
+			}
+			// Into a fresh struct: decoding into r would add to the maps it
+			// shares with the image.
+			var fresh rawOverride
+			if err := decode(at(f), fresh.field(f)); err != nil {
+				return // a type error the schema check reports
+			}
+			r.take(f, &fresh)
 		}
 		variant := *im
 		variant.variants = nil
-		if set["from"] || set["args"] || set["env"] || set["workdir"] || set["user"] || set["steps"] {
-			d.stage(&variant.Stage, im.Name, r.stage(), where)
+		stage := rawStage{From: r.From, BuildPlatform: im.rawBuildPlatform, Args: r.Args, Env: r.Env,
+			Workdir: r.Workdir, User: r.User, Steps: r.Steps}
+		d.stage(&variant.Stage, im.Name, stage, where)
+		switch {
+		case changed("steps") && whole:
 			stagePositions(&variant.Stage, merged)
+		case changed("steps"):
+			stagePositions(&variant.Stage, pv)
+		default:
+			copyPositions(&variant.Stage, &im.Stage)
 		}
-		if set["target"] {
-			variant.Target = deref(r.Target)
-		}
-		d.metadata(&variant, r)
+		variant.Target = deref(r.Target)
+		d.metadata(&variant, rawImage{Labels: r.Labels, Entrypoint: r.Entrypoint, Cmd: r.Cmd})
 		if im.variants == nil {
 			im.variants = map[string]*Image{}
 		}
