@@ -35,6 +35,9 @@ type Options struct {
 	Addr string
 	// Images selects images by name; empty means all.
 	Images []string
+	// Platforms restricts the build to these platforms (normalized) of
+	// each image; empty means all. Images with none of them are skipped.
+	Platforms []string
 	// Args override build args.
 	Args map[string]string
 	// Secrets are the build secrets offered to run steps.
@@ -80,9 +83,21 @@ func Run(ctx context.Context, s *spec.Spec, opts Options) ([]*ImageResult, error
 	if err != nil {
 		return nil, err
 	}
+	targets := map[string][]string{}
+	var kept []string
+	for _, n := range names {
+		if ps := platformsOf(s.Images[n], opts.Platforms); len(ps) > 0 {
+			targets[n] = ps
+			kept = append(kept, n)
+		}
+	}
+	if len(kept) == 0 {
+		return nil, fmt.Errorf("no selected image is built for %s", strings.Join(opts.Platforms, ", "))
+	}
+	names = kept
 	// Lower offline first: spec mistakes surface before any daemon work,
 	// and the offline graphs name the local sources the session serves.
-	locals, hostNet, err := offlineLocals(ctx, s, names, opts.Args)
+	locals, hostNet, err := offlineLocals(ctx, s, targets, opts.Args)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +106,7 @@ func Run(ctx context.Context, s *spec.Spec, opts Options) ([]*ImageResult, error
 		return nil, err
 	}
 	defer c.Close()
-	if err := checkPlatforms(s, names, workers, Addr(opts.Addr)); err != nil {
+	if err := checkPlatforms(targets, workers, Addr(opts.Addr)); err != nil {
 		return nil, err
 	}
 	attach, err := attachables(opts)
@@ -115,7 +130,7 @@ func Run(ctx context.Context, s *spec.Spec, opts Options) ([]*ImageResult, error
 	eg, ectx := errgroup.WithContext(ctx)
 	for i, name := range names {
 		eg.Go(func() error {
-			r, err := solveImage(ectx, c, s, name, opts, mounts, attach, hostNet, prog, len(names) > 1)
+			r, err := solveImage(ectx, c, s, name, targets[name], opts, mounts, attach, hostNet, prog, len(names) > 1)
 			if err != nil {
 				return &ImageError{Image: name, Err: err}
 			}
@@ -157,12 +172,26 @@ func selectImages(s *spec.Spec, want []string) ([]string, error) {
 	return want, nil
 }
 
-func offlineLocals(ctx context.Context, s *spec.Spec, names []string, args map[string]string) (map[string]string, bool, error) {
+// platformsOf is the image's platforms that the build asks for.
+func platformsOf(im *spec.Image, want []string) []string {
+	if len(want) == 0 {
+		return im.Platforms
+	}
+	var out []string
+	for _, p := range im.Platforms {
+		if slices.Contains(want, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func offlineLocals(ctx context.Context, s *spec.Spec, targets map[string][]string, args map[string]string) (map[string]string, bool, error) {
 	l := llbgen.New(s, llbgen.Options{Args: args})
 	locals := map[string]string{}
 	hostNet := false
-	for _, name := range names {
-		for _, p := range s.Images[name].Platforms {
+	for _, name := range spec.SortedKeys(targets) {
+		for _, p := range targets[name] {
 			t, err := l.Lower(ctx, name, p)
 			if err != nil {
 				return nil, false, err
@@ -199,7 +228,7 @@ func usesHostNetwork(s *spec.Spec, image string) bool {
 
 // checkPlatforms refuses platforms no worker can build, before a build
 // half succeeds.
-func checkPlatforms(s *spec.Spec, names []string, workers []*client.WorkerInfo, addr string) error {
+func checkPlatforms(targets map[string][]string, workers []*client.WorkerInfo, addr string) error {
 	var have []ocispecs.Platform
 	for _, w := range workers {
 		have = append(have, w.Platforms...)
@@ -212,8 +241,8 @@ func checkPlatforms(s *spec.Spec, names []string, workers []*client.WorkerInfo, 
 		}
 		return false
 	}
-	for _, name := range names {
-		for _, p := range s.Images[name].Platforms {
+	for _, name := range spec.SortedKeys(targets) {
+		for _, p := range targets[name] {
 			if !matcher(platforms.MustParse(p)) {
 				var hs []string
 				for _, h := range have {
@@ -242,7 +271,7 @@ func attachables(opts Options) ([]session.Attachable, error) {
 // solveImage builds one image for all its platforms in one session: one
 // solve per platform, the results returned as one ref per platform with
 // its config, so the exporter writes one index.
-func solveImage(ctx context.Context, c *client.Client, s *spec.Spec, name string, opts Options,
+func solveImage(ctx context.Context, c *client.Client, s *spec.Spec, name string, plats []string, opts Options,
 	mounts map[string]fsutil.FS, attach []session.Attachable, hostNet bool, prog *progress, several bool) (*ImageResult, error) {
 	start := time.Now()
 	im := s.Images[name]
@@ -299,9 +328,9 @@ func solveImage(ctx context.Context, c *client.Client, s *spec.Spec, name string
 			bp = platforms.Normalize(ws[0].Platforms[0])
 		}
 		out := gateway.NewResult()
-		exp := exptypes.Platforms{Platforms: make([]exptypes.Platform, len(im.Platforms))}
+		exp := exptypes.Platforms{Platforms: make([]exptypes.Platform, len(plats))}
 		eg, ectx := errgroup.WithContext(ctx)
-		for i, p := range im.Platforms {
+		for i, p := range plats {
 			eg.Go(func() error {
 				l := llbgen.New(s, llbgen.Options{BuildPlatform: &bp, Args: opts.Args, Resolver: gw})
 				t, err := l.Lower(ectx, name, p)

@@ -44,6 +44,7 @@ $DOCKER_CONFIG, credential helpers).`)
 	secrets := cmd.flags.StringArray("secret", nil, "build secret id=ID,src=FILE or id=ID,env=VAR (repeatable)")
 	progress := cmd.flags.String("progress", "auto", "progress display: auto, tty, plain, rawjson or quiet")
 	metadata := cmd.flags.String("metadata-file", "", "write digests, platforms, tags and timings as JSON to FILE")
+	plats := cmd.flags.StringArray("platform", nil, "build only this platform of each image (repeatable; images without it are skipped)")
 	cmd.run = func(ctx context.Context, pos []string) error {
 		opts := build.Options{
 			Addr:     *addr,
@@ -63,6 +64,13 @@ $DOCKER_CONFIG, credential helpers).`)
 		}
 		if opts.Secrets, err = parseSecrets(*secrets); err != nil {
 			return err
+		}
+		for _, p := range *plats {
+			norm, err := spec.NormalizePlatform(p)
+			if err != nil {
+				return usageErrorf("build: --platform: %v", err)
+			}
+			opts.Platforms = append(opts.Platforms, norm)
 		}
 		if *output != "" {
 			if opts.Output, err = build.ParseOutput(*output); err != nil {
@@ -87,6 +95,19 @@ $DOCKER_CONFIG, credential helpers).`)
 		}
 		results, err := build.Run(ctx, s, opts)
 		if err != nil {
+			if ctx.Err() != nil {
+				var moved []string
+				for _, r := range results {
+					if r != nil {
+						moved = append(moved, r.Tags...)
+					}
+				}
+				msg := "bricklayer: interrupted; no tag was moved"
+				if len(moved) > 0 {
+					msg = "bricklayer: interrupted while moving tags; moved: " + strings.Join(moved, ", ")
+				}
+				return &exitError{code: ExitInterrupted, msg: msg}
+			}
 			return buildFailure(err)
 		}
 		if *metadata != "" {

@@ -20,6 +20,9 @@ const (
 	ExitUsage    = 2 // bad command line
 	ExitBuild    = 3 // a build or push failed; no tag was moved
 	ExitNoDaemon = 4 // no BuildKit daemon answered
+	// ExitInterrupted is the shell's code for SIGINT: the build was
+	// stopped (Ctrl-C) and no tag was moved.
+	ExitInterrupted = 130
 )
 
 // command is one subcommand: its flags, help text and run function.
