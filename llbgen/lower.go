@@ -58,6 +58,9 @@ type Lowerer struct {
 
 	mu   sync.Mutex
 	memo map[string]*result
+	// inc is the context filter of the image Lower is lowering; it is
+	// set under mu for the duration of a Lower.
+	inc *includes
 }
 
 // result is a lowered stage: its filesystem and the config it has built
@@ -94,6 +97,7 @@ func (l *Lowerer) Lower(ctx context.Context, image, platform string) (*Target, e
 	p = platforms.Normalize(p)
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.inc = l.includesFor(im, platforms.Format(p))
 	r, err := l.image(ctx, im, p)
 	if err != nil {
 		return nil, err
@@ -110,7 +114,7 @@ func (l *Lowerer) Lower(ctx context.Context, image, platform string) (*Target, e
 
 // image lowers a published image (or one used as another's base).
 func (l *Lowerer) image(ctx context.Context, im *spec.Image, target ocispecs.Platform) (*result, error) {
-	key := "image " + im.Name + " " + platforms.Format(target)
+	key := l.inc.image + ": image " + im.Name + " " + platforms.Format(target)
 	if r, ok := l.memo[key]; ok {
 		return r, nil
 	}

@@ -520,3 +520,40 @@ images: {
 		t.Error("changing a's step changed b's digest")
 	}
 }
+
+// Every copy from one context in an image's graph reads one local source
+// filtered to all of the image's sources: the session sends the context
+// once. Another image has its own filter.
+func TestOneContextPerImage(t *testing.T) {
+	s := load(t, `
+stages: deps: {from: "golang:1.23", steps: [{copy: ["go.mod", "go.sum"], dest: "/src/"}, {run: "go mod download"}]}
+images: {
+	app: {
+		repository: "example.com/app"
+		from:       "deps"
+		steps: [{copy: "cmd/app", dest: "/src/cmd/app"}, {run: "go build ./cmd/app"}]
+	}
+	tool: {
+		repository: "example.com/tool"
+		from:       "deps"
+		steps: [{copy: "cmd/tool", dest: "/src/cmd/tool"}]
+	}
+}`, nil)
+	app := lower(t, s, "app", "linux/amd64", Options{})
+	tool := lower(t, s, "tool", "linux/amd64", Options{})
+	locals := func(g *graph) []string {
+		var out []string
+		for id, op := range g.sources() {
+			if strings.HasPrefix(id, "local://") {
+				out = append(out, op.GetSource().Attrs[pb.AttrIncludePatterns])
+			}
+		}
+		return out
+	}
+	if got := locals(app); !slices.Equal(got, []string{`["cmd/app","go.mod","go.sum"]`}) {
+		t.Errorf("app's locals = %q, want one with every source of its graph", got)
+	}
+	if got := locals(tool); !slices.Equal(got, []string{`["cmd/tool","go.mod","go.sum"]`}) {
+		t.Errorf("tool's locals = %q", got)
+	}
+}

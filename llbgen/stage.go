@@ -19,7 +19,7 @@ import (
 
 // stage lowers a stage (or an image's own steps) for target.
 func (l *Lowerer) stage(ctx context.Context, scope *spec.Image, st *spec.Stage, target ocispecs.Platform) (*result, error) {
-	key := "stage " + st.Path() + " " + platforms.Format(target)
+	key := l.inc.image + ": stage " + st.Path() + " " + platforms.Format(target)
 	if r, ok := l.memo[key]; ok {
 		return r, nil
 	}
@@ -212,7 +212,7 @@ func (b *builder) copy(ctx context.Context, s *spec.Step) error {
 	var src llb.State
 	fromContext := s.From == ""
 	if fromContext {
-		src = b.context(s.Copy)
+		src = b.context()
 	} else {
 		from, err := b.l.named(ctx, b.scope, s.From, b.exec, b.target)
 		if err != nil {
@@ -270,31 +270,13 @@ func (b *builder) copy(ctx context.Context, s *spec.Step) error {
 	return nil
 }
 
-// context is the build context of the stage, filtered to the sources of
-// one copy step so that other files never enter its cache key.
-func (b *builder) context(sources []string) llb.State {
-	dir := b.l.spec.Dir
-	if b.scope != nil && !b.isTopLevel() {
-		dir = b.scope.Context
-	}
-	var include []string
-	for _, s := range sources {
-		p := path.Clean(strings.TrimPrefix(filepath.ToSlash(s), "./"))
-		if p == "." || p == "/" {
-			include = nil
-			break
-		}
-		include = append(include, p)
-	}
-	st, name := b.l.local(dir, include, nil)
+// context is the build context of the stage, filtered to what the copy
+// steps of the image being lowered take from it.
+func (b *builder) context() llb.State {
+	dir := b.l.contextDir(b.scope, b.stage)
+	st, name := b.l.local(dir, b.l.inc.of(dir), nil)
 	b.r.addLocal(name, dir)
 	return st
-}
-
-// isTopLevel tells a shared stage, whose context is the spec's directory.
-func (b *builder) isTopLevel() bool {
-	st, ok := b.l.spec.Stages[b.stage.Name]
-	return ok && st == b.stage
 }
 
 // local is a local source for the directory dir. Its name and unique ID
