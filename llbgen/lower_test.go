@@ -557,3 +557,42 @@ images: {
 		t.Errorf("tool's locals = %q", got)
 	}
 }
+
+// env, workdir and user steps change the steps after them and the image.
+func TestEnvWorkdirUserSteps(t *testing.T) {
+	s := load(t, `
+images: app: {
+	repository: "example.com/app"
+	from:       "debian:bookworm"
+	steps: [
+		{run: "first"},
+		{env: {A: "1", B: "2"}},
+		{workdir: "/app"},
+		{workdir: "sub"},
+		{user: "app:app"},
+		{env: {A: "3"}},
+		{run: "second"},
+	]
+}`, nil)
+	g := lower(t, s, "app", "linux/amd64", Options{})
+	ex := g.execs()
+	if _, ok := env(ex[0], "A"); ok || ex[0].Meta.Cwd != "/" || ex[0].Meta.User != "" {
+		t.Errorf("first step sees later steps: env %q cwd %q user %q", ex[0].Meta.Env, ex[0].Meta.Cwd, ex[0].Meta.User)
+	}
+	a, _ := env(ex[1], "A")
+	b, _ := env(ex[1], "B")
+	if a != "3" || b != "2" || ex[1].Meta.Cwd != "/app/sub" || ex[1].Meta.User != "app:app" {
+		t.Errorf("second step: A=%q B=%q cwd %q user %q", a, b, ex[1].Meta.Cwd, ex[1].Meta.User)
+	}
+	c := g.target.Config
+	if !slices.Equal(c.Config.Env, []string{"A=3", "B=2"}) || c.Config.WorkingDir != "/app/sub" || c.Config.User != "app:app" {
+		t.Errorf("config env %q workdir %q user %q", c.Config.Env, c.Config.WorkingDir, c.Config.User)
+	}
+	var history []string
+	for _, h := range c.History {
+		history = append(history, h.CreatedBy)
+	}
+	if len(history) != 7 || history[1] != "bricklayer: ENV A=1 B=2" || !c.History[1].EmptyLayer || c.History[6].EmptyLayer {
+		t.Errorf("history = %q", history)
+	}
+}
