@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path"
@@ -39,7 +40,15 @@ func (d *decoder) spec(r rawSpec, file string) *Spec {
 		s.Stages[name] = st
 	}
 	for _, name := range SortedKeys(r.Images) {
-		s.Images[name] = d.image(name, r.Images[name], defaults)
+		var ri rawImage
+		if json.Unmarshal(r.Images[name], &ri) != nil {
+			continue // a type error the schema check reports
+		}
+		im := d.image(name, ri, defaults)
+		if ri.Platform != nil {
+			im.rawJSON = r.Images[name]
+		}
+		s.Images[name] = im
 	}
 	s.ImageNames = SortedKeys(s.Images)
 	return s
@@ -285,9 +294,7 @@ var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 
 func (d *decoder) image(name string, r rawImage, defaults []string) *Image {
 	where := at("images", name)
-	im := &Image{overridden: r.Platform != nil, rawSteps: r.Steps, rawBuildPlatform: r.BuildPlatform,
-		rawFrom: r.From, rawWorkdir: r.Workdir, rawUser: r.User, rawTarget: r.Target,
-		rawEntrypoint: r.Entrypoint, rawCmd: r.Cmd}
+	im := &Image{}
 	d.stage(&im.Stage, name, r.stage(), where)
 
 	var repo reference.Named

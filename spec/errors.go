@@ -31,8 +31,10 @@ func (e *specError) Msg() (string, []interface{}) {
 type errorList struct {
 	errs errors.Error
 	// user is the spec as written: errors that CUE reports without a
-	// position in the user's file get the position of their path in it.
-	user cue.Value
+	// position in the user's file get the position of their path in it,
+	// or else fallback, the file's first declaration.
+	user     cue.Value
+	fallback token.Pos
 }
 
 func (l *errorList) add(err error) {
@@ -40,7 +42,7 @@ func (l *errorList) add(err error) {
 		if isDisjunctionHeader(e) {
 			continue // its branches follow as errors of their own
 		}
-		if p := userPos(e); (!p.IsValid() || isSchemaPos(p)) && l.user.Exists() {
+		if p := userPos(e); !p.IsValid() || isSchemaPos(p) {
 			format, args := e.Msg()
 			e = &specError{pos: l.posOf(e.Path()), path: e.Path(), msg: fmt.Sprintf(format, args...)}
 		}
@@ -50,6 +52,9 @@ func (l *errorList) add(err error) {
 
 // posOf is the position of the nearest value on path that the user wrote.
 func (l *errorList) posOf(path []string) token.Pos {
+	if !l.user.Exists() {
+		return l.fallback
+	}
 	for n := len(path); n >= 0; n-- {
 		sels := make([]cue.Selector, n)
 		for i, p := range path[:n] {
@@ -64,12 +69,12 @@ func (l *errorList) posOf(path []string) token.Pos {
 			return v.Pos()
 		}
 	}
-	return token.NoPos
+	return l.fallback
 }
 
 // at records an error about the value found at l.
 func (l *errorList) at(where loc, format string, args ...any) {
-	if !where.pos.IsValid() && l.user.Exists() {
+	if !where.pos.IsValid() {
 		where.pos = l.posOf(where.path)
 	}
 	l.errs = errors.Append(l.errs, &specError{pos: where.pos, path: where.path, msg: fmt.Sprintf(format, args...)})

@@ -65,13 +65,15 @@ func Parse(file string, src []byte) (*Spec, error) {
 	}
 	user := ctx.BuildFile(f)
 	if err := user.Err(); err != nil {
-		return nil, err
+		errs := &errorList{fallback: f.Pos()}
+		errs.add(err)
+		return nil, errs.err()
 	}
 	// User value first, so error paths read images.ui.tags, not #Spec.
 	def := schema.LookupPath(cue.MakePath(cue.Def("#Spec")))
 	v := user.Unify(def)
 
-	errs := &errorList{user: user}
+	errs := &errorList{user: user, fallback: f.Pos()}
 	// One Validate settles a valid spec; only an invalid one is walked
 	// to find every error in it.
 	if v.Validate(cue.Concrete(true)) != nil {

@@ -14,7 +14,9 @@ import (
 type rawSpec struct {
 	Platforms *[]string           `json:"platforms"`
 	Stages    map[string]rawStage `json:"stages"`
-	Images    map[string]rawImage `json:"images"`
+	// Images stay JSON until decoded one by one: an image with
+	// per-platform overrides keeps its JSON to make its variants from.
+	Images map[string]json.RawMessage `json:"images"`
 }
 
 type rawStage struct {
@@ -96,7 +98,7 @@ func decodeRaw(v cue.Value) rawSpec {
 	if err := decode(v, &r); err == nil {
 		return r
 	}
-	r = rawSpec{Stages: map[string]rawStage{}, Images: map[string]rawImage{}}
+	r = rawSpec{Stages: map[string]rawStage{}, Images: map[string]json.RawMessage{}}
 	var ps []string
 	if pv := lookup(v, "platforms"); pv.Exists() && decode(pv, &ps) == nil {
 		r.Platforms = &ps
@@ -108,9 +110,8 @@ func decodeRaw(v cue.Value) rawSpec {
 		}
 	})
 	fields(lookup(v, "images"), func(name string, iv cue.Value) {
-		var im rawImage
-		if decode(iv, &im) == nil {
-			r.Images[name] = im
+		if dt, err := iv.MarshalJSON(); err == nil {
+			r.Images[name] = dt
 		}
 	})
 	return r

@@ -135,14 +135,10 @@ type Image struct {
 	Expose     []string // "80/tcp"
 	Volumes    []string
 
-	overridden bool // the spec has per-platform overrides for it
-	variants   map[string]*Image
-	// What variants reuse when a platform leaves them alone.
-	rawSteps              *[]rawStep
-	rawBuildPlatform      *bool
-	rawFrom, rawWorkdir   *string
-	rawUser, rawTarget    *string
-	rawEntrypoint, rawCmd any
+	variants map[string]*Image
+	// rawJSON is the image as decoded, kept when it has per-platform
+	// overrides: each variant is it with the overridden fields replaced.
+	rawJSON []byte
 }
 
 // ForPlatform returns the image as seen by one of its platforms: the image

@@ -1,75 +1,13 @@
 package spec
 
 import (
+	"encoding/json"
+
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
 )
 
-// rawOverride is the part of an image a platform may override.
-type rawOverride struct {
-	From       *string           `json:"from"`
-	Args       map[string]string `json:"args"`
-	Env        map[string]string `json:"env"`
-	Labels     map[string]string `json:"labels"`
-	Workdir    *string           `json:"workdir"`
-	User       *string           `json:"user"`
-	Target     *string           `json:"target"`
-	Entrypoint any               `json:"entrypoint"`
-	Cmd        any               `json:"cmd"`
-	Steps      *[]rawStep        `json:"steps"`
-}
-
-// field is where the overridable field f decodes to.
-func (r *rawOverride) field(f string) any {
-	switch f {
-	case "from":
-		return &r.From
-	case "args":
-		return &r.Args
-	case "env":
-		return &r.Env
-	case "labels":
-		return &r.Labels
-	case "workdir":
-		return &r.Workdir
-	case "user":
-		return &r.User
-	case "target":
-		return &r.Target
-	case "entrypoint":
-		return &r.Entrypoint
-	case "cmd":
-		return &r.Cmd
-	}
-	return &r.Steps
-}
-
-// take copies field f of o into r.
-func (r *rawOverride) take(f string, o *rawOverride) {
-	switch f {
-	case "from":
-		r.From = o.From
-	case "args":
-		r.Args = o.Args
-	case "env":
-		r.Env = o.Env
-	case "labels":
-		r.Labels = o.Labels
-	case "workdir":
-		r.Workdir = o.Workdir
-	case "user":
-		r.User = o.User
-	case "target":
-		r.Target = o.Target
-	case "entrypoint":
-		r.Entrypoint = o.Entrypoint
-	case "cmd":
-		r.Cmd = o.Cmd
-	default:
-		r.Steps = o.Steps
-	}
-}
-
+// copyPositions gives a variant the step positions of its image.
 func copyPositions(dst, src *Stage) {
 	dst.Pos = src.Pos
 	for i := range dst.Steps {
@@ -122,7 +60,7 @@ func (d *decoder) variants(s *Spec, user cue.Value) {
 	images := lookup(user, "images")
 	for _, name := range s.ImageNames {
 		im := s.Images[name]
-		if im.overridden {
+		if im.rawJSON != nil {
 			d.imageVariants(im, lookup(images, name))
 		}
 	}
@@ -196,29 +134,30 @@ func (d *decoder) imageVariants(im *Image, v cue.Value) {
 			return
 		}
 		// Decode only what a platform changed, and what may refer to it
-		// (CUE re-evaluated those in merged); decoding every field of
-		// every variant was most of the load time of large specs.
+		// (CUE re-evaluated those in merged), over the image as decoded:
+		// decoding every field of every variant was most of the load time
+		// of large specs.
 		changed := func(f string) bool { return set(f) || (whole && mayRefer(own[f])) }
-		r := rawOverride{From: im.rawFrom, Args: im.Args, Env: im.Env, Labels: im.Labels,
-			Workdir: im.rawWorkdir, User: im.rawUser, Target: im.rawTarget,
-			Entrypoint: im.rawEntrypoint, Cmd: im.rawCmd, Steps: im.rawSteps}
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(im.rawJSON, &obj) != nil {
+			return
+		}
 		for _, f := range overridable {
-			if !changed(f) {
-				continue
+			if changed(f) {
+				dt, err := at(f).MarshalJSON()
+				if err != nil {
+					return // a type error the schema check reports
+				}
+				obj[f] = dt
 			}
-			// Into a fresh struct: decoding into r would add to the maps it
-			// shares with the image.
-			var fresh rawOverride
-			if err := decode(at(f), fresh.field(f)); err != nil {
-				return // a type error the schema check reports
-			}
-			r.take(f, &fresh)
+		}
+		var r rawImage
+		if dt, err := json.Marshal(obj); err != nil || json.Unmarshal(dt, &r) != nil {
+			return
 		}
 		variant := *im
 		variant.variants = nil
-		stage := rawStage{From: r.From, BuildPlatform: im.rawBuildPlatform, Args: r.Args, Env: r.Env,
-			Workdir: r.Workdir, User: r.User, Steps: r.Steps}
-		d.stage(&variant.Stage, im.Name, stage, where)
+		d.stage(&variant.Stage, im.Name, r.stage(), where)
 		switch {
 		case changed("steps") && whole:
 			stagePositions(&variant.Stage, merged)
@@ -228,7 +167,7 @@ func (d *decoder) imageVariants(im *Image, v cue.Value) {
 			copyPositions(&variant.Stage, &im.Stage)
 		}
 		variant.Target = deref(r.Target)
-		d.metadata(&variant, rawImage{Labels: r.Labels, Entrypoint: r.Entrypoint, Cmd: r.Cmd})
+		d.metadata(&variant, r)
 		if im.variants == nil {
 			im.variants = map[string]*Image{}
 		}
