@@ -60,7 +60,7 @@ func publish(ctx context.Context, s *spec.Spec, results []*ImageResult, insecure
 	}
 	var moved []string
 	for _, j := range jobs {
-		for _, t := range s.Images[j.res.Name].Tags {
+		for _, t := range s.Images[j.res.Name].AllTags() {
 			tag, err := name.NewTag(j.res.Repository+":"+t, j.opts...)
 			if err != nil {
 				return fmt.Errorf("image %s: %w", j.res.Name, err)

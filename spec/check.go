@@ -102,10 +102,11 @@ func checkPublished(s *Spec, errs *errorList) {
 		if im.Repository == "" {
 			continue
 		}
-		for i, tag := range im.Tags {
+		locs := append(append([]loc(nil), im.tagLocs...), im.aliasLocs...)
+		for i, tag := range im.AllTags() {
 			ref := im.Repository + ":" + tag
 			if prev, ok := owner[ref]; ok {
-				errs.at(im.tagLocs[i], "%s is also published by image %q", ref, prev)
+				errs.at(locs[i], "%s is also published by image %q", ref, prev)
 				continue
 			}
 			owner[ref] = name

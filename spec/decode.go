@@ -13,14 +13,17 @@ import (
 	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/moby/patternmatcher/ignorefile"
+
+	"github.com/bricklayer-build/bricklayer/buildinfo"
 )
 
 // decoder turns the raw decoded spec into Spec values, checking on the
 // way what concerns one value at a time. Locations of errors are paths;
 // errorList finds their positions in the user's file.
 type decoder struct {
-	errs *errorList
-	dir  string // the spec's directory
+	errs  *errorList
+	dir   string          // the spec's directory
+	build *buildinfo.Info // the build context tags are computed for
 }
 
 // at is the location of a path in the spec.
@@ -34,6 +37,10 @@ func (d *decoder) spec(r rawSpec, file string) *Spec {
 		Images: map[string]*Image{},
 	}
 	defaults := d.platforms(r.Platforms, at("platforms"))
+	top := tagRules{policy: r.Policy, policyLoc: at("policy"), aliasesLoc: at("aliases")}
+	if r.Aliases != nil {
+		top.aliases = *r.Aliases
+	}
 	for _, name := range SortedKeys(r.Stages) {
 		st := &Stage{}
 		d.stage(st, name, r.Stages[name], at("stages", name))
@@ -44,7 +51,7 @@ func (d *decoder) spec(r rawSpec, file string) *Spec {
 		if json.Unmarshal(r.Images[name], &ri) != nil {
 			continue // a type error the schema check reports
 		}
-		im := d.image(name, ri, defaults)
+		im := d.image(name, ri, defaults, top)
 		if ri.Platform != nil {
 			im.rawJSON = r.Images[name]
 		}
@@ -292,7 +299,7 @@ var exposeRE = regexp.MustCompile(`^([0-9]{1,5})(/(tcp|udp|sctp))?$`)
 // tagRE is the OCI distribution tag grammar.
 var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 
-func (d *decoder) image(name string, r rawImage, defaults []string) *Image {
+func (d *decoder) image(name string, r rawImage, defaults []string, top tagRules) *Image {
 	where := at("images", name)
 	im := &Image{}
 	d.stage(&im.Stage, name, r.stage(), where)
@@ -342,19 +349,13 @@ func (d *decoder) image(name string, r rawImage, defaults []string) *Image {
 			continue
 		}
 		seen[tag] = true
-		if !tagRE.MatchString(tag) {
-			d.errs.at(tl, "invalid tag %q: a tag is 1 to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'", tag)
+		if !d.checkTag(tag, repo, tl) {
 			continue
-		}
-		if repo != nil {
-			if _, err := reference.WithTag(repo, tag); err != nil {
-				d.errs.at(tl, "invalid tag %q: %v", tag, err)
-				continue
-			}
 		}
 		im.Tags = append(im.Tags, tag)
 		im.tagLocs = append(im.tagLocs, tl)
 	}
+	d.tags(im, repo, rulesFor(r, where, top))
 
 	d.buildSource(im, r, where)
 

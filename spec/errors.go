@@ -29,7 +29,8 @@ func (e *specError) Msg() (string, []interface{}) {
 
 // errorList collects every error of a load, so a user sees them all at once.
 type errorList struct {
-	errs errors.Error
+	errs     errors.Error
+	warnings errors.Error
 	// user is the spec as written: errors that CUE reports without a
 	// position in the user's file get the position of their path in it,
 	// or else fallback, the file's first declaration.
@@ -78,6 +79,14 @@ func (l *errorList) at(where loc, format string, args ...any) {
 		where.pos = l.posOf(where.path)
 	}
 	l.errs = errors.Append(l.errs, &specError{pos: where.pos, path: where.path, msg: fmt.Sprintf(format, args...)})
+}
+
+// warn records a warning about the value at where.
+func (l *errorList) warn(where loc, format string, args ...any) {
+	if !where.pos.IsValid() {
+		where.pos = l.posOf(where.path)
+	}
+	l.warnings = errors.Append(l.warnings, &specError{pos: where.pos, path: where.path, msg: "warning: " + fmt.Sprintf(format, args...)})
 }
 
 func (l *errorList) err() error {

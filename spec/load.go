@@ -1,15 +1,18 @@
 package spec
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/cuecontext"
 	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/cue/token"
 
+	"github.com/bricklayer-build/bricklayer/buildinfo"
 	"github.com/bricklayer-build/bricklayer/schemas"
 )
 
@@ -39,7 +42,7 @@ func Find(arg string) (string, error) {
 // Load finds, reads and checks the spec named by arg (a file or a
 // directory). The error, if any, holds every mistake found; Diagnostics
 // lists them.
-func Load(arg string) (*Spec, error) {
+func Load(arg string, opts ...Option) (*Spec, error) {
 	file, err := Find(arg)
 	if err != nil {
 		return nil, err
@@ -48,22 +51,62 @@ func Load(arg string) (*Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading spec: %w", err)
 	}
-	return Parse(file, src)
+	return Parse(file, src, opts...)
+}
+
+// Option tunes loading.
+type Option func(*options)
+
+type options struct {
+	build func(full bool) (*buildinfo.Info, error)
+}
+
+// WithBuild sets the build context the spec sees as `build` and its tag
+// policies are computed for. Without it the context is empty: no branch,
+// no tag, no commit.
+func WithBuild(info *buildinfo.Info) Option {
+	return WithBuildFunc(func(bool) (*buildinfo.Info, error) { return info, nil })
+}
+
+// WithBuildFunc gets the build context from detect, asking for the full
+// context (git and CI) only when the spec refers to build or sets a tag
+// policy: reading git costs more than the rest of a vet, which a
+// pre-commit hook pays on every commit.
+func WithBuildFunc(detect func(full bool) (*buildinfo.Info, error)) Option {
+	return func(o *options) { o.build = detect }
 }
 
 // Parse checks the spec src read from file. Paths in the spec (context,
 // dockerfile) are resolved against file's directory.
-func Parse(file string, src []byte) (*Spec, error) {
+func Parse(file string, src []byte, opts ...Option) (*Spec, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	f, err := parser.ParseFile(file, src)
 	if err != nil {
 		return nil, err
+	}
+	info := &buildinfo.Info{}
+	if o.build != nil {
+		if info, err = o.build(needsContext(f)); err != nil {
+			return nil, err
+		}
 	}
 	ctx := cuecontext.New()
 	schema := ctx.CompileString(schemas.Source, cue.Filename(schemas.FileName))
 	if err := schema.Err(); err != nil {
 		return nil, fmt.Errorf("internal error: compiling the embedded schema: %w", err)
 	}
-	user := ctx.BuildFile(f)
+	buildJSON, err := json.Marshal(info)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the build context: %w", err)
+	}
+	// build is in scope for the file, as if declared around it: the spec
+	// refers to it (tags: [build.branchTag]) without declaring it. JSON is
+	// CUE; ctx.Encode would leave a nil version out rather than null.
+	scope := ctx.CompileString(`build: ` + string(buildJSON))
+	user := ctx.BuildFile(f, cue.Scope(scope))
 	if err := user.Err(); err != nil {
 		errs := &errorList{fallback: f.Pos()}
 		errs.add(err)
@@ -82,14 +125,18 @@ func Parse(file string, src []byte) (*Spec, error) {
 	// Decode the user's value, not the unified one: a schema error makes
 	// the enclosing struct an error, which would hide every other mistake
 	// inside it. The schema's verdict is already in errs.
-	d := &decoder{errs: errs, dir: filepath.Dir(file)}
+	d := &decoder{errs: errs, dir: filepath.Dir(file), build: info}
 	s := d.spec(decodeRaw(user), file)
 	s.Source = src
+	s.Build = info
 	d.variants(s, user)
 	positions(s, user)
 	check(s, errs)
 	if err := errs.err(); err != nil {
 		return nil, err
+	}
+	if errs.warnings != nil {
+		s.Warnings = Diagnostics(errs.warnings)
 	}
 	return s, nil
 }
@@ -97,3 +144,23 @@ func Parse(file string, src []byte) (*Spec, error) {
 func isSchemaPos(p token.Pos) bool { return isSchemaFile(p.Filename()) }
 
 func isSchemaFile(name string) bool { return name == schemas.FileName }
+
+// needsContext tells whether the file refers to build (an identifier the
+// file does not declare) or sets a tag policy.
+func needsContext(f *ast.File) bool {
+	for _, id := range f.Unresolved {
+		if id.Name == "build" {
+			return true
+		}
+	}
+	found := false
+	ast.Walk(f, func(n ast.Node) bool {
+		if field, ok := n.(*ast.Field); ok {
+			if name, _, _ := ast.LabelName(field.Label); name == "policy" {
+				found = true
+			}
+		}
+		return !found
+	}, nil)
+	return found
+}

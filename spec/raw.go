@@ -13,6 +13,8 @@ import (
 
 type rawSpec struct {
 	Platforms *[]string           `json:"platforms"`
+	Policy    *rawPolicy          `json:"policy"`
+	Aliases   *[]rawAlias         `json:"aliases"`
 	Stages    map[string]rawStage `json:"stages"`
 	// Images stay JSON until decoded one by one: an image with
 	// per-platform overrides keeps its JSON to make its variants from.
@@ -51,6 +53,23 @@ type rawImage struct {
 	Expose     []any               `json:"expose"`
 	Volumes    []string            `json:"volumes"`
 	Platform   map[string]any      `json:"platform"`
+	Policy     *rawPolicy          `json:"policy"`
+	Aliases    *[]rawAlias         `json:"aliases"`
+}
+
+type rawPolicy struct {
+	Branch      bool   `json:"branch"`
+	Semver      bool   `json:"semver"`
+	SHA         bool   `json:"sha"`
+	PullRequest bool   `json:"pullRequest"`
+	Moving      string `json:"moving"`
+}
+
+type rawAlias struct {
+	Prefix string `json:"prefix"`
+	Suffix string `json:"suffix"`
+	Until  string `json:"until"`
+	Strict bool   `json:"strict"`
 }
 
 func (r *rawImage) stage() rawStage {

@@ -1,6 +1,10 @@
 package spec
 
-import "cuelang.org/go/cue/token"
+import (
+	"cuelang.org/go/cue/token"
+
+	"github.com/bricklayer-build/bricklayer/buildinfo"
+)
 
 // FileName is the name of the spec file looked up in a directory.
 const FileName = "bricklayer.cue"
@@ -20,6 +24,11 @@ type Spec struct {
 	// Images by name; ImageNames is their sorted list.
 	Images     map[string]*Image
 	ImageNames []string
+	// Build is the build context the tags were computed for.
+	Build *buildinfo.Info
+	// Warnings are mistakes that do not stop a build yet, such as an
+	// alias past its end date.
+	Warnings []Diagnostic
 }
 
 // Stage is a filesystem built by Steps on top of From.
@@ -116,9 +125,17 @@ type Image struct {
 	Platforms []string
 	// Context is the build context directory (relative to the working
 	// directory, like Spec.File).
-	Context    string
-	Tags       []string
-	tagLocs    []loc
+	Context string
+	// Tags are the image's tags: its own and those its policy yields for
+	// the build context. AliasTags are their aliases (rpi-1.2.3), in the
+	// same repository. Every one of them names the same index.
+	Tags      []string
+	AliasTags []string
+	tagLocs   []loc
+	aliasLocs []loc
+	// Policy and Aliases are the image's own, else the top-level ones.
+	Policy     Policy
+	Aliases    []Alias
 	Dockerfile string // path of the Dockerfile in Context; empty for steps
 	Target     string
 	// DockerfileData is the Dockerfile's text and DockerIgnore the
@@ -149,3 +166,28 @@ func (im *Image) ForPlatform(platform string) *Image {
 	}
 	return im
 }
+
+// AllTags are the canonical tags, then their aliases.
+func (im *Image) AllTags() []string {
+	return append(append([]string(nil), im.Tags...), im.AliasTags...)
+}
+
+// Policy says which tags the build context yields.
+type Policy struct {
+	Branch, Semver, SHA, PullRequest bool
+	// Moving is a tag of every release that is not a pre-release.
+	Moving string
+}
+
+// Alias publishes every tag also as Prefix+tag+Suffix: the way out of
+// per-architecture tags such as rpi-1.2.3.
+type Alias struct {
+	Prefix, Suffix string
+	// Until is the last day (YYYY-MM-DD) the alias is published without a
+	// warning; empty for no end.
+	Until  string
+	Strict bool
+}
+
+// Apply is the alias name of tag.
+func (a Alias) Apply(tag string) string { return a.Prefix + tag + a.Suffix }

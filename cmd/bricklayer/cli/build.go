@@ -45,6 +45,7 @@ $DOCKER_CONFIG, credential helpers).`)
 	progress := cmd.flags.String("progress", "auto", "progress display: auto, tty, plain, rawjson or quiet")
 	metadata := cmd.flags.String("metadata-file", "", "write digests, platforms, tags and timings as JSON to FILE")
 	plats := cmd.flags.StringArray("platform", nil, "build only this platform of each image (repeatable; images without it are skipped)")
+	contexts := contextFlag(cmd.flags)
 	cmd.run = func(ctx context.Context, pos []string) error {
 		opts := build.Options{
 			Addr:     *addr,
@@ -84,7 +85,7 @@ $DOCKER_CONFIG, credential helpers).`)
 			}
 		}
 		opts.Images = pos
-		s, err := spec.Load(arg)
+		s, err := c.load(ctx, arg, *contexts)
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/containerd/platforms"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/bricklayer-build/bricklayer/buildinfo"
 	"github.com/bricklayer-build/bricklayer/llbgen"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
@@ -28,12 +29,13 @@ built from it).
 
 --format json prints the same as one JSON document:
 
-  {"spec": FILE, "buildPlatform": P,
-   "images": [{"name", "repository", "tags", "references",
+  {"spec": FILE, "buildPlatform": P, "build": {the build context},
+   "images": [{"name", "repository", "tags", "aliases", "references",
                "platforms": [{"platform", "digest", "ops"}],
                "unresolved": [base images not resolved offline]}]}`)
 	format := cmd.flags.String("format", "text", "output format: text or json")
 	buildPlatform := cmd.flags.String("build-platform", "linux/amd64", "platform that build-platform stages run on")
+	contexts := contextFlag(cmd.flags)
 	cmd.run = func(ctx context.Context, args []string) error {
 		arg, err := oneArg("plan", args)
 		if err != nil {
@@ -46,7 +48,7 @@ built from it).
 		if err != nil {
 			return err
 		}
-		s, err := spec.Load(arg)
+		s, err := c.load(ctx, arg, *contexts)
 		if err != nil {
 			return err
 		}
@@ -68,15 +70,17 @@ built from it).
 // plan is the document plan prints; its JSON form is documented in the
 // command's help and README.md.
 type plan struct {
-	Spec          string      `json:"spec"`
-	BuildPlatform string      `json:"buildPlatform"`
-	Images        []planImage `json:"images"`
+	Spec          string          `json:"spec"`
+	BuildPlatform string          `json:"buildPlatform"`
+	Build         *buildinfo.Info `json:"build"`
+	Images        []planImage     `json:"images"`
 }
 
 type planImage struct {
 	Name       string         `json:"name"`
 	Repository string         `json:"repository"`
 	Tags       []string       `json:"tags"`
+	Aliases    []string       `json:"aliases"`
 	References []string       `json:"references"`
 	Platforms  []planPlatform `json:"platforms"`
 	Unresolved []string       `json:"unresolved,omitempty"`
@@ -90,11 +94,11 @@ type planPlatform struct {
 
 func makePlan(ctx context.Context, s *spec.Spec, opts llbgen.Options) (*plan, error) {
 	l := llbgen.New(s, opts)
-	p := &plan{Spec: s.File, BuildPlatform: platforms.Format(*opts.BuildPlatform), Images: []planImage{}}
+	p := &plan{Spec: s.File, BuildPlatform: platforms.Format(*opts.BuildPlatform), Build: s.Build, Images: []planImage{}}
 	for _, name := range s.ImageNames {
 		im := s.Images[name]
-		pi := planImage{Name: name, Repository: im.Repository, Tags: nonNil(im.Tags), References: []string{}}
-		for _, t := range im.Tags {
+		pi := planImage{Name: name, Repository: im.Repository, Tags: nonNil(im.Tags), Aliases: nonNil(im.AliasTags), References: []string{}}
+		for _, t := range im.AllTags() {
 			pi.References = append(pi.References, im.Repository+":"+t)
 		}
 		for _, plat := range im.Platforms {
@@ -119,6 +123,7 @@ func makePlan(ctx context.Context, s *spec.Spec, opts llbgen.Options) (*plan, er
 }
 
 func (p *plan) writeText(w io.Writer) {
+	fmt.Fprintf(w, "build: %s\n\n", describeBuild(p.Build))
 	for i, im := range p.Images {
 		if i > 0 {
 			fmt.Fprintln(w)
@@ -129,13 +134,48 @@ func (p *plan) writeText(w io.Writer) {
 			tags = "(none: built, not published)"
 		}
 		fmt.Fprintf(w, "  tags: %s\n", tags)
+		if len(im.Aliases) > 0 {
+			fmt.Fprintf(w, "  aliases: %s\n", strings.Join(im.Aliases, ", "))
+		}
 		for _, pp := range im.Platforms {
+			if pp.Ops == 0 {
+				fmt.Fprintf(w, "  %-14s (empty: scratch and no steps)\n", pp.Platform)
+				continue
+			}
 			fmt.Fprintf(w, "  %-14s %s  %d ops\n", pp.Platform, pp.Digest, pp.Ops)
 		}
 		if len(im.Unresolved) > 0 {
 			fmt.Fprintf(w, "  unresolved until build: %s\n", strings.Join(im.Unresolved, ", "))
 		}
 	}
+}
+
+// describeBuild is one line on what kind of build the tags are for.
+func describeBuild(b *buildinfo.Info) string {
+	if b == nil {
+		return "no context"
+	}
+	var parts []string
+	switch {
+	case b.PullRequest != "":
+		parts = append(parts, "pull request "+b.PullRequest)
+	case b.Version != nil:
+		parts = append(parts, "release "+b.Version.Full)
+	case b.Branch != "":
+		parts = append(parts, "branch "+b.Branch)
+	default:
+		parts = append(parts, "no branch or release tag")
+	}
+	if b.ShortSHA != "" {
+		parts = append(parts, "commit "+b.ShortSHA)
+	}
+	if b.Dirty {
+		parts = append(parts, "dirty")
+	}
+	if b.CI != "" {
+		parts = append(parts, "on "+b.CI)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func parsePlatform(flag, s string) (ocispecs.Platform, error) {

@@ -54,6 +54,8 @@ func New(args []string) *CLI {
 		c.printCommand(),
 		c.buildCommand(),
 		c.builderCommand(),
+		c.contextCommand(),
+		c.migrateCommand(),
 		c.fmtCommand(),
 		c.initCommand(),
 		c.schemaCommand(),

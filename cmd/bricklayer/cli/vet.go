@@ -20,12 +20,13 @@ It needs no daemon and no network, so it fits a pre-commit hook. A valid
 spec prints nothing and exits 0; every mistake prints one line,
 FILE:LINE:COL: PATH: message, and the exit code is 1.`)
 	verbose := cmd.flags.BoolP("verbose", "v", false, "print a summary of the images")
+	contexts := contextFlag(cmd.flags)
 	cmd.run = func(ctx context.Context, args []string) error {
 		arg, err := oneArg("vet", args)
 		if err != nil {
 			return err
 		}
-		s, err := spec.Load(arg)
+		s, err := c.load(ctx, arg, *contexts)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,31 @@
+// Package buildinfo finds what a build is: the git state of the repository
+// and the variables of the CI system running it, and the tags that follow
+// from them (a branch name made a tag, a release version expanded).
+package buildinfo
+
+// Info is the build context bricklayer injects into a spec as `build`.
+// Its JSON form is what the spec sees; the schema's #Build mirrors it.
+type Info struct {
+	Branch        string   `json:"branch"`
+	BranchTag     string   `json:"branchTag"` // SanitizeBranch(Branch)
+	Tag           string   `json:"tag"`       // git tag of the commit, e.g. v1.2.3
+	SHA           string   `json:"sha"`
+	ShortSHA      string   `json:"shortSha"` // first 7 characters of SHA
+	Describe      string   `json:"describe"` // git describe --tags --always --dirty
+	Dirty         bool     `json:"dirty"`
+	DefaultBranch string   `json:"defaultBranch"`
+	PullRequest   string   `json:"pullRequest"` // number, for pull/merge-request builds
+	CI            string   `json:"ci"`          // github, gitlab, azure, jenkins, buildkite or ""
+	Date          string   `json:"date"`        // YYYY-MM-DD of the build, for alias expiry
+	Version       *Version `json:"version"`     // Tag parsed as semver; nil unless a release
+}
+
+// Version is a release tag parsed as semver (a leading v is allowed).
+type Version struct {
+	Full       string `json:"full"` // 1.2.3-rc.1: without the v and build metadata
+	Major      int    `json:"major"`
+	Minor      int    `json:"minor"`
+	Patch      int    `json:"patch"`
+	Prerelease string `json:"prerelease"` // rc.1
+	Metadata   string `json:"metadata"`   // build metadata after +
+}
