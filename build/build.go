@@ -48,6 +48,9 @@ type Options struct {
 	Output Output
 	// Insecure lists registries (host[:port]) reached over plain HTTP.
 	Insecure []string
+	// Builder, when set, builds on its nodes instead of the daemon at
+	// Addr: each platform on the node that serves it.
+	Builder *Builder
 	// Progress is the display mode: auto, tty, plain, rawjson or quiet.
 	Progress string
 	// Stderr receives progress and messages.
@@ -79,74 +82,104 @@ type PlatformResult struct {
 // Run builds the selected images of s for all their platforms, exports
 // them, and with Push moves their tags once every image succeeded.
 func Run(ctx context.Context, s *spec.Spec, opts Options) ([]*ImageResult, error) {
+	r, err := prepare(ctx, s, opts)
+	if err != nil {
+		return nil, err
+	}
+	var results []*ImageResult
+	if opts.Builder != nil {
+		results, err = r.onNodes(ctx)
+	} else {
+		results, err = r.onDaemon(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if opts.Push {
+		if err := publish(ctx, s, results, opts.Insecure); err != nil {
+			return results, err
+		}
+	}
+	return results, nil
+}
+
+// run is what every session of a build shares.
+type run struct {
+	s       *spec.Spec
+	opts    Options
+	names   []string
+	targets map[string][]string // image -> platforms to build
+	mounts  map[string]fsutil.FS
+	attach  []session.Attachable
+	hostNet bool
+}
+
+func prepare(ctx context.Context, s *spec.Spec, opts Options) (*run, error) {
 	names, err := selectImages(s, opts.Images)
 	if err != nil {
 		return nil, err
 	}
-	targets := map[string][]string{}
-	var kept []string
+	r := &run{s: s, opts: opts, targets: map[string][]string{}, mounts: map[string]fsutil.FS{}}
 	for _, n := range names {
 		if ps := platformsOf(s.Images[n], opts.Platforms); len(ps) > 0 {
-			targets[n] = ps
-			kept = append(kept, n)
+			r.targets[n] = ps
+			r.names = append(r.names, n)
 		}
 	}
-	if len(kept) == 0 {
+	if len(r.names) == 0 {
 		return nil, fmt.Errorf("no selected image is built for %s", strings.Join(opts.Platforms, ", "))
 	}
-	names = kept
 	// Lower offline first: spec mistakes surface before any daemon work,
 	// and the offline graphs name the local sources the session serves.
-	locals, hostNet, err := offlineLocals(ctx, s, targets, opts.Args)
+	locals, hostNet, err := offlineLocals(ctx, s, r.targets, opts.Args)
 	if err != nil {
 		return nil, err
 	}
-	c, workers, err := Connect(ctx, Addr(opts.Addr))
-	if err != nil {
+	r.hostNet = hostNet
+	if r.attach, err = attachables(opts); err != nil {
 		return nil, err
 	}
-	defer c.Close()
-	if err := checkPlatforms(targets, workers, Addr(opts.Addr)); err != nil {
-		return nil, err
-	}
-	attach, err := attachables(opts)
-	if err != nil {
-		return nil, err
-	}
-	mounts := map[string]fsutil.FS{}
 	for name, dir := range locals {
 		fs, err := fsutil.NewFS(dir)
 		if err != nil {
 			return nil, fmt.Errorf("build context %s: %w", dir, err)
 		}
-		mounts[name] = fs
+		r.mounts[name] = fs
 	}
+	return r, nil
+}
 
-	prog, err := newProgress(ctx, opts.Stderr, opts.Progress)
+// onDaemon builds on one daemon: one session per image, all its platforms
+// in it, so the daemon's exporter writes the index.
+func (r *run) onDaemon(ctx context.Context) ([]*ImageResult, error) {
+	c, workers, err := Connect(ctx, Addr(r.opts.Addr))
 	if err != nil {
 		return nil, err
 	}
-	results := make([]*ImageResult, len(names))
+	defer c.Close()
+	if err := checkPlatforms(r.targets, workers, Addr(r.opts.Addr)); err != nil {
+		return nil, err
+	}
+	prog, err := newProgress(ctx, r.opts.Stderr, r.opts.Progress)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]*ImageResult, len(r.names))
 	eg, ectx := errgroup.WithContext(ctx)
-	for i, name := range names {
+	for i, name := range r.names {
 		eg.Go(func() error {
-			r, err := solveImage(ectx, c, s, name, targets[name], opts, mounts, attach, hostNet, prog, len(names) > 1)
+			res, err := solveImage(ectx, c, r.s, name, r.targets[name], r.opts, r.mounts, r.attach, r.hostNet, prog, len(r.names) > 1)
 			if err != nil {
 				return &ImageError{Image: name, Err: err}
 			}
-			results[i] = r
+			results[i] = res
 			return nil
 		})
 	}
 	buildErr := eg.Wait()
 	prog.close()
 	if buildErr != nil {
-		return nil, prog.explain(s, buildErr)
-	}
-	if opts.Push {
-		if err := publish(ctx, s, results, opts.Insecure); err != nil {
-			return results, err
-		}
+		return nil, prog.explain(r.s, buildErr)
 	}
 	return results, nil
 }
@@ -403,10 +436,18 @@ func solveImage(ctx context.Context, c *client.Client, s *spec.Spec, name string
 // PlatformError is the failure of one platform of an image.
 type PlatformError struct {
 	Platform string
+	Node     string // the builder's node that built it, if any
 	Err      error
 }
 
-func (e *PlatformError) Error() string { return fmt.Sprintf("platform %s: %v", e.Platform, e.Err) }
+func (e *PlatformError) Error() string { return fmt.Sprintf("platform %s: %v", e.where(), e.Err) }
+
+func (e *PlatformError) where() string {
+	if e.Node == "" {
+		return e.Platform
+	}
+	return e.Platform + " (node " + e.Node + ")"
+}
 func (e *PlatformError) Unwrap() error { return e.Err }
 
 func isInsecure(repo string, insecure []string) bool {

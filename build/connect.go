@@ -39,7 +39,11 @@ func (e *UnreachableError) Unwrap() error { return e.Err }
 // Connect returns a client of the daemon at addr after checking that it
 // answers, so a missing daemon is one clear error rather than a hang.
 func Connect(ctx context.Context, addr string) (*client.Client, []*client.WorkerInfo, error) {
-	c, err := client.New(ctx, addr)
+	return connect(ctx, addr)
+}
+
+func connect(ctx context.Context, addr string, opts ...client.ClientOpt) (*client.Client, []*client.WorkerInfo, error) {
+	c, err := client.New(ctx, addr, opts...)
 	if err != nil {
 		return nil, nil, &UnreachableError{Addr: addr, Err: err}
 	}

@@ -27,6 +27,9 @@ type Daemon struct {
 	Binary string
 	// Insecure lists registries it reaches over plain HTTP.
 	Insecure []string
+	// Platforms restricts what its worker builds (buildkitd's
+	// oci-worker-platform); empty is everything it can, emulated or not.
+	Platforms []string
 }
 
 // DefaultState is where bootstrap keeps a daemon's files.
@@ -206,7 +209,15 @@ func findRunc() (string, error) {
 func (d Daemon) config(runc string) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "root = %q\n\n[grpc]\n  address = [%q]\n\n", filepath.Join(d.State, "root"), d.Addr)
-	fmt.Fprintf(&b, "[worker.oci]\n  enabled = true\n  binary = %q\n  # No CNI here: steps share the host network.\n  networkMode = \"host\"\n  gc = true\n\n", runc)
+	fmt.Fprintf(&b, "[worker.oci]\n  enabled = true\n  binary = %q\n  # No CNI here: steps share the host network.\n  networkMode = \"host\"\n  gc = true\n", runc)
+	if len(d.Platforms) > 0 {
+		quoted := make([]string, len(d.Platforms))
+		for i, p := range d.Platforms {
+			quoted[i] = strconv.Quote(p)
+		}
+		fmt.Fprintf(&b, "  platforms = [%s]\n", strings.Join(quoted, ", "))
+	}
+	b.WriteString("\n")
 	b.WriteString("[worker.containerd]\n  enabled = false\n\n[cdi]\n  disabled = true\n")
 	for _, r := range d.Insecure {
 		fmt.Fprintf(&b, "\n[registry.%q]\n  http = true\n  insecure = true\n", r)
@@ -228,4 +239,59 @@ func tail(file string, n int) string {
 func HasEmulation() bool {
 	_, err := os.Stat("/proc/sys/fs/binfmt_misc/qemu-aarch64")
 	return err == nil
+}
+
+// NodeStatus is what builder inspect tells of one node.
+type NodeStatus struct {
+	Node     Node
+	Err      error // unreachable
+	Version  string
+	Native   []string // the platforms of the daemon's own architecture
+	Emulated []string
+	Takes    []string // the spec's platforms this node will build
+}
+
+// Inspect reaches every node of b and tells what it builds, and which of
+// want (the spec's platforms) each node takes.
+func Inspect(ctx context.Context, b *Builder, want []string) []NodeStatus {
+	var out []NodeStatus
+	var reached []*connected
+	for _, n := range b.Nodes {
+		st := NodeStatus{Node: n}
+		c, workers, err := connect(ctx, n.Addr, n.clientOpts()...)
+		if err != nil {
+			st.Err = err
+			out = append(out, st)
+			continue
+		}
+		if info, err := c.Info(ctx); err == nil {
+			st.Version = info.BuildkitVersion.Version
+		}
+		all := workerPlatforms(workers)
+		if len(all) > 0 {
+			native := platforms.MustParse(all[0]).Architecture
+			for _, p := range all {
+				if platforms.MustParse(p).Architecture == native {
+					st.Native = append(st.Native, p)
+				} else {
+					st.Emulated = append(st.Emulated, p)
+				}
+			}
+		}
+		reached = append(reached, &connected{Node: n, c: c, advertise: all})
+		out = append(out, st)
+	}
+	defer closeAll(reached)
+	for _, p := range want {
+		routes, err := route(b, reached, []string{p})
+		if err != nil {
+			continue
+		}
+		for i := range out {
+			if out[i].Node.Name == routes[p].Name {
+				out[i].Takes = append(out[i].Takes, p)
+			}
+		}
+	}
+	return out
 }

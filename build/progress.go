@@ -137,7 +137,7 @@ func (p *progress) explain(s *spec.Spec, err error) error {
 	}
 	var pe *PlatformError
 	if errors.As(err, &pe) {
-		se.Platform, se.Err = pe.Platform, pe.Err
+		se.Platform, se.Err = pe.where(), pe.Err
 	}
 	for _, src := range errdefs.Sources(err) {
 		if src.Info == nil || src.Info.Filename != filepath.Base(s.File) || len(src.Ranges) == 0 {

@@ -46,6 +46,7 @@ $DOCKER_CONFIG, credential helpers).`)
 	metadata := cmd.flags.String("metadata-file", "", "write digests, platforms, tags and timings as JSON to FILE")
 	plats := cmd.flags.StringArray("platform", nil, "build only this platform of each image (repeatable; images without it are skipped)")
 	contexts := contextFlag(cmd.flags)
+	nodes := nodeFlags(cmd.flags)
 	cmd.run = func(ctx context.Context, pos []string) error {
 		opts := build.Options{
 			Addr:     *addr,
@@ -77,6 +78,9 @@ $DOCKER_CONFIG, credential helpers).`)
 			if opts.Output, err = build.ParseOutput(*output); err != nil {
 				return usageErrorf("build: %v", err)
 			}
+		}
+		if opts.Builder, err = nodes.builder(); err != nil {
+			return err
 		}
 		arg := "."
 		if len(pos) > 0 {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+
+	"github.com/bricklayer-build/bricklayer/build"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,6 +46,14 @@ func TestE2E(t *testing.T) {
 				return err
 			}
 			env.Setenv("REPO", repo)
+			// Daemons a script bootstrapped under $WORK end with it, even
+			// when it fails half way.
+			env.Defer(func() {
+				pids, _ := filepath.Glob(filepath.Join(env.WorkDir, "*", "buildkitd.pid"))
+				for _, p := range pids {
+					build.Stop(build.Daemon{State: filepath.Dir(p)})
+				}
+			})
 			return nil
 		},
 	})
