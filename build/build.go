@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -51,6 +52,14 @@ type Options struct {
 	// Builder, when set, builds on its nodes instead of the daemon at
 	// Addr: each platform on the node that serves it.
 	Builder *Builder
+	// CacheTo and CacheFrom export and import BuildKit cache, one cache
+	// per image and platform (see perPlatform).
+	CacheTo, CacheFrom []client.CacheOptionsEntry
+	// NoCache runs every step again.
+	NoCache bool
+	// Epoch (SOURCE_DATE_EPOCH) makes images reproducible: layer file
+	// times and config dates are clamped to it.
+	Epoch *time.Time
 	// Progress is the display mode: auto, tty, plain, rawjson or quiet.
 	Progress string
 	// Stderr receives progress and messages.
@@ -87,9 +96,15 @@ func Run(ctx context.Context, s *spec.Spec, opts Options) ([]*ImageResult, error
 		return nil, err
 	}
 	var results []*ImageResult
-	if opts.Builder != nil {
+	switch {
+	case opts.Builder != nil:
 		results, err = r.onNodes(ctx)
-	} else {
+	case len(opts.CacheTo) > 0:
+		// A cache per platform needs a session per platform: build as a
+		// builder of the one daemon.
+		r.opts.Builder = &Builder{Nodes: []Node{{Name: "default", Addr: Addr(opts.Addr)}}}
+		results, err = r.onNodes(ctx)
+	default:
 		results, err = r.onDaemon(ctx)
 	}
 	if err != nil {
@@ -321,12 +336,14 @@ func solveImage(ctx context.Context, c *client.Client, s *spec.Spec, name string
 		if isInsecure(im.Repository, opts.Insecure) {
 			attrs["registry.insecure"] = "true"
 		}
+		epochAttrs(attrs, opts.Epoch)
 		exports = append(exports, client.ExportEntry{Type: client.ExporterImage, Attrs: attrs})
 	}
 	if opts.Output.Type == "oci" {
 		dest := opts.Output.destFor(name, several)
 		res.Output = dest
 		attrs := map[string]string{"oci-mediatypes": "true"}
+		epochAttrs(attrs, opts.Epoch)
 		if len(im.Tags) > 0 {
 			attrs["name"] = im.Repository + ":" + im.Tags[0]
 		}
@@ -346,7 +363,11 @@ func solveImage(ctx context.Context, c *client.Client, s *spec.Spec, name string
 		Exports:     exports,
 		LocalMounts: mounts,
 		Session:     attach,
+		// Not nil: with cache imports, BuildKit's client copies into it.
+		// The platforms, so the exporter knows the result has them all.
+		FrontendAttrs: map[string]string{"platform": strings.Join(plats, ",")},
 	}
+
 	if hostNet {
 		so.AllowedEntitlements = []string{"network.host"}
 	}
@@ -365,7 +386,7 @@ func solveImage(ctx context.Context, c *client.Client, s *spec.Spec, name string
 		eg, ectx := errgroup.WithContext(ctx)
 		for i, p := range plats {
 			eg.Go(func() error {
-				l := llbgen.New(s, llbgen.Options{BuildPlatform: &bp, Args: opts.Args, Resolver: gw})
+				l := llbgen.New(s, llbgen.Options{BuildPlatform: &bp, Args: opts.Args, Resolver: gw, NoCache: opts.NoCache, Epoch: opts.Epoch})
 				t, err := l.Lower(ectx, name, p)
 				if err != nil {
 					return err
@@ -374,7 +395,11 @@ func solveImage(ctx context.Context, c *client.Client, s *spec.Spec, name string
 				if err != nil {
 					return err
 				}
-				r, err := gw.Solve(ectx, gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true})
+				req := gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true}
+				if im.Cache {
+					req.CacheImports = gatewayCache(derive(opts.CacheFrom, name, []string{p}))
+				}
+				r, err := gw.Solve(ectx, req)
 				if err != nil {
 					mu.Lock()
 					if failed == nil {
@@ -453,4 +478,24 @@ func (e *PlatformError) Unwrap() error { return e.Err }
 func isInsecure(repo string, insecure []string) bool {
 	host := strings.SplitN(repo, "/", 2)[0]
 	return slices.Contains(insecure, host)
+}
+
+// epochAttrs makes an export reproducible for epoch: BuildKit clamps the
+// times in the layers and the config to it.
+func epochAttrs(attrs map[string]string, epoch *time.Time) {
+	if epoch == nil {
+		return
+	}
+	attrs["source-date-epoch"] = strconv.FormatInt(epoch.Unix(), 10)
+	attrs["rewrite-timestamp"] = "true"
+}
+
+// gatewayCache is the form a gateway solve request takes cache imports in:
+// a client-side build function, not the session, imports them.
+func gatewayCache(entries []client.CacheOptionsEntry) []gateway.CacheOptionsEntry {
+	out := make([]gateway.CacheOptionsEntry, len(entries))
+	for i, e := range entries {
+		out[i] = gateway.CacheOptionsEntry{Type: e.Type, Attrs: e.Attrs}
+	}
+	return out
 }

@@ -97,9 +97,15 @@ func (r *run) solvePlatform(ctx context.Context, node *connected, image, plat st
 		if isInsecure(im.Repository, r.opts.Insecure) {
 			attrs["registry.insecure"] = "true"
 		}
+		epochAttrs(attrs, r.opts.Epoch)
 		exports = append(exports, client.ExportEntry{Type: client.ExporterImage, Attrs: attrs})
 	}
-	so := client.SolveOpt{Exports: exports, LocalMounts: r.mounts, Session: r.attach}
+	// FrontendAttrs not nil: with cache imports, BuildKit's client copies
+	// into it.
+	so := client.SolveOpt{Exports: exports, LocalMounts: r.mounts, Session: r.attach, FrontendAttrs: map[string]string{"platform": plat}}
+	if im.Cache {
+		so.CacheExports = derive(r.opts.CacheTo, image, []string{plat})
+	}
 	if r.hostNet {
 		so.AllowedEntitlements = []string{"network.host"}
 	}
@@ -108,7 +114,7 @@ func (r *run) solvePlatform(ctx context.Context, node *connected, image, plat st
 		if ws := gw.BuildOpts().Workers; len(ws) > 0 && len(ws[0].Platforms) > 0 {
 			bp = platforms.Normalize(ws[0].Platforms[0])
 		}
-		l := llbgen.New(r.s, llbgen.Options{BuildPlatform: &bp, Args: r.opts.Args, Resolver: gw})
+		l := llbgen.New(r.s, llbgen.Options{BuildPlatform: &bp, Args: r.opts.Args, Resolver: gw, NoCache: r.opts.NoCache, Epoch: r.opts.Epoch})
 		t, err := l.Lower(ctx, image, plat)
 		if err != nil {
 			return nil, err
@@ -117,7 +123,11 @@ func (r *run) solvePlatform(ctx context.Context, node *connected, image, plat st
 		if err != nil {
 			return nil, err
 		}
-		res, err := gw.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true})
+		req := gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true}
+		if im.Cache {
+			req.CacheImports = gatewayCache(derive(r.opts.CacheFrom, image, []string{plat}))
+		}
+		res, err := gw.Solve(ctx, req)
 		if err != nil {
 			return nil, err
 		}

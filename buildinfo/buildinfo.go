@@ -13,6 +13,7 @@ type Info struct {
 	ShortSHA      string   `json:"shortSha"` // first 7 characters of SHA
 	Describe      string   `json:"describe"` // git describe --tags --always --dirty
 	Dirty         bool     `json:"dirty"`
+	CommitTime    int64    `json:"commitTime"` // Unix seconds of the commit; 0 unknown
 	DefaultBranch string   `json:"defaultBranch"`
 	PullRequest   string   `json:"pullRequest"` // number, for pull/merge-request builds
 	CI            string   `json:"ci"`          // github, gitlab, azure, jenkins, buildkite or ""

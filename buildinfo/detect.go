@@ -57,6 +57,7 @@ func merge(g gitState, c ciState) *Info {
 		SHA:         g.sha,
 		Describe:    g.describe,
 		Dirty:       g.dirty,
+		CommitTime:  g.commitTime,
 		PullRequest: c.pullRequest,
 		CI:          c.name,
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,11 +17,12 @@ import (
 
 // gitState is what git tells of a work tree. Empty fields are unknown.
 type gitState struct {
-	branch   string // "" when HEAD is detached
-	sha      string // "" before the first commit
-	tag      string
-	describe string
-	dirty    bool
+	commitTime int64
+	branch     string // "" when HEAD is detached
+	sha        string // "" before the first commit
+	tag        string
+	describe   string
+	dirty      bool
 	// The default branch as the remote declares it (origin/HEAD), and
 	// failing that a guess from the local branches. They are kept apart
 	// because a CI system's own answer ranks between the two.
@@ -131,6 +133,7 @@ func readGit(ctx context.Context, dir string) (gitState, error) {
 		origin              string
 		hasMain, hasMaster  bool
 		status, tags, descr string
+		ctime               string
 	)
 	eg, ectx := errgroup.WithContext(ctx)
 	query := func(out *string, what string, okExit1 bool, args ...string) {
@@ -182,11 +185,13 @@ func readGit(ctx context.Context, dir string) (gitState, error) {
 		query(&tags, "reading the tags of HEAD", false, "tag", "--points-at", "HEAD")
 		// Not --dirty: that would scan the tree again; status has.
 		query(&descr, "describing HEAD", false, "describe", "--tags", "--always")
+		query(&ctime, "reading the commit time", false, "log", "-1", "--format=%ct", "HEAD")
 		if err := eg.Wait(); err != nil {
 			return s, err
 		}
 		s.tag = pickTag(strings.Fields(tags))
 		s.describe = descr
+		s.commitTime, _ = strconv.ParseInt(ctime, 10, 64)
 		if s.dirty {
 			s.describe += "-dirty"
 		}

@@ -29,6 +29,7 @@ func gitTest(t *testing.T) {
 		"GIT_AUTHOR_EMAIL":    "test@example.com",
 		"GIT_COMMITTER_NAME":  "Test",
 		"GIT_COMMITTER_EMAIL": "test@example.com",
+		"GIT_COMMITTER_DATE":  "2025-03-01T12:00:00Z",
 	} {
 		t.Setenv(k, v)
 	}
@@ -59,6 +60,9 @@ func newRepo(t *testing.T, branch string) string {
 	return dir
 }
 
+// testCommitTime is GIT_COMMITTER_DATE of the test commits.
+const testCommitTime = 1740830400
+
 // detect runs Detect on dir with env and checks it against want, whose
 // Date and derived fields it fills in.
 func detect(t *testing.T, dir string, env map[string]string, want Info) {
@@ -68,6 +72,9 @@ func detect(t *testing.T, dir string, env map[string]string, want Info) {
 		t.Fatalf("Detect: %v", err)
 	}
 	want.Date = "2025-03-05"
+	if want.SHA != "" && want.Describe != "" { // git saw the commit
+		want.CommitTime = testCommitTime
+	}
 	want.derive()
 	if !reflect.DeepEqual(*got, want) {
 		t.Errorf("Detect =\n%+v\nwant\n%+v", *got, want)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strconv"
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
@@ -24,6 +25,9 @@ func (l *Lowerer) dockerfile(ctx context.Context, im *spec.Image, target ocispec
 		args = map[string]string{}
 	}
 	maps.Copy(args, l.opts.Args)
+	if l.opts.Epoch != nil {
+		args["SOURCE_DATE_EPOCH"] = strconv.FormatInt(l.opts.Epoch.Unix(), 10)
+	}
 	var resolver sourceresolver.ImageMetaResolver = offlineResolver{}
 	if l.opts.Resolver != nil {
 		resolver = l.opts.Resolver

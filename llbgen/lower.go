@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
@@ -30,6 +31,11 @@ type Options struct {
 	// digests. Nil lowers offline: base images stay unresolved, and each
 	// Target lists them.
 	Resolver sourceresolver.ImageMetaResolver
+	// NoCache makes the daemon run every op again.
+	NoCache bool
+	// Epoch, when set, is SOURCE_DATE_EPOCH: an arg the steps can declare
+	// (and the Dockerfile converter reads) for reproducible output.
+	Epoch *time.Time
 }
 
 // Target is one image lowered for one platform.
@@ -46,6 +52,8 @@ type Target struct {
 	// Locals maps the names of the graph's local sources to directories
 	// (the build contexts) for the session that solves it.
 	Locals map[string]string
+
+	noCache bool
 }
 
 // Lowerer lowers the images of one spec. It keeps the stages it lowered,
@@ -109,6 +117,7 @@ func (l *Lowerer) Lower(ctx context.Context, image, platform string) (*Target, e
 		Config:     r.config,
 		Unresolved: r.unresolved,
 		Locals:     r.locals,
+		noCache:    l.opts.NoCache,
 	}, nil
 }
 

@@ -129,6 +129,10 @@ func (b *builder) declare(name string, def *string) {
 		b.args[name] = v
 		return
 	}
+	if name == "SOURCE_DATE_EPOCH" && b.l.opts.Epoch != nil {
+		b.args[name] = strconv.FormatInt(b.l.opts.Epoch.Unix(), 10)
+		return
+	}
 	if v, ok := platformArgs(b.l.build, b.target)[name]; ok {
 		b.args[name] = v
 		return

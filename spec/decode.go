@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
@@ -37,6 +38,7 @@ func (d *decoder) spec(r rawSpec, file string) *Spec {
 		Images: map[string]*Image{},
 	}
 	defaults := d.platforms(r.Platforms, at("platforms"))
+	s.Epoch = d.epoch(r.Epoch)
 	top := tagRules{policy: r.Policy, policyLoc: at("policy"), aliasesLoc: at("aliases")}
 	if r.Aliases != nil {
 		top.aliases = *r.Aliases
@@ -301,7 +303,7 @@ var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 
 func (d *decoder) image(name string, r rawImage, defaults []string, top tagRules) *Image {
 	where := at("images", name)
-	im := &Image{}
+	im := &Image{Cache: r.Cache == nil || *r.Cache}
 	d.stage(&im.Stage, name, r.stage(), where)
 
 	var repo reference.Named
@@ -462,4 +464,22 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// epoch reads the spec's epoch: Unix seconds, or "git" for the commit
+// time.
+func (d *decoder) epoch(v any) *time.Time {
+	switch x := v.(type) {
+	case float64:
+		t := time.Unix(int64(x), 0).UTC()
+		return &t
+	case string:
+		if d.build.CommitTime == 0 {
+			d.errs.at(at("epoch"), `epoch: "git" needs the commit's time, and there is no commit (or no git)`)
+			return nil
+		}
+		t := time.Unix(d.build.CommitTime, 0).UTC()
+		return &t
+	}
+	return nil
 }

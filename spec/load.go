@@ -146,7 +146,7 @@ func isSchemaPos(p token.Pos) bool { return isSchemaFile(p.Filename()) }
 func isSchemaFile(name string) bool { return name == schemas.FileName }
 
 // needsContext tells whether the file refers to build (an identifier the
-// file does not declare) or sets a tag policy.
+// file does not declare), sets a tag policy or an epoch.
 func needsContext(f *ast.File) bool {
 	for _, id := range f.Unresolved {
 		if id.Name == "build" {
@@ -156,7 +156,7 @@ func needsContext(f *ast.File) bool {
 	found := false
 	ast.Walk(f, func(n ast.Node) bool {
 		if field, ok := n.(*ast.Field); ok {
-			if name, _, _ := ast.LabelName(field.Label); name == "policy" {
+			if name, _, _ := ast.LabelName(field.Label); name == "policy" || name == "epoch" {
 				found = true
 			}
 		}

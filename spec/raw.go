@@ -12,6 +12,7 @@ import (
 // from an empty one.
 
 type rawSpec struct {
+	Epoch     any                 `json:"epoch"`
 	Platforms *[]string           `json:"platforms"`
 	Policy    *rawPolicy          `json:"policy"`
 	Aliases   *[]rawAlias         `json:"aliases"`
@@ -55,6 +56,7 @@ type rawImage struct {
 	Platform   map[string]any      `json:"platform"`
 	Policy     *rawPolicy          `json:"policy"`
 	Aliases    *[]rawAlias         `json:"aliases"`
+	Cache      *bool               `json:"cache"`
 }
 
 type rawPolicy struct {

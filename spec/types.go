@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"time"
+
 	"cuelang.org/go/cue/token"
 
 	"github.com/bricklayer-build/bricklayer/buildinfo"
@@ -26,6 +28,9 @@ type Spec struct {
 	ImageNames []string
 	// Build is the build context the tags were computed for.
 	Build *buildinfo.Info
+	// Epoch is the spec's SOURCE_DATE_EPOCH for reproducible images: a
+	// time, or nil. epoch: "git" is the commit's time.
+	Epoch *time.Time
 	// Warnings are mistakes that do not stop a build yet, such as an
 	// alias past its end date.
 	Warnings []Diagnostic
@@ -134,8 +139,11 @@ type Image struct {
 	tagLocs   []loc
 	aliasLocs []loc
 	// Policy and Aliases are the image's own, else the top-level ones.
-	Policy     Policy
-	Aliases    []Alias
+	Policy  Policy
+	Aliases []Alias
+	// Cache is false when the image opts out of imported and exported
+	// build cache.
+	Cache      bool
 	Dockerfile string // path of the Dockerfile in Context; empty for steps
 	Target     string
 	// DockerfileData is the Dockerfile's text and DockerIgnore the

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 
@@ -47,6 +49,10 @@ $DOCKER_CONFIG, credential helpers).`)
 	plats := cmd.flags.StringArray("platform", nil, "build only this platform of each image (repeatable; images without it are skipped)")
 	contexts := contextFlag(cmd.flags)
 	nodes := nodeFlags(cmd.flags)
+	cacheTo := cmd.flags.StringArray("cache-to", nil, "export build cache, one per image and platform: type=registry,ref=REF[,mode=max] | type=local,dest=DIR | type=inline (repeatable)")
+	cacheFrom := cmd.flags.StringArray("cache-from", nil, "import build cache: type=registry,ref=REF | type=local,src=DIR (repeatable)")
+	noCache := cmd.flags.Bool("no-cache", false, "run every step again")
+	epoch := cmd.flags.String("source-date-epoch", "", "reproducible images: Unix seconds to clamp times to (default $SOURCE_DATE_EPOCH, else the spec's epoch)")
 	cmd.run = func(ctx context.Context, pos []string) error {
 		opts := build.Options{
 			Addr:     *addr,
@@ -82,6 +88,32 @@ $DOCKER_CONFIG, credential helpers).`)
 		if opts.Builder, err = nodes.builder(); err != nil {
 			return err
 		}
+		opts.NoCache = *noCache
+		for _, c := range *cacheTo {
+			e, err := build.ParseCache(c)
+			if err != nil {
+				return usageErrorf("build: --cache-to: %v", err)
+			}
+			opts.CacheTo = append(opts.CacheTo, e)
+		}
+		for _, c := range *cacheFrom {
+			e, err := build.ParseCache(c)
+			if err != nil {
+				return usageErrorf("build: --cache-from: %v", err)
+			}
+			opts.CacheFrom = append(opts.CacheFrom, e)
+		}
+		if *epoch == "" {
+			*epoch = os.Getenv("SOURCE_DATE_EPOCH")
+		}
+		if *epoch != "" {
+			n, err := strconv.ParseInt(*epoch, 10, 64)
+			if err != nil || n < 0 {
+				return usageErrorf("build: --source-date-epoch %q: want Unix seconds", *epoch)
+			}
+			t := time.Unix(n, 0).UTC()
+			opts.Epoch = &t
+		}
 		arg := "."
 		if len(pos) > 0 {
 			if _, err := os.Stat(pos[0]); err == nil {
@@ -92,6 +124,9 @@ $DOCKER_CONFIG, credential helpers).`)
 		s, err := c.load(ctx, arg, *contexts)
 		if err != nil {
 			return err
+		}
+		if opts.Epoch == nil {
+			opts.Epoch = s.Epoch
 		}
 		for _, n := range opts.Images {
 			if _, ok := s.Images[n]; !ok {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/bricklayer-build/bricklayer/buildinfo"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -48,5 +49,23 @@ func (c *CLI) summary(s *spec.Spec) {
 		}
 		fmt.Fprintf(c.stdout, "  %s: %s (%s) [%s] tags: %s\n", name, im.Repository, source,
 			strings.Join(im.Platforms, ", "), strings.Join(im.Tags, ", "))
+		for _, k := range spec.SortedKeys(im.Args) {
+			if what := volatile(s.Build, im.Args[k]); what != "" {
+				fmt.Fprintf(c.stdout, "    note: args.%s holds the build's %s: the image changes with every build, so it is not reproducible\n", k, what)
+			}
+		}
 	}
+}
+
+// volatile tells which value of the build context that changes between
+// builds of one commit v holds, if any.
+func volatile(b *buildinfo.Info, v string) string {
+	switch {
+	case b == nil:
+	case b.Date != "" && strings.Contains(v, b.Date):
+		return "date"
+	case b.Dirty && b.Describe != "" && strings.Contains(v, b.Describe):
+		return "describe of a dirty tree"
+	}
+	return ""
 }
