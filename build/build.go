@@ -183,7 +183,7 @@ func (r *run) onDaemon(ctx context.Context) ([]*ImageResult, error) {
 	eg, ectx := errgroup.WithContext(ctx)
 	for i, name := range r.names {
 		eg.Go(func() error {
-			res, err := solveImage(ectx, c, r.s, name, r.targets[name], r.opts, r.mounts, r.attach, r.hostNet, prog, len(r.names) > 1)
+			res, err := r.solveImage(ectx, c, name, prog)
 			if err != nil {
 				return &ImageError{Image: name, Err: err}
 			}
@@ -319,36 +319,26 @@ func attachables(opts Options) ([]session.Attachable, error) {
 // solveImage builds one image for all its platforms in one session: one
 // solve per platform, the results returned as one ref per platform with
 // its config, so the exporter writes one index.
-func solveImage(ctx context.Context, c *client.Client, s *spec.Spec, name string, plats []string, opts Options,
-	mounts map[string]fsutil.FS, attach []session.Attachable, hostNet bool, prog *progress, several bool) (*ImageResult, error) {
+func (r *run) solveImage(ctx context.Context, c *client.Client, name string, prog *progress) (*ImageResult, error) {
 	start := time.Now()
-	im := s.Images[name]
+	im := r.s.Images[name]
+	plats := r.targets[name]
 	res := &ImageResult{Name: name, Repository: im.Repository, Tags: []string{}}
 
 	var exports []client.ExportEntry
-	if opts.Push {
-		attrs := map[string]string{
-			"name":           im.Repository,
-			"push":           "true",
-			"push-by-digest": "true",
-			"oci-mediatypes": "true",
-		}
-		if isInsecure(im.Repository, opts.Insecure) {
-			attrs["registry.insecure"] = "true"
-		}
-		epochAttrs(attrs, opts.Epoch)
-		exports = append(exports, client.ExportEntry{Type: client.ExporterImage, Attrs: attrs})
+	if r.opts.Push {
+		exports = append(exports, r.pushExport(im))
 	}
-	if opts.Output.Type == "oci" {
-		dest := opts.Output.destFor(name, several)
+	if r.opts.Output.Type == "oci" {
+		dest := r.opts.Output.destFor(name, len(r.names) > 1)
 		res.Output = dest
 		attrs := map[string]string{"oci-mediatypes": "true"}
-		epochAttrs(attrs, opts.Epoch)
+		epochAttrs(attrs, r.opts.Epoch)
 		if len(im.Tags) > 0 {
 			attrs["name"] = im.Repository + ":" + im.Tags[0]
 		}
 		e := client.ExportEntry{Type: client.ExporterOCI, Attrs: attrs}
-		if opts.Output.Tar {
+		if r.opts.Output.Tar {
 			if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 				return nil, err
 			}
@@ -359,47 +349,18 @@ func solveImage(ctx context.Context, c *client.Client, s *spec.Spec, name string
 		}
 		exports = append(exports, e)
 	}
-	so := client.SolveOpt{
-		Exports:     exports,
-		LocalMounts: mounts,
-		Session:     attach,
-		// Not nil: with cache imports, BuildKit's client copies into it.
-		// The platforms, so the exporter knows the result has them all.
-		FrontendAttrs: map[string]string{"platform": strings.Join(plats, ",")},
-	}
-
-	if hostNet {
-		so.AllowedEntitlements = []string{"network.host"}
-	}
 
 	var mu sync.Mutex
 	// The build function's error reaches us through the daemon as text;
 	// keep which platform failed on this side.
 	var failed *PlatformError
 	build := func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
-		bp := llbgen.DefaultBuildPlatform
-		if ws := gw.BuildOpts().Workers; len(ws) > 0 && len(ws[0].Platforms) > 0 {
-			bp = platforms.Normalize(ws[0].Platforms[0])
-		}
 		out := gateway.NewResult()
 		exp := exptypes.Platforms{Platforms: make([]exptypes.Platform, len(plats))}
 		eg, ectx := errgroup.WithContext(ctx)
 		for i, p := range plats {
 			eg.Go(func() error {
-				l := llbgen.New(s, llbgen.Options{BuildPlatform: &bp, Args: opts.Args, Resolver: gw, NoCache: opts.NoCache, Epoch: opts.Epoch})
-				t, err := l.Lower(ectx, name, p)
-				if err != nil {
-					return err
-				}
-				def, err := t.Marshal(ectx)
-				if err != nil {
-					return err
-				}
-				req := gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true}
-				if im.Cache {
-					req.CacheImports = gatewayCache(derive(opts.CacheFrom, name, []string{p}))
-				}
-				r, err := gw.Solve(ectx, req)
+				sr, t, cfg, err := r.solveOne(ectx, gw, name, p)
 				if err != nil {
 					mu.Lock()
 					if failed == nil {
@@ -408,11 +369,7 @@ func solveImage(ctx context.Context, c *client.Client, s *spec.Spec, name string
 					mu.Unlock()
 					return err
 				}
-				ref, err := r.SingleRef()
-				if err != nil {
-					return err
-				}
-				cfg, err := json.Marshal(t.Config)
+				ref, err := sr.SingleRef()
 				if err != nil {
 					return err
 				}
@@ -435,7 +392,7 @@ func solveImage(ctx context.Context, c *client.Client, s *spec.Spec, name string
 		out.AddMeta(exptypes.ExporterPlatformsKey, dt)
 		return out, nil
 	}
-	resp, err := c.Build(ctx, so, "", build, prog.channel())
+	resp, err := c.Build(ctx, r.solveOpt(exports, plats), "", build, prog.channel())
 	if err != nil {
 		if failed != nil {
 			return nil, &PlatformError{Platform: failed.Platform, Err: err}
@@ -446,7 +403,7 @@ func solveImage(ctx context.Context, c *client.Client, s *spec.Spec, name string
 	res.Duration = time.Since(start)
 	res.Seconds = res.Duration.Round(time.Millisecond).Seconds()
 	if res.Output != "" {
-		ps, idx, err := layoutManifests(res.Output, opts.Output.Tar, res.Digest)
+		ps, idx, err := layoutManifests(res.Output, r.opts.Output.Tar, res.Digest)
 		if err != nil {
 			return nil, fmt.Errorf("reading the layout written: %w", err)
 		}
@@ -456,6 +413,70 @@ func solveImage(ctx context.Context, c *client.Client, s *spec.Spec, name string
 		}
 	}
 	return res, nil
+}
+
+// pushExport pushes an image (or index) to its repository by digest:
+// tags come later, once every image of the run is there.
+func (r *run) pushExport(im *spec.Image) client.ExportEntry {
+	attrs := map[string]string{
+		"name":           im.Repository,
+		"push":           "true",
+		"push-by-digest": "true",
+		"oci-mediatypes": "true",
+	}
+	if isInsecure(im.Repository, r.opts.Insecure) {
+		attrs["registry.insecure"] = "true"
+	}
+	epochAttrs(attrs, r.opts.Epoch)
+	return client.ExportEntry{Type: client.ExporterImage, Attrs: attrs}
+}
+
+// solveOpt is the session of a build of plats.
+func (r *run) solveOpt(exports []client.ExportEntry, plats []string) client.SolveOpt {
+	so := client.SolveOpt{
+		Exports:     exports,
+		LocalMounts: r.mounts,
+		Session:     r.attach,
+		// Not nil: with cache imports, BuildKit's client copies into it.
+		// The platforms, so the exporter knows the result has them all.
+		FrontendAttrs: map[string]string{"platform": strings.Join(plats, ",")},
+	}
+	if r.hostNet {
+		so.AllowedEntitlements = []string{"network.host"}
+	}
+	return so
+}
+
+// solveOne lowers image for plat, resolving base images through the
+// session, and solves it; it returns the result, the lowered target and
+// its image config.
+func (r *run) solveOne(ctx context.Context, gw gateway.Client, image, plat string) (*gateway.Result, *llbgen.Target, []byte, error) {
+	bp := llbgen.DefaultBuildPlatform
+	if ws := gw.BuildOpts().Workers; len(ws) > 0 && len(ws[0].Platforms) > 0 {
+		bp = platforms.Normalize(ws[0].Platforms[0])
+	}
+	l := llbgen.New(r.s, llbgen.Options{BuildPlatform: &bp, Args: r.opts.Args, Resolver: gw, NoCache: r.opts.NoCache, Epoch: r.opts.Epoch})
+	t, err := l.Lower(ctx, image, plat)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	def, err := t.Marshal(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	req := gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true}
+	if r.s.Images[image].Cache {
+		req.CacheImports = gatewayCache(derive(r.opts.CacheFrom, image, []string{plat}))
+	}
+	res, err := gw.Solve(ctx, req)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cfg, err := json.Marshal(t.Config)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return res, t, cfg, nil
 }
 
 // PlatformError is the failure of one platform of an image.

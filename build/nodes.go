@@ -2,7 +2,6 @@ package build
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -18,8 +17,6 @@ import (
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	digest "github.com/opencontainers/go-digest"
 	"golang.org/x/sync/errgroup"
-
-	"github.com/bricklayer-build/bricklayer/llbgen"
 )
 
 // onNodes builds on a builder of several daemons: one session per image
@@ -88,50 +85,14 @@ func (r *run) solvePlatform(ctx context.Context, node *connected, image, plat st
 	im := r.s.Images[image]
 	var exports []client.ExportEntry
 	if r.opts.Push {
-		attrs := map[string]string{
-			"name":           im.Repository,
-			"push":           "true",
-			"push-by-digest": "true",
-			"oci-mediatypes": "true",
-		}
-		if isInsecure(im.Repository, r.opts.Insecure) {
-			attrs["registry.insecure"] = "true"
-		}
-		epochAttrs(attrs, r.opts.Epoch)
-		exports = append(exports, client.ExportEntry{Type: client.ExporterImage, Attrs: attrs})
+		exports = append(exports, r.pushExport(im))
 	}
-	// FrontendAttrs not nil: with cache imports, BuildKit's client copies
-	// into it.
-	so := client.SolveOpt{Exports: exports, LocalMounts: r.mounts, Session: r.attach, FrontendAttrs: map[string]string{"platform": plat}}
+	so := r.solveOpt(exports, []string{plat})
 	if im.Cache {
 		so.CacheExports = derive(r.opts.CacheTo, image, []string{plat})
 	}
-	if r.hostNet {
-		so.AllowedEntitlements = []string{"network.host"}
-	}
 	build := func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
-		bp := llbgen.DefaultBuildPlatform
-		if ws := gw.BuildOpts().Workers; len(ws) > 0 && len(ws[0].Platforms) > 0 {
-			bp = platforms.Normalize(ws[0].Platforms[0])
-		}
-		l := llbgen.New(r.s, llbgen.Options{BuildPlatform: &bp, Args: r.opts.Args, Resolver: gw, NoCache: r.opts.NoCache, Epoch: r.opts.Epoch})
-		t, err := l.Lower(ctx, image, plat)
-		if err != nil {
-			return nil, err
-		}
-		def, err := t.Marshal(ctx)
-		if err != nil {
-			return nil, err
-		}
-		req := gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true}
-		if im.Cache {
-			req.CacheImports = gatewayCache(derive(r.opts.CacheFrom, image, []string{plat}))
-		}
-		res, err := gw.Solve(ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		cfg, err := json.Marshal(t.Config)
+		res, _, cfg, err := r.solveOne(ctx, gw, image, plat)
 		if err != nil {
 			return nil, err
 		}
