@@ -1,51 +1,19 @@
 package build
 
 import (
-	"encoding/csv"
-	"fmt"
 	"path/filepath"
 	"strings"
 
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client"
+
+	"github.com/bricklayer-build/bricklayer/spec"
 )
 
-// ParseCache reads --cache-to / --cache-from in BuildKit's syntax:
-// type=registry,ref=REF[,mode=max], type=local,dest=DIR (src=DIR to
-// import), type=inline.
+// ParseCache reads a cache option in BuildKit's form (see spec.ParseCache).
 func ParseCache(s string) (client.CacheOptionsEntry, error) {
-	e := client.CacheOptionsEntry{Attrs: map[string]string{}}
-	fields, err := csv.NewReader(strings.NewReader(s)).Read()
-	if err != nil {
-		return e, fmt.Errorf("cache %q: %w", s, err)
-	}
-	for _, f := range fields {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok {
-			return e, fmt.Errorf("cache %q: %q is not key=value", s, f)
-		}
-		if k == "type" {
-			e.Type = v
-			continue
-		}
-		e.Attrs[k] = v
-	}
-	switch e.Type {
-	case "registry":
-		if _, err := reference.ParseNormalizedNamed(e.Attrs["ref"]); err != nil {
-			return e, fmt.Errorf("cache %q: ref: %w", s, err)
-		}
-	case "local":
-		if e.Attrs["dest"] == "" && e.Attrs["src"] == "" {
-			return e, fmt.Errorf("cache %q: type=local needs dest= (export) or src= (import)", s)
-		}
-	case "inline", "gha", "s3", "azblob":
-	case "":
-		return e, fmt.Errorf("cache %q: type is required", s)
-	default:
-		return e, fmt.Errorf("cache %q: unknown type %q", s, e.Type)
-	}
-	return e, nil
+	e, err := spec.ParseCache(s)
+	return client.CacheOptionsEntry{Type: e.Type, Attrs: e.Attrs}, err
 }
 
 // perPlatform derives the cache of one image and platform from e, so that

@@ -39,6 +39,10 @@ func (d *decoder) spec(r rawSpec, file string) *Spec {
 	}
 	defaults := d.platforms(r.Platforms, at("platforms"))
 	s.Epoch = d.epoch(r.Epoch)
+	if r.Cache != nil {
+		s.CacheTo = d.caches(r.Cache.To, at("cache", "to"))
+		s.CacheFrom = d.caches(r.Cache.From, at("cache", "from"))
+	}
 	top := tagRules{policy: r.Policy, policyLoc: at("policy"), aliasesLoc: at("aliases")}
 	if r.Aliases != nil {
 		top.aliases = *r.Aliases

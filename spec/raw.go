@@ -12,6 +12,10 @@ import (
 // from an empty one.
 
 type rawSpec struct {
+	Cache *struct {
+		To   []string `json:"to"`
+		From []string `json:"from"`
+	} `json:"cache"`
 	Epoch     any                 `json:"epoch"`
 	Platforms *[]string           `json:"platforms"`
 	Policy    *rawPolicy          `json:"policy"`

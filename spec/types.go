@@ -28,6 +28,9 @@ type Spec struct {
 	ImageNames []string
 	// Build is the build context the tags were computed for.
 	Build *buildinfo.Info
+	// CacheTo and CacheFrom are the spec's build cache, in BuildKit's
+	// forms (type=registry,ref=...).
+	CacheTo, CacheFrom []string
 	// Epoch is the spec's SOURCE_DATE_EPOCH for reproducible images: a
 	// time, or nil. epoch: "git" is the commit's time.
 	Epoch *time.Time

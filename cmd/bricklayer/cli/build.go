@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 
 	"github.com/bricklayer-build/bricklayer/build"
@@ -127,6 +128,11 @@ $DOCKER_CONFIG, credential helpers).`)
 		}
 		if opts.Epoch == nil {
 			opts.Epoch = s.Epoch
+		}
+		if len(*cacheTo) == 0 && len(*cacheFrom) == 0 {
+			// Checked, with their positions, when the spec was loaded.
+			opts.CacheTo = parseCaches(s.CacheTo)
+			opts.CacheFrom = parseCaches(s.CacheFrom)
 		}
 		for _, n := range opts.Images {
 			if _, ok := s.Images[n]; !ok {
@@ -252,4 +258,14 @@ func parseSecrets(list []string) ([]secretsprovider.Source, error) {
 		out = append(out, src)
 	}
 	return out, nil
+}
+
+func parseCaches(list []string) []client.CacheOptionsEntry {
+	var out []client.CacheOptionsEntry
+	for _, c := range list {
+		if e, err := build.ParseCache(c); err == nil {
+			out = append(out, e)
+		}
+	}
+	return out
 }
