@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client/llb"
@@ -39,7 +40,7 @@ func resolveImage(ctx context.Context, r sourceresolver.ImageMetaResolver, ref s
 	cfg.Created = nil
 	st := llb.Image(pinned, llb.Platform(p))
 	for _, kv := range cfg.Config.Env {
-		k, v, _ := cutEnv(kv)
+		k, v, _ := strings.Cut(kv, "=")
 		st = st.AddEnv(k, v)
 	}
 	if cfg.Config.WorkingDir != "" {
@@ -52,14 +53,6 @@ func resolveImage(ctx context.Context, r sourceresolver.ImageMetaResolver, ref s
 	return st, cfg, nil
 }
 
-func cutEnv(kv string) (string, string, bool) {
-	for i := 0; i < len(kv); i++ {
-		if kv[i] == '=' {
-			return kv[:i], kv[i+1:], true
-		}
-	}
-	return kv, "", false
-}
 
 // offlineResolver answers the Dockerfile converter without a network: the
 // base image stays as written (no digest) and its config is unknown. It

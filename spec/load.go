@@ -120,7 +120,7 @@ func Parse(file string, src []byte, opts ...Option) (*Spec, error) {
 	// One Validate settles a valid spec; only an invalid one is walked
 	// to find every error in it.
 	if v.Validate(cue.Concrete(true)) != nil {
-		schemaErrors(v, def, user, errs)
+		schemaErrors(v, def, user, ctx.CompileString("_"), errs)
 	}
 	// Decode the user's value, not the unified one: a schema error makes
 	// the enclosing struct an error, which would hide every other mistake

@@ -28,7 +28,7 @@ func isNameMap(v cue.Value) bool {
 // user's file rather than into the schema. schema is the definition that
 // applies at v: unknown fields are checked against it, because the
 // unified struct allows whatever it already holds.
-func schemaErrors(v, schema, user cue.Value, errs *errorList) {
+func schemaErrors(v, schema, user, top cue.Value, errs *errorList) {
 	it, err := v.Fields(cue.Optional(true))
 	if err != nil {
 		errs.add(v.Validate(cue.Concrete(true)))
@@ -54,7 +54,7 @@ func schemaErrors(v, schema, user cue.Value, errs *errorList) {
 			}
 			continue
 		}
-		schemaErrors(fv, schemaAt(schema, sel, ft), user, errs)
+		schemaErrors(fv, schemaAt(schema, sel, ft, top), user, top, errs)
 	}
 	if v.Kind() != cue.StructKind && v.Kind() != cue.ListKind {
 		errs.add(v.Validate(cue.Concrete(true)))
@@ -72,8 +72,9 @@ func userLoc(user, v cue.Value) loc {
 
 // schemaAt is the schema of the field sel of a value whose schema is s: a
 // field of s (regular, optional or required), or what the pattern
-// constraints of s give a field of that name.
-func schemaAt(s cue.Value, sel cue.Selector, ft cue.SelectorType) cue.Value {
+// constraints of s give a field of that name. top is CUE's _, to add a
+// field with.
+func schemaAt(s cue.Value, sel cue.Selector, ft cue.SelectorType, top cue.Value) cue.Value {
 	if !s.Exists() {
 		return s
 	}
@@ -91,5 +92,5 @@ func schemaAt(s cue.Value, sel cue.Selector, ft cue.SelectorType) cue.Value {
 	// A pattern such as [#Name]: #Image: add the field to find what the
 	// patterns make of it.
 	p := cue.MakePath(sel)
-	return s.FillPath(p, s.Context().CompileString("_")).LookupPath(p)
+	return s.FillPath(p, top).LookupPath(p)
 }

@@ -11,9 +11,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testscript.RunMain(m, map[string]func() int{
-		"bricklayer": Main,
-	}))
+	testscript.Main(m, map[string]func(){
+		"bricklayer": func() { os.Exit(Main()) },
+	})
 }
 
 // TestScript runs testdata/script/*.txtar. BRICKLAYER_UPDATE_GOLDEN=1
