@@ -53,7 +53,6 @@ func resolveImage(ctx context.Context, r sourceresolver.ImageMetaResolver, ref s
 	return st, cfg, nil
 }
 
-
 // offlineResolver answers the Dockerfile converter without a network: the
 // base image stays as written (no digest) and its config is unknown. It
 // claims one layer so the converter does not take the image for scratch.
