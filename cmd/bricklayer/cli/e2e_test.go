@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/bricklayer-build/bricklayer/build"
 	"os"
@@ -34,7 +35,7 @@ func TestE2E(t *testing.T) {
 		Dir:                 "../../../testdata/e2e",
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": exits, "envsubst": envsubst, "ociplatforms": ociPlatforms},
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": exits, "envsubst": envsubst, "ociplatforms": ociPlatforms, "htpasswd": htpasswd},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("BUILDKIT_HOST", host)
 			env.Setenv("REGISTRY", registry)
@@ -100,4 +101,14 @@ func ociPlatforms(ts *testscript.TestScript, neg bool, args []string) {
 			}
 		}
 	}
+}
+
+// htpasswd FILE USER PASSWORD writes a registry's bcrypt password file.
+func htpasswd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: htpasswd FILE USER PASSWORD")
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(args[2]), bcrypt.DefaultCost)
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(args[1]+":"+string(hash)+"\n"), 0o600))
 }
