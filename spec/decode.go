@@ -308,7 +308,7 @@ var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 func (d *decoder) image(name string, r rawImage, defaults []string, top tagRules) *Image {
 	where := at("images", name)
 	im := &Image{Cache: r.Cache == nil || *r.Cache}
-	d.stage(&im.Stage, name, r.stage(), where)
+	d.stage(&im.Stage, name, r.rawStage, where)
 
 	var repo reference.Named
 	if r.Repository != nil {

@@ -36,14 +36,10 @@ type rawStage struct {
 	Steps         *[]rawStep        `json:"steps"`
 }
 
+// rawImage is a stage with more: encoding/json promotes the fields of the
+// embedded rawStage.
 type rawImage struct {
-	From          *string           `json:"from"`
-	BuildPlatform *bool             `json:"buildPlatform"`
-	Args          map[string]string `json:"args"`
-	Env           map[string]string `json:"env"`
-	Workdir       *string           `json:"workdir"`
-	User          *string           `json:"user"`
-	Steps         *[]rawStep        `json:"steps"`
+	rawStage
 
 	Repository *string             `json:"repository"`
 	Platforms  *[]string           `json:"platforms"`
@@ -76,13 +72,6 @@ type rawAlias struct {
 	Suffix string `json:"suffix"`
 	Until  string `json:"until"`
 	Strict bool   `json:"strict"`
-}
-
-func (r *rawImage) stage() rawStage {
-	return rawStage{
-		From: r.From, BuildPlatform: r.BuildPlatform, Args: r.Args, Env: r.Env,
-		Workdir: r.Workdir, User: r.User, Steps: r.Steps,
-	}
 }
 
 type rawStep struct {

@@ -157,7 +157,7 @@ func (d *decoder) imageVariants(im *Image, v cue.Value) {
 		}
 		variant := *im
 		variant.variants = nil
-		d.stage(&variant.Stage, im.Name, r.stage(), where)
+		d.stage(&variant.Stage, im.Name, r.rawStage, where)
 		switch {
 		case changed("steps") && whole:
 			stagePositions(&variant.Stage, merged)
