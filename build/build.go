@@ -77,9 +77,9 @@ type ImageResult struct {
 	// Tags are the references published (empty without --push).
 	Tags []string `json:"tags"`
 	// Output is the OCI layout written, if any.
-	Output   string        `json:"output,omitempty"`
-	Duration time.Duration `json:"-"`
-	Seconds  float64       `json:"seconds"`
+	Output string `json:"output,omitempty"`
+	// Seconds is how long the image took to build and push.
+	Seconds float64 `json:"seconds"`
 }
 
 // PlatformResult is one manifest of an index.
@@ -400,8 +400,7 @@ func (r *run) solveImage(ctx context.Context, c *client.Client, name string, pro
 		return nil, err
 	}
 	res.Digest = digest.Digest(resp.ExporterResponse[exptypes.ExporterImageDigestKey])
-	res.Duration = time.Since(start)
-	res.Seconds = res.Duration.Round(time.Millisecond).Seconds()
+	res.Seconds = seconds(time.Since(start))
 	if res.Output != "" {
 		ps, idx, err := layoutManifests(res.Output, r.opts.Output.Tar, res.Digest)
 		if err != nil {
@@ -520,3 +519,5 @@ func gatewayCache(entries []client.CacheOptionsEntry) []gateway.CacheOptionsEntr
 	}
 	return out
 }
+
+func seconds(d time.Duration) float64 { return d.Round(time.Millisecond).Seconds() }

@@ -68,8 +68,7 @@ func (r *run) onNodes(ctx context.Context) ([]*ImageResult, error) {
 		return nil, prog.explain(r.s, buildErr)
 	}
 	for _, res := range results {
-		res.Duration = time.Since(start) // the images build side by side
-		res.Seconds = res.Duration.Round(time.Millisecond).Seconds()
+		res.Seconds = seconds(time.Since(start)) // the images build side by side
 		if r.opts.Push {
 			if res.Digest, err = r.assemble(ctx, res); err != nil {
 				return nil, fmt.Errorf("image %s: assembling the index: %w", res.Name, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -191,7 +192,11 @@ func emptyConfig(p ocispecs.Platform) dockerspec.DockerOCIImage {
 
 // merge adds the locals and unresolved bases of dep to r.
 func (r *result) merge(dep *result) {
-	r.unresolved = appendNew(r.unresolved, dep.unresolved...)
+	for _, u := range dep.unresolved {
+		if !slices.Contains(r.unresolved, u) {
+			r.unresolved = append(r.unresolved, u)
+		}
+	}
 	for k, v := range dep.locals {
 		r.addLocal(k, v)
 	}
@@ -202,20 +207,4 @@ func (r *result) addLocal(name, dir string) {
 		r.locals = map[string]string{}
 	}
 	r.locals[name] = dir
-}
-
-func appendNew(list []string, add ...string) []string {
-	for _, a := range add {
-		found := false
-		for _, x := range list {
-			if x == a {
-				found = true
-				break
-			}
-		}
-		if !found {
-			list = append(list, a)
-		}
-	}
-	return list
 }

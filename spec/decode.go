@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -201,7 +202,7 @@ func (d *decoder) step(r rawStep, where loc) Step {
 		StepCopy: {"dest", "from", "chown", "chmod"},
 	}[st.Kind]
 	for _, o := range []string{"cache", "secrets", "network", "dest", "from", "chown", "chmod"} {
-		if options[o] && !contains(allowed, o) {
+		if options[o] && !slices.Contains(allowed, o) {
 			d.errs.at(where.child(o), "%s is not an option of %s steps", o, st.Kind)
 		}
 	}
@@ -459,15 +460,6 @@ func shellForm(v any) []string {
 		return []string{}
 	}
 	return list
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // epoch reads the spec's epoch: Unix seconds, or "git" for the commit

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/containerd/platforms"
@@ -112,7 +113,7 @@ func makePlan(ctx context.Context, s *spec.Spec, opts llbgen.Options) (*plan, er
 			}
 			pi.Platforms = append(pi.Platforms, planPlatform{Platform: plat, Digest: llbgen.Digest(def).String(), Ops: llbgen.Ops(def)})
 			for _, u := range t.Unresolved {
-				if !contains(pi.Unresolved, u) {
+				if !slices.Contains(pi.Unresolved, u) {
 					pi.Unresolved = append(pi.Unresolved, u)
 				}
 			}
@@ -191,13 +192,4 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

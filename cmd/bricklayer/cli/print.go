@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/client/llb"
@@ -62,7 +63,7 @@ image's first) and prints its LLB graph, without a daemon:
 			if err != nil {
 				return usageErrorf("print: --platform: %v", err)
 			}
-			if !contains(im.Platforms, p) {
+			if !slices.Contains(im.Platforms, p) {
 				return fmt.Errorf("image %q is not built for %s (platforms: %s)", name, p, strings.Join(im.Platforms, ", "))
 			}
 			plat = p
