@@ -6,10 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash hack/install.sh
-bash hack/services.sh start
-bash hack/base-images.sh
-eval "$(bash hack/services.sh env)"
+source hack/up.sh
 
 rm -rf out/demo
 go run ./cmd/bricklayer build examples/demo \

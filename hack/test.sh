@@ -9,10 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash hack/install.sh
-bash hack/services.sh start
-bash hack/base-images.sh
-eval "$(bash hack/services.sh env)"
+source hack/up.sh
 
 echo "==> gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './tools/*'))
