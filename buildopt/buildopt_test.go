@@ -1,0 +1,130 @@
+package buildopt
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParseOutput(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    Output
+		wantErr string
+	}{
+		{in: "type=oci,dest=out.tar", want: Output{Type: "oci", Dest: "out.tar", Tar: true}},
+		{in: "type=oci,dest=out,tar=false", want: Output{Type: "oci", Dest: "out"}},
+		{in: `type=oci,"dest=a,b"`, want: Output{Type: "oci", Dest: "a,b", Tar: true}},
+		{in: "type=tar,dest=x", wantErr: "type must be oci"},
+		{in: "type=oci", wantErr: "dest is required"},
+		{in: "type=oci,dest=x,tar=maybe", wantErr: `tar="maybe": want true or false`},
+		{in: "type=oci,dest=x,color=red", wantErr: `unknown key "color"`},
+		{in: "type=oci,dest", wantErr: `"dest" is not key=value`},
+		{in: "type=oci,dest=a,dest=b", wantErr: "dest given twice"},
+		{in: `type=oci,"dest=x`, wantErr: "not a comma-separated list"},
+		{in: "", wantErr: "empty"},
+	} {
+		got, err := ParseOutput(tc.in)
+		check(t, tc.in, got, tc.want, err, tc.wantErr)
+	}
+}
+
+func TestParseCache(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    Cache
+		wantErr string
+	}{
+		{in: "type=registry,ref=ghcr.io/acme/cache,mode=max", want: Cache{Type: "registry", Attrs: map[string]string{"ref": "ghcr.io/acme/cache", "mode": "max"}}},
+		{in: "type=local,src=dir", want: Cache{Type: "local", Attrs: map[string]string{"src": "dir"}}},
+		{in: "type=inline", want: Cache{Type: "inline", Attrs: map[string]string{}}},
+		{in: "type=gha,scope=x", want: Cache{Type: "gha", Attrs: map[string]string{"scope": "x"}}},
+		{in: "type=registry,ref=Bad Ref", wantErr: "ref: invalid reference format"},
+		{in: "type=local", wantErr: "type=local needs dest= (export) or src= (import)"},
+		{in: "type=floppy", wantErr: `unknown type "floppy"`},
+		{in: "ref=x", wantErr: "type is required"},
+		{in: "type=local,dest=d,mode=most", wantErr: `mode="most": want min or max`},
+	} {
+		got, err := ParseCache(tc.in)
+		check(t, tc.in, got, tc.want, err, tc.wantErr)
+	}
+}
+
+func TestParseSecret(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    Secret
+		wantErr string
+	}{
+		{in: "id=token,env=TOKEN", want: Secret{ID: "token", Env: "TOKEN"}},
+		{in: "id=f,src=secret.txt", want: Secret{ID: "f", File: "secret.txt"}},
+		{in: "id=f,source=secret.txt", want: Secret{ID: "f", File: "secret.txt"}},
+		{in: "id=x", wantErr: "want id=ID and one of src=FILE or env=VAR"},
+		{in: "id=x,src=a,env=B", wantErr: "want id=ID and one of"},
+		{in: "id=x,src=a,source=b", wantErr: "src given twice"},
+		{in: "id=x,src=a,mode=0400", wantErr: `unknown key "mode"`},
+	} {
+		got, err := ParseSecret(tc.in)
+		check(t, tc.in, got, tc.want, err, tc.wantErr)
+	}
+}
+
+func check[T any](t *testing.T, in string, got, want T, err error, wantErr string) {
+	t.Helper()
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Errorf("%q: error %v, want one containing %q", in, err, wantErr)
+		}
+		return
+	}
+	if err != nil {
+		t.Errorf("%q: %v", in, err)
+		return
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%q: got %+v, want %+v", in, got, want)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"type=oci,dest=x", "type=registry,ref=a/b,mode=max", "id=a,src=b", `"a=b,c`, "=", ",,"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		// None may panic; an accepted value is complete.
+		if o, err := ParseOutput(s); err == nil && (o.Type != "oci" || o.Dest == "") {
+			t.Errorf("ParseOutput(%q) = %+v without error", s, o)
+		}
+		if c, err := ParseCache(s); err == nil && c.Type == "" {
+			t.Errorf("ParseCache(%q) has no type", s)
+		}
+		if sec, err := ParseSecret(s); err == nil && (sec.ID == "" || (sec.File == "") == (sec.Env == "")) {
+			t.Errorf("ParseSecret(%q) = %+v without error", s, sec)
+		}
+	})
+}
+
+func TestPerTarget(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want map[string]string
+	}{
+		{"type=registry,ref=ghcr.io/acme/cache,mode=max", map[string]string{"ref": "ghcr.io/acme/cache:cache-ui-linux-arm-v7", "mode": "max"}},
+		{"type=registry,ref=ghcr.io/acme/cache:ci", map[string]string{"ref": "ghcr.io/acme/cache:ci-ui-linux-arm-v7"}},
+		{"type=local,dest=/tmp/c", map[string]string{"dest": "/tmp/c/ui/linux-arm-v7"}},
+		{"type=local,src=/tmp/c", map[string]string{"src": "/tmp/c/ui/linux-arm-v7"}},
+		{"type=inline", map[string]string{}},
+	} {
+		e, err := ParseCache(tc.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := e.PerTarget("ui", "linux-arm-v7")
+		if got.Type != e.Type || !reflect.DeepEqual(got.Attrs, tc.want) {
+			t.Errorf("%s: got %+v, want %v", tc.in, got, tc.want)
+		}
+		if e.Attrs["ref"] != "" && e.Attrs["ref"] == got.Attrs["ref"] {
+			t.Errorf("%s: the entry given was changed", tc.in)
+		}
+	}
+}
