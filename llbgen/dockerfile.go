@@ -18,7 +18,7 @@ import (
 // dockerfile lowers a Dockerfile image with BuildKit's own converter, so
 // heredocs, multi-stage builds, FROM --platform and ARG TARGETARCH work
 // as they do in docker buildx.
-func (l *Lowerer) dockerfile(ctx context.Context, im *spec.Image, target ocispecs.Platform) (*result, error) {
+func (l *lowering) dockerfile(ctx context.Context, im *spec.Image, target ocispecs.Platform) (*result, error) {
 	main, name := l.local(im.Context, nil, im.DockerIgnore)
 	args := maps.Clone(im.Args)
 	if args == nil {

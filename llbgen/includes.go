@@ -13,15 +13,14 @@ import (
 // same filter, so a build session sends each context once, and only what
 // the copy steps need. A nil list means the whole directory.
 type includes struct {
-	image string // whose graph this is; part of the memo keys
-	dirs  map[string][]string
-	all   map[string]bool
+	dirs map[string][]string
+	all  map[string]bool
 }
 
 // includesFor collects the context sources of everything image builds
 // from on platform.
-func (l *Lowerer) includesFor(im *spec.Image, platform string) *includes {
-	inc := &includes{image: im.Name, dirs: map[string][]string{}, all: map[string]bool{}}
+func (l *Lowerer) includesFor(im *spec.Image, platform spec.Platform) *includes {
+	inc := &includes{dirs: map[string][]string{}, all: map[string]bool{}}
 	seen := map[*spec.Stage]bool{}
 	var visitImage func(im *spec.Image)
 	var visitStage func(scope *spec.Image, st *spec.Stage)

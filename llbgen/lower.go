@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/containerd/platforms"
@@ -42,7 +41,7 @@ type Options struct {
 // Target is one image lowered for one platform.
 type Target struct {
 	Image    string
-	Platform ocispecs.Platform
+	Platform spec.Platform
 	// State is the image's root filesystem.
 	State llb.State
 	// Config is the image config it is published with.
@@ -53,23 +52,32 @@ type Target struct {
 	// Locals maps the names of the graph's local sources to directories
 	// (the build contexts) for the session that solves it.
 	Locals map[string]string
+	// Entitlements are what the session must allow for the graph to
+	// run (network.host for a host-network run step).
+	Entitlements []string
 
 	noCache bool
 }
 
-// Lowerer lowers the images of one spec. It keeps the stages it lowered,
-// so images sharing a stage share its graph. It is safe for concurrent use.
+// Lowerer lowers the images of one spec. It holds nothing that a Lower
+// changes, so it is safe for concurrent use, and one Lower never waits on
+// another's base-image resolution.
 type Lowerer struct {
 	spec      *spec.Spec
 	opts      Options
 	build     ocispecs.Platform
 	sourceMap *llb.SourceMap
+}
 
-	mu   sync.Mutex
+// lowering is the state of one Lower: one image for one platform. Stages
+// are memoized within it only, since their context sources carry the
+// filter of the image being lowered and so differ between images.
+type lowering struct {
+	*Lowerer
+	inc  *includes
 	memo map[string]*result
-	// inc is the context filter of the image Lower is lowering; it is
-	// set under mu for the duration of a Lower.
-	inc *includes
+	// hostNet is set when a run step of the graph uses the host network.
+	hostNet bool
 }
 
 // result is a lowered stage: its filesystem and the config it has built
@@ -83,7 +91,7 @@ type result struct {
 
 // New returns a Lowerer for s.
 func New(s *spec.Spec, opts Options) *Lowerer {
-	l := &Lowerer{spec: s, opts: opts, build: DefaultBuildPlatform, memo: map[string]*result{}}
+	l := &Lowerer{spec: s, opts: opts, build: DefaultBuildPlatform}
 	if opts.BuildPlatform != nil {
 		l.build = platforms.Normalize(*opts.BuildPlatform)
 	}
@@ -93,42 +101,43 @@ func New(s *spec.Spec, opts Options) *Lowerer {
 	return l
 }
 
-// Lower lowers image for platform (e.g. "linux/arm/v7").
-func (l *Lowerer) Lower(ctx context.Context, image, platform string) (*Target, error) {
+// Lower lowers image for platform.
+func (l *Lowerer) Lower(ctx context.Context, image string, platform spec.Platform) (*Target, error) {
 	im, ok := l.spec.Images[image]
 	if !ok {
 		return nil, fmt.Errorf("no image %q in %s", image, l.spec.File)
 	}
-	p, err := platforms.Parse(platform)
-	if err != nil {
-		return nil, fmt.Errorf("platform %q: %w", platform, err)
-	}
-	p = platforms.Normalize(p)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.inc = l.includesFor(im, platforms.Format(p))
-	r, err := l.image(ctx, im, p)
+	lw := &lowering{Lowerer: l, inc: l.includesFor(im, platform), memo: map[string]*result{}}
+	r, err := lw.image(ctx, im, platform.OCI())
 	if err != nil {
 		return nil, err
 	}
-	return &Target{
+	t := &Target{
 		Image:      image,
-		Platform:   p,
+		Platform:   platform,
 		State:      r.state,
 		Config:     r.config,
 		Unresolved: r.unresolved,
 		Locals:     r.locals,
 		noCache:    l.opts.NoCache,
-	}, nil
+	}
+	if lw.hostNet {
+		t.Entitlements = append(t.Entitlements, EntitlementHostNetwork)
+	}
+	return t, nil
 }
 
+// EntitlementHostNetwork is BuildKit's entitlement for run steps on the
+// host's network.
+const EntitlementHostNetwork = "network.host"
+
 // image lowers a published image (or one used as another's base).
-func (l *Lowerer) image(ctx context.Context, im *spec.Image, target ocispecs.Platform) (*result, error) {
-	key := l.inc.image + ": image " + im.Name + " " + platforms.Format(target)
+func (l *lowering) image(ctx context.Context, im *spec.Image, target ocispecs.Platform) (*result, error) {
+	key := "image " + im.Name + " " + platforms.Format(target)
 	if r, ok := l.memo[key]; ok {
 		return r, nil
 	}
-	v := im.ForPlatform(platforms.Format(target))
+	v := im.ForPlatform(spec.PlatformOf(target))
 	var r *result
 	var err error
 	if v.Dockerfile != "" {
@@ -145,7 +154,7 @@ func (l *Lowerer) image(ctx context.Context, im *spec.Image, target ocispecs.Pla
 }
 
 // named lowers what a from or copy-from name refers to.
-func (l *Lowerer) named(ctx context.Context, scope *spec.Image, name string, exec, target ocispecs.Platform) (*result, error) {
+func (l *lowering) named(ctx context.Context, scope *spec.Image, name string, exec, target ocispecs.Platform) (*result, error) {
 	ref, ok := l.spec.Resolve(scope, name)
 	if !ok {
 		return nil, fmt.Errorf("%q is not a stage, image or image reference", name)
@@ -163,7 +172,7 @@ func (l *Lowerer) named(ctx context.Context, scope *spec.Image, name string, exe
 
 // external is a base image from a registry, resolved when a resolver is
 // set: its digest pins the source and its config starts the image's.
-func (l *Lowerer) external(ctx context.Context, ref string, p ocispecs.Platform) (*result, error) {
+func (l *lowering) external(ctx context.Context, ref string, p ocispecs.Platform) (*result, error) {
 	key := "external " + ref + " " + platforms.Format(p)
 	if r, ok := l.memo[key]; ok {
 		return r, nil

@@ -50,7 +50,11 @@ type graph struct {
 func lower(t testing.TB, s *spec.Spec, image, platform string, opts Options) *graph {
 	t.Helper()
 	ctx := context.Background()
-	tg, err := New(s, opts).Lower(ctx, image, platform)
+	p, err := spec.ParsePlatform(platform)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, err := New(s, opts).Lower(ctx, image, p)
 	if err != nil {
 		t.Fatal(err)
 	}

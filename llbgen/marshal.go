@@ -12,14 +12,14 @@ import (
 // Marshal serializes the target's graph. Every constraint that would
 // otherwise differ between runs is fixed here.
 func (t *Target) Marshal(ctx context.Context) (*llb.Definition, error) {
-	co := []llb.ConstraintsOpt{llb.Platform(t.Platform), llb.LocalUniqueID("bricklayer")}
+	co := []llb.ConstraintsOpt{llb.Platform(t.Platform.OCI()), llb.LocalUniqueID("bricklayer")}
 	if t.noCache {
 		// Metadata, not part of the ops: digests stay the same.
 		co = append(co, llb.IgnoreCache)
 	}
 	def, err := t.State.Marshal(ctx, co...)
 	if err != nil {
-		return nil, fmt.Errorf("marshalling %s for %s: %w", t.Image, formatPlatform(t.Platform), err)
+		return nil, fmt.Errorf("marshalling %s for %s: %w", t.Image, t.Platform, err)
 	}
 	return def, nil
 }

@@ -18,8 +18,8 @@ import (
 )
 
 // stage lowers a stage (or an image's own steps) for target.
-func (l *Lowerer) stage(ctx context.Context, scope *spec.Image, st *spec.Stage, target ocispecs.Platform) (*result, error) {
-	key := l.inc.image + ": stage " + st.Path() + " " + platforms.Format(target)
+func (l *lowering) stage(ctx context.Context, scope *spec.Image, st *spec.Stage, target ocispecs.Platform) (*result, error) {
+	key := "stage " + st.Path() + " " + platforms.Format(target)
 	if r, ok := l.memo[key]; ok {
 		return r, nil
 	}
@@ -67,7 +67,7 @@ func (l *Lowerer) stage(ctx context.Context, scope *spec.Image, st *spec.Stage, 
 
 // builder carries the state of one stage while its steps are lowered.
 type builder struct {
-	l      *Lowerer
+	l      *lowering
 	scope  *spec.Image
 	stage  *spec.Stage
 	exec   ocispecs.Platform // where the steps run
@@ -196,6 +196,7 @@ func (b *builder) run(s *spec.Step) {
 		opts = append(opts, llb.Network(pb.NetMode_NONE))
 	case "host":
 		opts = append(opts, llb.Network(pb.NetMode_HOST))
+		b.l.hostNet = true
 	}
 	b.r.state = b.r.state.Run(opts...).Root()
 	b.history("RUN "+display, false)

@@ -29,8 +29,10 @@ func check(s *Spec, errs *errorList) {
 // platform order.
 func (im *Image) All() []*Image {
 	out := []*Image{im}
-	for _, p := range SortedKeys(im.variants) {
-		out = append(out, im.variants[p])
+	for _, p := range im.Platforms {
+		if v, ok := im.variants[p]; ok {
+			out = append(out, v)
+		}
 	}
 	return out
 }

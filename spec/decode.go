@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/moby/patternmatcher/ignorefile"
 
@@ -70,15 +69,15 @@ func (d *decoder) spec(r rawSpec, file string) *Spec {
 
 // platforms reads a list of platform strings, normalized so that
 // linux/arm64/v8 and linux/arm64 are one platform and linux/arm is v7.
-func (d *decoder) platforms(list *[]string, where loc) []string {
+func (d *decoder) platforms(list *[]string, where loc) []Platform {
 	if list == nil {
 		return nil
 	}
-	var out []string
-	first := map[string]string{}
+	var out []Platform
+	first := map[Platform]string{}
 	for i, raw := range *list {
 		el := where.child(strconv.Itoa(i))
-		p, err := NormalizePlatform(raw)
+		p, err := ParsePlatform(raw)
 		if err != nil {
 			d.errs.at(el, "%v", err)
 			continue
@@ -94,26 +93,6 @@ func (d *decoder) platforms(list *[]string, where loc) []string {
 		d.errs.at(where, "no platforms: list at least one, e.g. \"linux/amd64\"")
 	}
 	return out
-}
-
-// NormalizePlatform parses an os/arch[/variant] string and returns its
-// normal form.
-func NormalizePlatform(s string) (string, error) {
-	if strings.Count(s, "/") == 0 {
-		return "", fmt.Errorf("invalid platform %q: want os/arch[/variant], e.g. linux/arm64", s)
-	}
-	p, err := platforms.Parse(s)
-	if err != nil {
-		return "", fmt.Errorf("invalid platform %q: %v", s, unwrapPlatformErr(err))
-	}
-	p = platforms.Normalize(p)
-	if !knownOS[p.OS] {
-		return "", fmt.Errorf("invalid platform %q: unknown operating system %q", s, p.OS)
-	}
-	if !knownArch[p.Architecture] {
-		return "", fmt.Errorf("invalid platform %q: unknown architecture %q", s, p.Architecture)
-	}
-	return platforms.Format(p), nil
 }
 
 // knownOS and knownArch are Go's GOOS and GOARCH values, the names OCI
@@ -306,7 +285,7 @@ var exposeRE = regexp.MustCompile(`^([0-9]{1,5})(/(tcp|udp|sctp))?$`)
 // tagRE is the OCI distribution tag grammar.
 var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 
-func (d *decoder) image(name string, r rawImage, defaults []string, top tagRules) *Image {
+func (d *decoder) image(name string, r rawImage, defaults []Platform, top tagRules) *Image {
 	where := at("images", name)
 	im := &Image{Cache: r.Cache == nil || *r.Cache}
 	d.stage(&im.Stage, name, r.rawStage, where)
@@ -330,7 +309,7 @@ func (d *decoder) image(name string, r rawImage, defaults []string, top tagRules
 	if r.Platforms == nil {
 		im.Platforms = defaults
 		if im.Platforms == nil {
-			im.Platforms = []string{"linux/amd64"}
+			im.Platforms = []Platform{{OS: "linux", Architecture: "amd64"}}
 		}
 	}
 

@@ -143,7 +143,9 @@ func Parse(file string, src []byte, opts ...Option) (*Spec, error) {
 
 func isSchemaPos(p token.Pos) bool { return isSchemaFile(p.Filename()) }
 
-func isSchemaFile(name string) bool { return name == schemas.FileName }
+func isSchemaFile(name string) bool {
+	return name == schemas.FileName || name == schemas.BuilderFileName
+}
 
 // needsContext tells whether the file refers to build (an identifier the
 // file does not declare), sets a tag policy or an epoch.

@@ -6,6 +6,7 @@ import (
 	"cuelang.org/go/cue/token"
 
 	"github.com/bricklayer-build/bricklayer/buildinfo"
+	"github.com/bricklayer-build/bricklayer/buildopt"
 )
 
 // FileName is the name of the spec file looked up in a directory.
@@ -28,9 +29,9 @@ type Spec struct {
 	ImageNames []string
 	// Build is the build context the tags were computed for.
 	Build *buildinfo.Info
-	// CacheTo and CacheFrom are the spec's build cache, in BuildKit's
-	// forms (type=registry,ref=...).
-	CacheTo, CacheFrom []string
+	// CacheTo and CacheFrom are the spec's build cache exports and
+	// imports (cache: to: ["type=registry,ref=..."]).
+	CacheTo, CacheFrom []buildopt.Cache
 	// Epoch is the spec's SOURCE_DATE_EPOCH for reproducible images: a
 	// time, or nil. epoch: "git" is the commit's time.
 	Epoch *time.Time
@@ -129,8 +130,8 @@ type Image struct {
 
 	// Repository is the normalized repository name (docker.io/acme/ui).
 	Repository string
-	// Platforms are normalized platform strings (linux/arm/v7).
-	Platforms []string
+	// Platforms are the image's platforms, in the spec's order.
+	Platforms []Platform
 	// Context is the build context directory (relative to the working
 	// directory, like Spec.File).
 	Context string
@@ -163,7 +164,7 @@ type Image struct {
 	Expose     []string // "80/tcp"
 	Volumes    []string
 
-	variants map[string]*Image
+	variants map[Platform]*Image
 	// rawJSON is the image as decoded, kept when it has per-platform
 	// overrides: each variant is it with the overridden fields replaced.
 	rawJSON []byte
@@ -171,7 +172,7 @@ type Image struct {
 
 // ForPlatform returns the image as seen by one of its platforms: the image
 // unified with its per-platform override, or the image itself.
-func (im *Image) ForPlatform(platform string) *Image {
+func (im *Image) ForPlatform(platform Platform) *Image {
 	if v, ok := im.variants[platform]; ok {
 		return v
 	}

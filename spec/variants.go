@@ -68,16 +68,16 @@ func (d *decoder) variants(s *Spec, user cue.Value) {
 
 func (d *decoder) imageVariants(im *Image, v cue.Value) {
 	where := at("images", im.Name)
-	targets := map[string]bool{}
+	targets := map[Platform]bool{}
 	for _, p := range im.Platforms {
 		targets[p] = true
 	}
-	keys := map[string]string{}
+	keys := map[Platform]string{}
 	own := map[string]cue.Value{}
 	fields(v, func(name string, fv cue.Value) { own[name] = fv })
 	fields(own["platform"], func(key string, pv cue.Value) {
 		pl := where.child("platform", key)
-		p, err := NormalizePlatform(key)
+		p, err := ParsePlatform(key)
 		if err != nil {
 			d.errs.at(pl, "%v", err)
 			return
@@ -169,7 +169,7 @@ func (d *decoder) imageVariants(im *Image, v cue.Value) {
 		variant.Target = deref(r.Target)
 		d.metadata(&variant, r)
 		if im.variants == nil {
-			im.variants = map[string]*Image{}
+			im.variants = map[Platform]*Image{}
 		}
 		im.variants[p] = &variant
 	})

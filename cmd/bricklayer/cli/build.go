@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,172 +10,225 @@ import (
 	"strings"
 	"time"
 
-	"github.com/moby/buildkit/client"
-	"github.com/moby/buildkit/session/secrets/secretsprovider"
+	"github.com/spf13/pflag"
 
-	"github.com/bricklayer-build/bricklayer/build"
+	"github.com/bricklayer-build/bricklayer/builders"
+	"github.com/bricklayer-build/bricklayer/buildopt"
+	"github.com/bricklayer-build/bricklayer/internal/safefile"
+	"github.com/bricklayer-build/bricklayer/pipeline"
+	"github.com/bricklayer-build/bricklayer/publish"
+	"github.com/bricklayer-build/bricklayer/solve"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
 func (c *CLI) buildCommand() *command {
 	cmd := newCommand("build", "[FILE|DIR] [IMAGE...]", "build images on BuildKit and publish them", `
-Build solves every selected image (default: all) for all its platforms on a
-BuildKit daemon, one session per image, platforms and images concurrently.
+Build solves every selected image (default: all) for all its platforms on
+BuildKit, one session per image and platform, all of them concurrently.
 The first argument is the spec when it names an existing file or
 directory; the others name images.
 
 Outputs:
-  --push                         push each image to its repository as one
-                                 index, by digest; then, once every image of
-                                 the run succeeded, move all its tags to it.
-                                 A failure anywhere moves no tag.
+  --push                         push each platform's image by digest, then
+                                 each image's index by digest; then, once
+                                 every image of the run succeeded, move all
+                                 its tags to it. A failure moves no tag.
   --output type=oci,dest=F.tar   write an OCI layout (tar=false: a
                                  directory); with several images, dest is a
                                  directory with one layout per image.
-With neither, the results stay in the BuildKit cache.
+With neither, the results stay in the BuildKit cache. bricklayer assembles
+every index itself, so one daemon or several give the same index.
 
 The daemon is --addr, else $BUILDKIT_HOST, else
-unix:///run/buildkit/buildkitd.sock (bricklayer builder bootstrap starts one).
-Registry credentials come from the Docker config (~/.docker/config.json,
-$DOCKER_CONFIG, credential helpers).`)
-	addr := cmd.flags.String("addr", "", "BuildKit daemon address (default $BUILDKIT_HOST or "+build.DefaultAddr+")")
-	push := cmd.flags.Bool("push", false, "push the images and move their tags")
-	output := cmd.flags.String("output", "", "export as an OCI layout: type=oci,dest=PATH[,tar=false]")
-	insecure := cmd.flags.StringArray("insecure-registry", nil, "registry HOST[:PORT] reached over plain HTTP (repeatable)")
-	args := cmd.flags.StringArray("arg", nil, "build arg K=V, overriding the spec's (repeatable)")
-	secrets := cmd.flags.StringArray("secret", nil, "build secret id=ID,src=FILE or id=ID,env=VAR (repeatable)")
-	progress := cmd.flags.String("progress", "auto", "progress display: auto, tty, plain, rawjson or quiet")
-	metadata := cmd.flags.String("metadata-file", "", "write digests, platforms, tags and timings as JSON to FILE")
-	plats := cmd.flags.StringArray("platform", nil, "build only this platform of each image (repeatable; images without it are skipped)")
-	contexts := contextFlag(cmd.flags)
-	nodes := nodeFlags(cmd.flags)
-	cacheTo := cmd.flags.StringArray("cache-to", nil, "export build cache, one per image and platform: type=registry,ref=REF[,mode=max] | type=local,dest=DIR | type=inline (repeatable)")
-	cacheFrom := cmd.flags.StringArray("cache-from", nil, "import build cache: type=registry,ref=REF | type=local,src=DIR (repeatable)")
-	noCache := cmd.flags.Bool("no-cache", false, "run every step again")
-	epoch := cmd.flags.String("source-date-epoch", "", "reproducible images: Unix seconds to clamp times to (default $SOURCE_DATE_EPOCH, else the spec's epoch)")
+unix:///run/buildkit/buildkitd.sock (bricklayer builder bootstrap starts one);
+--node or --builder name several. Registry credentials come from the Docker
+config (~/.docker/config.json, $DOCKER_CONFIG, credential helpers).`)
+	f := buildFlagsOf(cmd.flags)
 	cmd.run = func(ctx context.Context, pos []string) error {
-		opts := build.Options{
-			Addr:     *addr,
-			Push:     *push,
-			Insecure: *insecure,
-			Progress: *progress,
-			Stderr:   c.stderr,
-		}
-		switch *progress {
-		case "auto", "tty", "plain", "rawjson", "quiet":
-		default:
-			return usageErrorf("build: --progress must be auto, tty, plain, rawjson or quiet")
-		}
-		var err error
-		if opts.Args, err = parseArgs(*args); err != nil {
-			return err
-		}
-		if opts.Secrets, err = parseSecrets(*secrets); err != nil {
-			return err
-		}
-		for _, p := range *plats {
-			norm, err := spec.NormalizePlatform(p)
-			if err != nil {
-				return usageErrorf("build: --platform: %v", err)
-			}
-			opts.Platforms = append(opts.Platforms, norm)
-		}
-		if *output != "" {
-			if opts.Output, err = build.ParseOutput(*output); err != nil {
-				return usageErrorf("build: %v", err)
-			}
-		}
-		if opts.Builder, err = nodes.builder(); err != nil {
-			return err
-		}
-		opts.NoCache = *noCache
-		for _, c := range *cacheTo {
-			e, err := build.ParseCache(c)
-			if err != nil {
-				return usageErrorf("build: --cache-to: %v", err)
-			}
-			opts.CacheTo = append(opts.CacheTo, e)
-		}
-		for _, c := range *cacheFrom {
-			e, err := build.ParseCache(c)
-			if err != nil {
-				return usageErrorf("build: --cache-from: %v", err)
-			}
-			opts.CacheFrom = append(opts.CacheFrom, e)
-		}
-		if *epoch == "" {
-			*epoch = os.Getenv("SOURCE_DATE_EPOCH")
-		}
-		if *epoch != "" {
-			n, err := strconv.ParseInt(*epoch, 10, 64)
-			if err != nil || n < 0 {
-				return usageErrorf("build: --source-date-epoch %q: want Unix seconds", *epoch)
-			}
-			t := time.Unix(n, 0).UTC()
-			opts.Epoch = &t
-		}
 		arg := "."
 		if len(pos) > 0 {
 			if _, err := os.Stat(pos[0]); err == nil {
 				arg, pos = pos[0], pos[1:]
 			}
 		}
-		opts.Images = pos
-		s, err := c.load(ctx, arg, *contexts)
+		// The command line first: its mistakes are usage errors, found
+		// before the spec is read.
+		popts, cfg, err := f.options(c)
 		if err != nil {
 			return err
 		}
-		if opts.Epoch == nil {
-			opts.Epoch = s.Epoch
-		}
-		if len(*cacheTo) == 0 && len(*cacheFrom) == 0 {
-			// Checked, with their positions, when the spec was loaded.
-			opts.CacheTo = parseCaches(s.CacheTo)
-			opts.CacheFrom = parseCaches(s.CacheFrom)
-		}
-		for _, n := range opts.Images {
-			if _, ok := s.Images[n]; !ok {
-				return usageErrorf("build: no image %q in %s (images: %s)", n, s.File, strings.Join(s.ImageNames, ", "))
-			}
-		}
-		results, err := build.Run(ctx, s, opts)
+		popts.Images = pos
+		s, err := c.load(ctx, arg, *f.contexts)
 		if err != nil {
-			if ctx.Err() != nil {
-				var moved []string
-				for _, r := range results {
-					if r != nil {
-						moved = append(moved, r.Tags...)
-					}
-				}
-				msg := "bricklayer: interrupted; no tag was moved"
-				if len(moved) > 0 {
-					msg = "bricklayer: interrupted while moving tags; moved: " + strings.Join(moved, ", ")
-				}
-				return &exitError{code: ExitInterrupted, msg: msg}
-			}
-			return buildFailure(err)
+			return err
 		}
-		if *metadata != "" {
-			if err := writeMetadata(*metadata, results); err != nil {
+		if _, err := pipeline.SelectImages(s, pos); err != nil {
+			return err
+		}
+		if cfg.Epoch == nil {
+			cfg.Epoch = s.Epoch
+		}
+		if !f.cacheFlags() {
+			popts.CacheTo, popts.CacheFrom = s.CacheTo, s.CacheFrom
+		}
+		results, err := c.runBuild(ctx, s, cfg, popts, publish.Registry{Insecure: *f.insecure})
+		if err != nil {
+			return err
+		}
+		if *f.metadata != "" {
+			if err := writeMetadata(*f.metadata, results); err != nil {
 				return err
 			}
 		}
-		c.report(results, opts)
+		c.report(results, popts)
 		return nil
 	}
 	return cmd
 }
 
-// buildFailure picks the exit code of a failed build.
-func buildFailure(err error) error {
-	var ue *build.UnreachableError
-	if errors.As(err, &ue) {
-		return &exitError{code: ExitNoDaemon, msg: "bricklayer: " + err.Error()}
+// runBuild opens the builder and runs the pipeline on it; its errors say
+// how the build ended (exitCode maps them).
+func (c *CLI) runBuild(ctx context.Context, s *spec.Spec, cfg solve.Config, opts pipeline.Options, pub publish.Registry) ([]*pipeline.ImageResult, error) {
+	sv, err := solve.Open(ctx, s, cfg)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, &interrupted{}
+		}
+		return nil, classify(err)
 	}
-	return &exitError{code: ExitBuild, msg: "bricklayer: " + err.Error()}
+	results, err := pipeline.Run(ctx, s, sv, pub, opts)
+	sv.Close()
+	if err != nil {
+		if ctx.Err() != nil {
+			var moved []string
+			for _, r := range results {
+				moved = append(moved, r.Tags...)
+			}
+			return nil, &interrupted{moved: moved}
+		}
+		return nil, classify(err)
+	}
+	return results, nil
 }
 
-func (c *CLI) report(results []*build.ImageResult, opts build.Options) {
+// classify marks a failure of the build itself (exit 3), leaving the
+// errors that have codes of their own (no daemon, usage) as they are.
+func classify(err error) error {
+	var un *builders.UnreachableError
+	var ui *pipeline.UnknownImageError
+	if errors.As(err, &un) || errors.As(err, &ui) || builders.IsAddrError(err) {
+		return err
+	}
+	return &buildFailed{err: err}
+}
+
+// buildFlags are build's flags; options turns them into the pipeline's
+// and the solver's options, the one place that reads them.
+type buildFlags struct {
+	addr, output, progress, metadata, epoch *string
+	push, noCache                           *bool
+	insecure, args, secrets, plats          *[]string
+	cacheTo, cacheFrom                      *[]string
+	contexts                                *[]string
+	nodes                                   *nodeOpts
+	fs                                      *pflag.FlagSet
+}
+
+func buildFlagsOf(fs *pflag.FlagSet) *buildFlags {
+	return &buildFlags{
+		fs:        fs,
+		addr:      fs.String("addr", "", "BuildKit daemon address (default $BUILDKIT_HOST or "+builders.DefaultAddr+")"),
+		push:      fs.Bool("push", false, "push the images and move their tags"),
+		output:    fs.String("output", "", "export as an OCI layout: type=oci,dest=PATH[,tar=false]"),
+		insecure:  fs.StringArray("insecure-registry", nil, "registry HOST[:PORT] reached over plain HTTP (repeatable)"),
+		args:      fs.StringArray("arg", nil, "build arg K=V, overriding the spec's (repeatable)"),
+		secrets:   fs.StringArray("secret", nil, "build secret id=ID,src=FILE or id=ID,env=VAR (repeatable)"),
+		progress:  fs.String("progress", "auto", "progress display: auto, tty, plain, rawjson or quiet"),
+		metadata:  fs.String("metadata-file", "", "write digests, platforms, tags and timings as JSON to FILE"),
+		plats:     fs.StringArray("platform", nil, "build only these platforms of each image: P[,P...] (repeatable; images without them are skipped)"),
+		contexts:  contextFlag(fs),
+		nodes:     nodeFlags(fs),
+		cacheTo:   fs.StringArray("cache-to", nil, "export build cache, one per image and platform: type=registry,ref=REF[,mode=max] | type=local,dest=DIR | type=inline (repeatable)"),
+		cacheFrom: fs.StringArray("cache-from", nil, "import build cache: type=registry,ref=REF | type=local,src=DIR (repeatable)"),
+		noCache:   fs.Bool("no-cache", false, "run every step again"),
+		epoch:     fs.String("source-date-epoch", "", "reproducible images: Unix seconds to clamp times to (default $SOURCE_DATE_EPOCH, else the spec's epoch)"),
+	}
+}
+
+func (f *buildFlags) cacheFlags() bool { return len(*f.cacheTo)+len(*f.cacheFrom) > 0 }
+
+func (f *buildFlags) options(c *CLI) (pipeline.Options, solve.Config, error) {
+	var o pipeline.Options
+	cfg := solve.Config{Progress: *f.progress, Stderr: c.stderr, NoCache: *f.noCache}
+	switch *f.progress {
+	case "auto", "tty", "plain", "rawjson", "quiet":
+	default:
+		return o, cfg, usageErrorf("build: --progress must be auto, tty, plain, rawjson or quiet")
+	}
+	var err error
+	if o.Args, err = parseArgs(*f.args); err != nil {
+		return o, cfg, err
+	}
+	cfg.Args = o.Args
+	for _, s := range *f.secrets {
+		sec, err := buildopt.ParseSecret(s)
+		if err != nil {
+			return o, cfg, usageErrorf("build: %v", buildopt.FlagError("secret", s, err))
+		}
+		cfg.Secrets = append(cfg.Secrets, sec)
+	}
+	if o.Platforms, err = spec.ParsePlatforms(*f.plats); err != nil {
+		return o, cfg, usageErrorf("build: --platform: %v", err)
+	}
+	o.Push = *f.push
+	if *f.output != "" {
+		out, err := buildopt.ParseOutput(*f.output)
+		if err != nil {
+			return o, cfg, usageErrorf("build: %v", buildopt.FlagError("output", *f.output, err))
+		}
+		o.Output = &out
+	}
+	for _, l := range []struct {
+		flag string
+		in   []string
+		out  *[]buildopt.Cache
+	}{{"cache-to", *f.cacheTo, &o.CacheTo}, {"cache-from", *f.cacheFrom, &o.CacheFrom}} {
+		for _, s := range l.in {
+			e, err := buildopt.ParseCache(s)
+			if err != nil {
+				return o, cfg, usageErrorf("build: %v", buildopt.FlagError(l.flag, s, err))
+			}
+			*l.out = append(*l.out, e)
+		}
+	}
+	epoch := *f.epoch
+	if epoch == "" {
+		epoch = os.Getenv("SOURCE_DATE_EPOCH")
+	}
+	if epoch != "" {
+		n, err := strconv.ParseInt(epoch, 10, 64)
+		if err != nil || n < 0 {
+			return o, cfg, usageErrorf("build: --source-date-epoch %q: want Unix seconds", epoch)
+		}
+		t := time.Unix(n, 0).UTC()
+		cfg.Epoch = &t
+	}
+	if cfg.Builder, err = f.nodes.builder(); err != nil {
+		return o, cfg, err
+	}
+	if cfg.Builder == nil {
+		addr := builders.Addr(*f.addr)
+		if err := builders.CheckAddr(addr); err != nil {
+			return o, cfg, usageErrorf("build: %v", err)
+		}
+		cfg.Builder = builders.Single(addr)
+	} else if *f.addr != "" {
+		return o, cfg, usageErrorf("build: --addr and --node/--builder exclude each other")
+	}
+	return o, cfg, nil
+}
+
+func (c *CLI) report(results []*pipeline.ImageResult, opts pipeline.Options) {
 	for _, r := range results {
 		fmt.Fprintf(c.stdout, "%s  %s", r.Name, r.Repository)
 		if r.Digest != "" {
@@ -184,7 +236,9 @@ func (c *CLI) report(results []*build.ImageResult, opts build.Options) {
 		}
 		fmt.Fprintln(c.stdout)
 		for _, p := range r.Platforms {
-			fmt.Fprintf(c.stdout, "  %-14s %s\n", p.Platform, p.Digest)
+			if p.Digest != "" {
+				fmt.Fprintf(c.stdout, "  %-14s %s\n", p.Platform, p.Digest)
+			}
 		}
 		for _, t := range r.Tags {
 			fmt.Fprintf(c.stdout, "  tagged %s\n", t)
@@ -193,18 +247,18 @@ func (c *CLI) report(results []*build.ImageResult, opts build.Options) {
 			fmt.Fprintf(c.stdout, "  OCI layout: %s\n", r.Output)
 		}
 	}
-	if !opts.Push && opts.Output.Type == "" {
+	if !opts.Push && opts.Output == nil {
 		fmt.Fprintln(c.stdout, "built; the results stay in the BuildKit cache (--push or --output exports them)")
 	}
 }
 
 // metadataFile is the document --metadata-file writes.
 type metadataFile struct {
-	Images map[string]*build.ImageResult `json:"images"`
+	Images map[string]*pipeline.ImageResult `json:"images"`
 }
 
-func writeMetadata(file string, results []*build.ImageResult) error {
-	m := metadataFile{Images: map[string]*build.ImageResult{}}
+func writeMetadata(file string, results []*pipeline.ImageResult) error {
+	m := metadataFile{Images: map[string]*pipeline.ImageResult{}}
 	for _, r := range results {
 		m.Images[r.Name] = r
 	}
@@ -212,7 +266,7 @@ func writeMetadata(file string, results []*build.ImageResult) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(file, append(dt, '\n'), 0o644); err != nil {
+	if err := safefile.Write(file, append(dt, '\n'), 0o644); err != nil {
 		return fmt.Errorf("writing metadata: %w", err)
 	}
 	return nil
@@ -228,44 +282,4 @@ func parseArgs(list []string) (map[string]string, error) {
 		out[k] = v
 	}
 	return out, nil
-}
-
-// parseSecrets reads --secret id=ID,src=FILE|env=VAR as buildx does.
-func parseSecrets(list []string) ([]secretsprovider.Source, error) {
-	var out []secretsprovider.Source
-	for _, s := range list {
-		fields, err := csv.NewReader(strings.NewReader(s)).Read()
-		if err != nil {
-			return nil, usageErrorf("build: --secret %q: %v", s, err)
-		}
-		var src secretsprovider.Source
-		for _, f := range fields {
-			k, v, _ := strings.Cut(f, "=")
-			switch k {
-			case "id":
-				src.ID = v
-			case "src", "source":
-				src.FilePath = v
-			case "env":
-				src.Env = v
-			default:
-				return nil, usageErrorf("build: --secret %q: unknown key %q (want id, src, env)", s, k)
-			}
-		}
-		if src.ID == "" || (src.FilePath == "") == (src.Env == "") {
-			return nil, usageErrorf("build: --secret %q: want id=ID and one of src=FILE or env=VAR", s)
-		}
-		out = append(out, src)
-	}
-	return out, nil
-}
-
-func parseCaches(list []string) []client.CacheOptionsEntry {
-	var out []client.CacheOptionsEntry
-	for _, c := range list {
-		if e, err := build.ParseCache(c); err == nil {
-			out = append(out, e)
-		}
-	}
-	return out
 }

@@ -3,9 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strings"
 
-	"github.com/bricklayer-build/bricklayer/build"
+	"github.com/bricklayer-build/bricklayer/builders"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -25,8 +24,8 @@ builder inspect reaches every node of a builder (--node, --builder; or the
 daemon of --addr) and prints its BuildKit version, the platforms it builds
 natively and under emulation, and which platforms of the spec (--spec) it
 will take. --bootstrap first starts the local daemon as bootstrap does.`)
-	addr := cmd.flags.String("addr", "", "daemon address (default $BUILDKIT_HOST or "+build.DefaultAddr+")")
-	state := cmd.flags.String("state", build.DefaultState(), "directory for the daemon's root, config, log and pid")
+	addr := cmd.flags.String("addr", "", "daemon address (default $BUILDKIT_HOST or "+builders.DefaultAddr+")")
+	state := cmd.flags.String("state", builders.DefaultState(), "directory for the daemon's root, config, log and pid")
 	bin := cmd.flags.String("buildkitd", "", "buildkitd binary (default: $BRICKLAYER_BUILDKITD, else on PATH)")
 	insecure := cmd.flags.StringArray("insecure-registry", nil, "registry HOST[:PORT] the daemon reaches over plain HTTP (repeatable)")
 	plats := cmd.flags.StringSlice("platform", nil, "bootstrap: restrict the daemon's worker to these platforms")
@@ -37,33 +36,33 @@ will take. --bootstrap first starts the local daemon as bootstrap does.`)
 		if len(args) != 1 {
 			return usageErrorf("builder takes one of bootstrap, stop, inspect")
 		}
-		d := build.Daemon{Addr: build.Addr(*addr), State: *state, Binary: *bin, Insecure: *insecure}
-		for _, p := range *plats {
-			norm, err := spec.NormalizePlatform(p)
-			if err != nil {
-				return usageErrorf("builder: --platform: %v", err)
-			}
-			d.Platforms = append(d.Platforms, norm)
+		d := builders.Daemon{Addr: builders.Addr(*addr), State: *state, Binary: *bin, Insecure: *insecure}
+		if err := builders.CheckAddr(d.Addr); err != nil {
+			return usageErrorf("builder: %v", err)
+		}
+		var err error
+		if d.Platforms, err = spec.ParsePlatforms(*plats); err != nil {
+			return usageErrorf("builder: --platform: %v", err)
 		}
 		switch args[0] {
 		case "bootstrap":
-			if !build.HasEmulation() {
+			if !builders.HasEmulation() {
 				fmt.Fprintln(c.stderr, "bricklayer: warning: QEMU is not registered with binfmt_misc; the daemon will build only its native platforms")
 			}
-			st, err := build.Bootstrap(ctx, d)
+			st, err := builders.Bootstrap(ctx, d)
 			if err != nil {
-				return &exitError{code: ExitNoDaemon, msg: "bricklayer: " + err.Error()}
+				return &noDaemon{err: err}
 			}
 			how := "running"
 			if st.Started {
 				how = "started (state in " + d.State + ")"
 			}
-			fmt.Fprintf(c.stdout, "BuildKit at %s: %s\nplatforms: %s\n", st.Addr, how, strings.Join(st.Platforms, ", "))
+			fmt.Fprintf(c.stdout, "BuildKit at %s: %s\nplatforms: %s\n", st.Addr, how, spec.JoinPlatforms(st.Platforms))
 			return nil
 		case "inspect":
 			if *boot {
-				if _, err := build.Bootstrap(ctx, d); err != nil {
-					return &exitError{code: ExitNoDaemon, msg: "bricklayer: " + err.Error()}
+				if _, err := builders.Bootstrap(ctx, d); err != nil {
+					return &noDaemon{err: err}
 				}
 			}
 			b, err := nodes.builder()
@@ -71,11 +70,11 @@ will take. --bootstrap first starts the local daemon as bootstrap does.`)
 				return err
 			}
 			if b == nil {
-				b = &build.Builder{Nodes: []build.Node{{Name: "default", Addr: d.Addr}}}
+				b = builders.Single(d.Addr)
 			}
 			return c.inspect(ctx, b, *specArg)
 		case "stop":
-			if err := build.Stop(d); err != nil {
+			if err := builders.Stop(d); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.stdout, "stopped the daemon of %s\n", d.State)
@@ -86,14 +85,14 @@ will take. --bootstrap first starts the local daemon as bootstrap does.`)
 	return cmd
 }
 
-func (c *CLI) inspect(ctx context.Context, b *build.Builder, specArg string) error {
-	var want []string
+func (c *CLI) inspect(ctx context.Context, b *builders.Builder, specArg string) error {
+	var want []spec.Platform
 	if file, err := spec.Find(specArg); err == nil {
 		s, err := c.load(ctx, file, nil)
 		if err != nil {
 			return err
 		}
-		seen := map[string]bool{}
+		seen := map[spec.Platform]bool{}
 		for _, name := range s.ImageNames {
 			for _, p := range s.Images[name].Platforms {
 				if !seen[p] {
@@ -104,7 +103,7 @@ func (c *CLI) inspect(ctx context.Context, b *build.Builder, specArg string) err
 		}
 	}
 	down := 0
-	for _, st := range build.Inspect(ctx, b, want) {
+	for _, st := range builders.Inspect(ctx, b, want) {
 		fmt.Fprintf(c.stdout, "%s  %s\n", st.Node.Name, st.Node.Addr)
 		if st.Err != nil {
 			down++
@@ -113,16 +112,16 @@ func (c *CLI) inspect(ctx context.Context, b *build.Builder, specArg string) err
 		}
 		fmt.Fprintf(c.stdout, "  buildkit: %s\n", st.Version)
 		if len(st.Node.Platforms) > 0 {
-			fmt.Fprintf(c.stdout, "  serves:   %s\n", strings.Join(st.Node.Platforms, ", "))
+			fmt.Fprintf(c.stdout, "  serves:   %s\n", spec.JoinPlatforms(st.Node.Platforms))
 		}
-		fmt.Fprintf(c.stdout, "  native:   %s\n", strings.Join(st.Native, ", "))
-		fmt.Fprintf(c.stdout, "  emulated: %s\n", strings.Join(st.Emulated, ", "))
+		fmt.Fprintf(c.stdout, "  native:   %s\n", spec.JoinPlatforms(st.Native))
+		fmt.Fprintf(c.stdout, "  emulated: %s\n", spec.JoinPlatforms(st.Emulated))
 		if want != nil {
-			fmt.Fprintf(c.stdout, "  takes:    %s\n", strings.Join(st.Takes, ", "))
+			fmt.Fprintf(c.stdout, "  takes:    %s\n", spec.JoinPlatforms(st.Takes))
 		}
 	}
 	if down > 0 {
-		return &exitError{code: ExitNoDaemon, msg: fmt.Sprintf("bricklayer: %d node(s) unreachable", down)}
+		return &noDaemon{err: fmt.Errorf("%d node(s) unreachable", down)}
 	}
 	return nil
 }

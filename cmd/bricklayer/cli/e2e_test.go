@@ -6,7 +6,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/bricklayer-build/bricklayer/build"
+	"github.com/bricklayer-build/bricklayer/builders"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,7 +52,7 @@ func TestE2E(t *testing.T) {
 			env.Defer(func() {
 				pids, _ := filepath.Glob(filepath.Join(env.WorkDir, "*", "buildkitd.pid"))
 				for _, p := range pids {
-					build.Stop(build.Daemon{State: filepath.Dir(p)})
+					builders.Stop(builders.Daemon{State: filepath.Dir(p)})
 				}
 			})
 			return nil

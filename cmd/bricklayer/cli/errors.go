@@ -3,9 +3,12 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	cueerrors "cuelang.org/go/cue/errors"
 
+	"github.com/bricklayer-build/bricklayer/builders"
+	"github.com/bricklayer-build/bricklayer/pipeline"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -18,35 +21,65 @@ func usageErrorf(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
-// exitError ends the command with a code and an optional message, for
-// outcomes that are not failures of bricklayer (fmt --check found work).
-type exitError struct {
-	code int
-	msg  string
+// checkFailed is a check that found work to do (fmt --check, migrate
+// --check): exit 1 with its message, not a failure of bricklayer.
+type checkFailed struct{ msg string }
+
+func (e *checkFailed) Error() string { return e.msg }
+
+// buildFailed is a build or push that failed: exit 3.
+type buildFailed struct{ err error }
+
+func (e *buildFailed) Error() string { return e.err.Error() }
+func (e *buildFailed) Unwrap() error { return e.err }
+
+// noDaemon is a daemon that could not be started or reached: exit 4.
+type noDaemon struct{ err error }
+
+func (e *noDaemon) Error() string { return e.err.Error() }
+func (e *noDaemon) Unwrap() error { return e.err }
+
+// interrupted is a build stopped by Ctrl-C: exit 130. Moved lists the
+// tags that had moved when it stopped.
+type interrupted struct{ moved []string }
+
+func (e *interrupted) Error() string {
+	if len(e.moved) == 0 {
+		return "interrupted; no tag was moved"
+	}
+	return "interrupted while moving tags; moved: " + strings.Join(e.moved, ", ")
 }
 
-func (e *exitError) Error() string { return e.msg }
-
 // exitCode prints err, the one place errors are printed, and returns the
-// process exit code for it.
+// process exit code for it. README.md's table lists the codes.
 func (c *CLI) exitCode(err error) int {
 	if err == nil {
 		return ExitOK
 	}
-	var ue *usageError
-	if errors.As(err, &ue) {
-		fmt.Fprintf(c.stderr, "bricklayer: %s\n", ue.msg)
-		return ExitUsage
-	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.msg != "" {
-			fmt.Fprintln(c.stderr, ee.msg)
-		}
-		return ee.code
-	}
-	var ce cueerrors.Error
-	if errors.As(err, &ce) {
+	code := ExitFailure
+	var (
+		ue *usageError
+		cf *checkFailed
+		bf *buildFailed
+		ie *interrupted
+		un *builders.UnreachableError
+		nd *noDaemon
+		ui *pipeline.UnknownImageError
+		ce cueerrors.Error
+	)
+	switch {
+	case errors.As(err, &ue), errors.As(err, &ui), builders.IsAddrError(err):
+		code = ExitUsage
+	case errors.As(err, &cf):
+		fmt.Fprintln(c.stderr, cf.msg)
+		return ExitFailure
+	case errors.As(err, &ie):
+		code = ExitInterrupted
+	case errors.As(err, &un), errors.As(err, &nd):
+		code = ExitNoDaemon
+	case errors.As(err, &bf):
+		code = ExitBuild
+	case errors.As(err, &ce):
 		// Spec errors: one FILE:LINE:COL: PATH: message line each.
 		for _, d := range spec.Diagnostics(err) {
 			fmt.Fprintln(c.stderr, d)
@@ -54,5 +87,5 @@ func (c *CLI) exitCode(err error) int {
 		return ExitFailure
 	}
 	fmt.Fprintf(c.stderr, "bricklayer: %v\n", err)
-	return ExitFailure
+	return code
 }

@@ -43,7 +43,7 @@ formatted, for pre-commit hooks.`)
 			return nil
 		}
 		if *check {
-			return &exitError{code: ExitFailure, msg: file + ": not formatted (bricklayer fmt fixes it)"}
+			return &checkFailed{msg: file + ": not formatted (bricklayer fmt fixes it)"}
 		}
 		fi, err := os.Stat(file)
 		if err != nil {

@@ -27,7 +27,7 @@ result passes bricklayer vet; edit the repository and tags to taste.`)
 			return usageErrorf("init takes no arguments; it writes ./%s", spec.FileName)
 		}
 		for _, p := range *plats {
-			if _, err := spec.NormalizePlatform(p); err != nil {
+			if _, err := spec.ParsePlatform(p); err != nil {
 				return usageErrorf("init: --platform: %v", err)
 			}
 		}

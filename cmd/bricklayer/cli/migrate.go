@@ -67,7 +67,7 @@ Otherwise it names the first difference and exits 1.`)
 			}
 		}
 		if *check && changed {
-			return &exitError{code: ExitFailure, msg: "bricklayer: compose files refer to alias tags (bricklayer migrate compose --write fixes them)"}
+			return &checkFailed{msg: "bricklayer: compose files refer to alias tags (bricklayer migrate compose --write fixes them)"}
 		}
 		return nil
 	}

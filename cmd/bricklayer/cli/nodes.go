@@ -3,7 +3,7 @@ package cli
 import (
 	"github.com/spf13/pflag"
 
-	"github.com/bricklayer-build/bricklayer/build"
+	"github.com/bricklayer-build/bricklayer/builders"
 )
 
 // nodeOpts are the flags that describe a builder of several nodes.
@@ -23,21 +23,21 @@ func nodeFlags(fs *pflag.FlagSet) *nodeOpts {
 
 // builder is the builder the flags describe, or nil for the single daemon
 // of --addr.
-func (o *nodeOpts) builder() (*build.Builder, error) {
+func (o *nodeOpts) builder() (*builders.Builder, error) {
 	if len(*o.nodes) > 0 && *o.file != "" {
 		return nil, usageErrorf("--node and --builder exclude each other")
 	}
-	var b *build.Builder
+	var b *builders.Builder
 	switch {
 	case *o.file != "":
 		var err error
-		if b, err = build.LoadBuilder(*o.file); err != nil {
+		if b, err = builders.LoadBuilder(*o.file); err != nil {
 			return nil, err
 		}
 	case len(*o.nodes) > 0:
-		b = &build.Builder{}
+		b = &builders.Builder{}
 		for i, n := range *o.nodes {
-			node, err := build.ParseNode(n, i)
+			node, err := builders.ParseNode(n, i)
 			if err != nil {
 				return nil, usageErrorf("%v", err)
 			}

@@ -88,9 +88,9 @@ type planImage struct {
 }
 
 type planPlatform struct {
-	Platform string `json:"platform"`
-	Digest   string `json:"digest"`
-	Ops      int    `json:"ops"`
+	Platform spec.Platform `json:"platform"`
+	Digest   string        `json:"digest"`
+	Ops      int           `json:"ops"`
 }
 
 func makePlan(ctx context.Context, s *spec.Spec, opts llbgen.Options) (*plan, error) {
@@ -180,11 +180,11 @@ func describeBuild(b *buildinfo.Info) string {
 }
 
 func parsePlatform(flag, s string) (ocispecs.Platform, error) {
-	norm, err := spec.NormalizePlatform(s)
+	p, err := spec.ParsePlatform(s)
 	if err != nil {
 		return ocispecs.Platform{}, usageErrorf("%s: %v", flag, err)
 	}
-	return platforms.MustParse(norm), nil
+	return p.OCI(), nil
 }
 
 func nonNil(s []string) []string {

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/bricklayer-build/bricklayer/llbgen"
+	"github.com/bricklayer-build/bricklayer/pipeline"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -53,18 +54,18 @@ image's first) and prints its LLB graph, without a daemon:
 			return err
 		}
 		name := args[0]
-		im, ok := s.Images[name]
-		if !ok {
-			return fmt.Errorf("no image %q in %s (images: %s)", name, s.File, strings.Join(s.ImageNames, ", "))
+		if _, err := pipeline.SelectImages(s, []string{name}); err != nil {
+			return err
 		}
+		im := s.Images[name]
 		plat := im.Platforms[0]
 		if *platform != "" {
-			p, err := spec.NormalizePlatform(*platform)
+			p, err := spec.ParsePlatform(*platform)
 			if err != nil {
 				return usageErrorf("print: --platform: %v", err)
 			}
 			if !slices.Contains(im.Platforms, p) {
-				return fmt.Errorf("image %q is not built for %s (platforms: %s)", name, p, strings.Join(im.Platforms, ", "))
+				return usageErrorf("print: image %q is not built for %s (platforms: %s)", name, p, spec.JoinPlatforms(im.Platforms))
 			}
 			plat = p
 		}

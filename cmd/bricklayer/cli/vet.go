@@ -48,7 +48,7 @@ func (c *CLI) summary(s *spec.Spec) {
 			source = "dockerfile " + im.Dockerfile
 		}
 		fmt.Fprintf(c.stdout, "  %s: %s (%s) [%s] tags: %s\n", name, im.Repository, source,
-			strings.Join(im.Platforms, ", "), strings.Join(im.Tags, ", "))
+			spec.JoinPlatforms(im.Platforms), strings.Join(im.Tags, ", "))
 		for _, k := range spec.SortedKeys(im.Args) {
 			if what := volatile(s.Build, im.Args[k]); what != "" {
 				fmt.Fprintf(c.stdout, "    note: args.%s holds the build's %s: the image changes with every build, so it is not reproducible\n", k, what)

@@ -1,4 +1,4 @@
-package build
+package builders
 
 import (
 	"context"
@@ -36,13 +36,12 @@ func (e *UnreachableError) Error() string {
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
-// Connect returns a client of the daemon at addr after checking that it
+// connect returns a client of the daemon at addr after checking that it
 // answers, so a missing daemon is one clear error rather than a hang.
-func Connect(ctx context.Context, addr string) (*client.Client, []*client.WorkerInfo, error) {
-	return connect(ctx, addr)
-}
-
 func connect(ctx context.Context, addr string, opts ...client.ClientOpt) (*client.Client, []*client.WorkerInfo, error) {
+	if err := CheckAddr(addr); err != nil {
+		return nil, nil, err
+	}
 	c, err := client.New(ctx, addr, opts...)
 	if err != nil {
 		return nil, nil, &UnreachableError{Addr: addr, Err: err}

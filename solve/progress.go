@@ -1,4 +1,4 @@
-package build
+package solve
 
 import (
 	"context"
@@ -52,18 +52,21 @@ func newProgress(ctx context.Context, w io.Writer, mode string) (*progress, erro
 	return p, nil
 }
 
-// channel is the status channel of one session; the session closes it.
-func (p *progress) channel() chan *client.SolveStatus {
-	ch := make(chan *client.SolveStatus)
+// channel is the status channel of one session, which the session
+// closes; wait returns once all of its status has been recorded.
+func (p *progress) channel() (ch chan *client.SolveStatus, wait func()) {
+	ch = make(chan *client.SolveStatus)
+	done := make(chan struct{})
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
+		defer close(done)
 		for st := range ch {
 			p.record(st)
 			p.ch <- st
 		}
 	}()
-	return ch
+	return ch, func() { <-done }
 }
 
 func (p *progress) record(st *client.SolveStatus) {
@@ -85,13 +88,16 @@ func (p *progress) close() {
 	<-p.done
 }
 
-// StepError is a build that failed in a step of the spec.
+// StepError is a solve that failed, in a step of the spec when the
+// daemon's error says which.
 type StepError struct {
 	// Location is FILE:LINE:COL: PATH of the step, when known.
 	Location string
 	Image    string
-	Platform string
-	Err      error
+	Platform spec.Platform
+	// Node is the builder's node, when there are several.
+	Node string
+	Err  error
 	// Tail is the last lines the step printed.
 	Tail []string
 }
@@ -101,9 +107,9 @@ func (e *StepError) Error() string {
 	if e.Location != "" {
 		b.WriteString(e.Location + ": ")
 	}
-	fmt.Fprintf(&b, "image %s", e.Image)
-	if e.Platform != "" {
-		fmt.Fprintf(&b, ", platform %s", e.Platform)
+	fmt.Fprintf(&b, "image %s, platform %s", e.Image, e.Platform)
+	if e.Node != "" {
+		fmt.Fprintf(&b, " (node %s)", e.Node)
 	}
 	fmt.Fprintf(&b, ": %v", rootMessage(e.Err))
 	if len(e.Tail) > 0 {
@@ -119,26 +125,14 @@ func (e *StepError) Unwrap() error { return e.Err }
 
 // rootMessage drops the wrapping BuildKit adds around a step's failure.
 func rootMessage(err error) string {
-	msg := err.Error()
-	for _, p := range []string{"failed to solve: "} {
-		msg = strings.TrimPrefix(msg, p)
-	}
-	return msg
+	return strings.TrimPrefix(err.Error(), "failed to solve: ")
 }
 
-// explain turns a build failure into a StepError that points at the step
-// of the spec (from the source map of the failed op) and repeats its
-// output's tail.
-func (p *progress) explain(s *spec.Spec, err error) error {
-	se := &StepError{Err: err}
-	var ie *ImageError
-	if errors.As(err, &ie) {
-		se.Image, se.Err = ie.Image, ie.Err
-	}
-	var pe *PlatformError
-	if errors.As(err, &pe) {
-		se.Platform, se.Err = pe.where(), pe.Err
-	}
+// explain turns the failure of one solve into a StepError that points at
+// the step of the spec (from the source map of the failed op) and repeats
+// its output's tail.
+func (p *progress) explain(s *spec.Spec, err error, image string, plat spec.Platform, node string) error {
+	se := &StepError{Err: err, Image: image, Platform: plat, Node: node}
 	for _, src := range errdefs.Sources(err) {
 		if src.Info == nil || src.Info.Filename != filepath.Base(s.File) || len(src.Ranges) == 0 {
 			continue
@@ -155,9 +149,6 @@ func (p *progress) explain(s *spec.Spec, err error) error {
 		p.mu.Lock()
 		se.Tail = p.tails[digest.Digest(ve.Digest)]
 		p.mu.Unlock()
-	}
-	if se.Image == "" {
-		return err
 	}
 	return se
 }

@@ -1,4 +1,4 @@
-package build
+package builders
 
 import (
 	"bytes"
@@ -13,8 +13,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client"
+
+	"github.com/bricklayer-build/bricklayer/internal/safefile"
+	"github.com/bricklayer-build/bricklayer/spec"
 )
 
 // Daemon describes a local buildkitd that bricklayer starts and stops.
@@ -29,7 +31,7 @@ type Daemon struct {
 	Insecure []string
 	// Platforms restricts what its worker builds (buildkitd's
 	// oci-worker-platform); empty is everything it can, emulated or not.
-	Platforms []string
+	Platforms []spec.Platform
 }
 
 // DefaultState is where bootstrap keeps a daemon's files.
@@ -47,7 +49,7 @@ func DefaultState() string {
 // Status is what a reachable daemon reports.
 type Status struct {
 	Addr      string
-	Platforms []string
+	Platforms []spec.Platform
 	Started   bool // bootstrap started it
 }
 
@@ -77,7 +79,7 @@ func Bootstrap(ctx context.Context, d Daemon) (*Status, error) {
 	}
 	os.Remove(sock) // a stale socket of a daemon that is gone
 	cfg := filepath.Join(d.State, "buildkitd.toml")
-	if err := os.WriteFile(cfg, d.config(runc), 0o644); err != nil {
+	if err := safefile.Write(cfg, d.config(runc), 0o644); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", cfg, err)
 	}
 	logPath := filepath.Join(d.State, "buildkitd.log")
@@ -94,7 +96,7 @@ func Bootstrap(ctx context.Context, d Daemon) (*Status, error) {
 		return nil, fmt.Errorf("starting %s: %w", bin, err)
 	}
 	pid := cmd.Process.Pid
-	if err := os.WriteFile(d.pidFile(), []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
+	if err := safefile.Write(d.pidFile(), []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
 		return nil, err
 	}
 	exited := make(chan error, 1)
@@ -120,7 +122,7 @@ func Bootstrap(ctx context.Context, d Daemon) (*Status, error) {
 
 // Stop ends the daemon bootstrap started in d.State.
 func Stop(d Daemon) error {
-	dt, err := os.ReadFile(d.pidFile())
+	dt, err := safefile.Read(d.pidFile(), 64)
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("no daemon started by bricklayer in %s", d.State)
 	}
@@ -156,7 +158,7 @@ func Stop(d Daemon) error {
 }
 
 func status(ctx context.Context, addr string) (*Status, error) {
-	c, workers, err := Connect(ctx, addr)
+	c, workers, err := connect(ctx, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -164,12 +166,12 @@ func status(ctx context.Context, addr string) (*Status, error) {
 	return &Status{Addr: addr, Platforms: workerPlatforms(workers)}, nil
 }
 
-func workerPlatforms(workers []*client.WorkerInfo) []string {
-	var out []string
-	seen := map[string]bool{}
+func workerPlatforms(workers []*client.WorkerInfo) []spec.Platform {
+	var out []spec.Platform
+	seen := map[spec.Platform]bool{}
 	for _, w := range workers {
 		for _, p := range w.Platforms {
-			s := platforms.Format(platforms.Normalize(p))
+			s := spec.PlatformOf(p)
 			if !seen[s] {
 				seen[s] = true
 				out = append(out, s)
@@ -190,7 +192,7 @@ func (d Daemon) binary() (string, error) {
 	if p, err := exec.LookPath("buildkitd"); err == nil {
 		return p, nil
 	}
-	return "", errors.New("buildkitd not found on PATH: install it (hack/install.sh, or go install github.com/moby/buildkit/cmd/buildkitd@" + BuildKitVersion + ") or pass --buildkitd")
+	return "", errors.New("buildkitd not found on PATH: install BuildKit " + BuildKitVersion + " (hack/install.sh builds it) or pass --buildkitd")
 }
 
 func findRunc() (string, error) {
@@ -213,7 +215,7 @@ func (d Daemon) config(runc string) []byte {
 	if len(d.Platforms) > 0 {
 		quoted := make([]string, len(d.Platforms))
 		for i, p := range d.Platforms {
-			quoted[i] = strconv.Quote(p)
+			quoted[i] = strconv.Quote(p.String())
 		}
 		fmt.Fprintf(&b, "  platforms = [%s]\n", strings.Join(quoted, ", "))
 	}
@@ -246,16 +248,16 @@ type NodeStatus struct {
 	Node     Node
 	Err      error // unreachable
 	Version  string
-	Native   []string // the platforms of the daemon's own architecture
-	Emulated []string
-	Takes    []string // the spec's platforms this node will build
+	Native   []spec.Platform // the platforms of the daemon's own architecture
+	Emulated []spec.Platform
+	Takes    []spec.Platform // the spec's platforms this node will build
 }
 
 // Inspect reaches every node of b and tells what it builds, and which of
 // want (the spec's platforms) each node takes.
-func Inspect(ctx context.Context, b *Builder, want []string) []NodeStatus {
+func Inspect(ctx context.Context, b *Builder, want []spec.Platform) []NodeStatus {
 	var out []NodeStatus
-	var reached []*connected
+	var reached []*Conn
 	for _, n := range b.Nodes {
 		st := NodeStatus{Node: n}
 		c, workers, err := connect(ctx, n.Addr, n.clientOpts()...)
@@ -269,21 +271,21 @@ func Inspect(ctx context.Context, b *Builder, want []string) []NodeStatus {
 		}
 		all := workerPlatforms(workers)
 		if len(all) > 0 {
-			native := platforms.MustParse(all[0]).Architecture
+			native := all[0].Architecture
 			for _, p := range all {
-				if platforms.MustParse(p).Architecture == native {
+				if p.Architecture == native {
 					st.Native = append(st.Native, p)
 				} else {
 					st.Emulated = append(st.Emulated, p)
 				}
 			}
 		}
-		reached = append(reached, &connected{Node: n, c: c, advertise: all})
+		reached = append(reached, &Conn{Node: n, Client: c, Advertised: all})
 		out = append(out, st)
 	}
-	defer closeAll(reached)
+	defer CloseAll(reached)
 	for _, p := range want {
-		routes, err := route(b, reached, []string{p})
+		routes, err := Route(b, reached, []spec.Platform{p})
 		if err != nil {
 			continue
 		}

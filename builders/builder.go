@@ -1,0 +1,317 @@
+package builders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/cuecontext"
+	cueerrors "cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/token"
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/client"
+	// Connection helpers for the addresses a node may have besides
+	// unix:// and tcp://.
+	_ "github.com/moby/buildkit/client/connhelper/dockercontainer"
+	_ "github.com/moby/buildkit/client/connhelper/kubepod"
+	_ "github.com/moby/buildkit/client/connhelper/ssh"
+
+	"github.com/bricklayer-build/bricklayer/internal/safefile"
+	"github.com/bricklayer-build/bricklayer/schemas"
+	"github.com/bricklayer-build/bricklayer/spec"
+)
+
+// Builder is the BuildKit daemons a build runs on: each node builds the
+// platforms it serves natively.
+type Builder struct {
+	Nodes []Node
+	// AllowEmulation lets a platform no node serves natively go to a node
+	// whose daemon builds it under QEMU.
+	AllowEmulation bool
+}
+
+// Single is the builder of one daemon at addr, taking every platform it
+// advertises.
+func Single(addr string) *Builder {
+	return &Builder{Nodes: []Node{{Name: "default", Addr: addr}}}
+}
+
+// Node is one daemon of a builder.
+type Node struct {
+	Name string
+	// Addr is unix://, tcp://, docker-container://, kube-pod:// or ssh://.
+	Addr string
+	// Platforms it builds natively; empty takes whatever it advertises.
+	Platforms []spec.Platform
+	TLS       *TLS
+}
+
+// TLS is a node's client certificate and the CA of its server.
+type TLS struct {
+	CA         string `json:"ca"`
+	Cert       string `json:"cert"`
+	Key        string `json:"key"`
+	ServerName string `json:"serverName"`
+}
+
+// rawBuilder is the builder file as decoded.
+type rawBuilder struct {
+	AllowEmulation bool `json:"allowEmulation"`
+	Nodes          []struct {
+		Name      string   `json:"name"`
+		Addr      string   `json:"addr"`
+		Platforms []string `json:"platforms"`
+		TLS       *TLS     `json:"tls"`
+	} `json:"nodes"`
+}
+
+// maxBuilderFile bounds what LoadBuilder reads.
+const maxBuilderFile = 1 << 20
+
+// LoadBuilder reads a builder file (bricklayer.builder.cue): it describes
+// infrastructure, so it is kept out of the checked-in spec. Its mistakes
+// are CUE errors at their FILE:LINE:COL and path, like the spec's.
+func LoadBuilder(file string) (*Builder, error) {
+	src, err := safefile.Read(file, maxBuilderFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading builder: %w", err)
+	}
+	ctx := cuecontext.New()
+	user := ctx.CompileBytes(src, cue.Filename(file))
+	if err := user.Err(); err != nil {
+		return nil, err
+	}
+	schema := ctx.CompileString(schemas.Builder, cue.Filename(schemas.BuilderFileName)).LookupPath(cue.ParsePath("#Builder"))
+	// The user's value first, so paths read nodes[0].addr.
+	v := user.Unify(schema)
+	if err := v.Validate(cue.Concrete(true)); err != nil {
+		return nil, err
+	}
+	var raw rawBuilder
+	if err := v.Decode(&raw); err != nil {
+		return nil, err
+	}
+	b := &Builder{AllowEmulation: raw.AllowEmulation}
+	var errs cueerrors.Error
+	nodes := v.LookupPath(cue.ParsePath("nodes"))
+	for i, rn := range raw.Nodes {
+		nv := nodes.LookupPath(cue.MakePath(cue.Index(i)))
+		n := Node{Name: rn.Name, Addr: rn.Addr, TLS: rn.TLS}
+		if n.Name == "" {
+			n.Name = fmt.Sprintf("node%d", i+1)
+		}
+		if err := CheckAddr(n.Addr); err != nil {
+			errs = cueerrors.Append(errs, fileError(nv.LookupPath(cue.ParsePath("addr")), err))
+		}
+		for j, p := range rn.Platforms {
+			pl, err := spec.ParsePlatform(p)
+			if err != nil {
+				at := nv.LookupPath(cue.MakePath(cue.Str("platforms"), cue.Index(j)))
+				errs = cueerrors.Append(errs, fileError(at, err))
+				continue
+			}
+			n.Platforms = append(n.Platforms, pl)
+		}
+		b.Nodes = append(b.Nodes, n)
+	}
+	if errs != nil {
+		return nil, errs
+	}
+	return b, nil
+}
+
+// ParseNode reads --node PLATFORMS=ADDR, e.g.
+// linux/arm64,linux/arm/v7=tcp://pi.local:1234; i numbers its name.
+func ParseNode(s string, i int) (Node, error) {
+	plats, addr, ok := strings.Cut(s, "=")
+	if !ok || addr == "" || plats == "" {
+		return Node{}, fmt.Errorf("--node %q: want PLATFORM[,PLATFORM...]=ADDR", s)
+	}
+	ps, err := spec.ParsePlatforms([]string{plats})
+	if err != nil {
+		return Node{}, fmt.Errorf("--node %q: %w", s, err)
+	}
+	if err := CheckAddr(addr); err != nil {
+		return Node{}, fmt.Errorf("--node %q: %w", s, err)
+	}
+	return Node{Name: fmt.Sprintf("node%d", i+1), Addr: addr, Platforms: ps}, nil
+}
+
+func (n Node) String() string {
+	if len(n.Platforms) == 0 {
+		return n.Name + " (" + n.Addr + ")"
+	}
+	return fmt.Sprintf("%s (%s: %s)", n.Name, n.Addr, spec.JoinPlatforms(n.Platforms))
+}
+
+func (n Node) clientOpts() []client.ClientOpt {
+	if n.TLS == nil {
+		return nil
+	}
+	var opts []client.ClientOpt
+	if n.TLS.CA != "" {
+		opts = append(opts, client.WithServerConfig(n.TLS.ServerName, n.TLS.CA))
+	}
+	if n.TLS.Cert != "" {
+		opts = append(opts, client.WithCredentials(n.TLS.Cert, n.TLS.Key))
+	}
+	return opts
+}
+
+// Conn is a node with its client and what its workers build.
+type Conn struct {
+	Node
+	Client *client.Client
+	// Advertised are the platforms its workers build, natively or not;
+	// the first is the daemon's own.
+	Advertised []spec.Platform
+}
+
+// ConnectAll reaches every node; an unreachable node names itself.
+func ConnectAll(ctx context.Context, b *Builder) ([]*Conn, error) {
+	var out []*Conn
+	for _, n := range b.Nodes {
+		c, workers, err := connect(ctx, n.Addr, n.clientOpts()...)
+		if err != nil {
+			CloseAll(out)
+			if len(b.Nodes) == 1 && n.Name == "default" {
+				return nil, err
+			}
+			return nil, fmt.Errorf("node %s: %w", n.Name, err)
+		}
+		out = append(out, &Conn{Node: n, Client: c, Advertised: workerPlatforms(workers)})
+	}
+	return out, nil
+}
+
+// CloseAll closes the clients of nodes.
+func CloseAll(nodes []*Conn) {
+	for _, n := range nodes {
+		n.Client.Close()
+	}
+}
+
+// builds tells whether the node's workers build p: what they advertise,
+// or a platform the same machine runs (arm64 runs arm/v7).
+func (n *Conn) builds(p spec.Platform) bool {
+	want := p.OCI()
+	for _, h := range n.Advertised {
+		if h == p || platforms.Only(h.OCI()).Match(want) {
+			return true
+		}
+	}
+	return false
+}
+
+// RouteError is a platform no node of the builder takes.
+type RouteError struct {
+	Platform spec.Platform
+	msg      string
+}
+
+func (e *RouteError) Error() string { return e.msg }
+
+// Route picks the node of each platform: one that serves it natively,
+// else (with AllowEmulation) one whose workers build it, else a
+// RouteError that names the platform.
+func Route(b *Builder, nodes []*Conn, plats []spec.Platform) (map[spec.Platform]*Conn, error) {
+	out := map[spec.Platform]*Conn{}
+	for _, p := range plats {
+		out[p] = pick(b, nodes, p)
+		if out[p] != nil {
+			continue
+		}
+		if len(b.Nodes) == 1 && b.Nodes[0].Name == "default" && len(nodes) == 1 {
+			return nil, &RouteError{Platform: p, msg: fmt.Sprintf(
+				"platform %s is not supported by the daemon at %s (it builds %s); for emulation install qemu-user-static and binfmt-support, then restart buildkitd",
+				p, nodes[0].Addr, spec.JoinPlatforms(nodes[0].Advertised))}
+		}
+		var names []string
+		for _, n := range nodes {
+			names = append(names, n.String())
+		}
+		msg := fmt.Sprintf("platform %s: no node of the builder builds it natively (%s)", p, strings.Join(names, "; "))
+		if !b.AllowEmulation {
+			msg += "; allowEmulation lets a node build it under QEMU"
+		}
+		return nil, &RouteError{Platform: p, msg: msg}
+	}
+	return out, nil
+}
+
+func pick(b *Builder, nodes []*Conn, p spec.Platform) *Conn {
+	for _, n := range nodes {
+		if len(n.Platforms) > 0 {
+			for _, q := range n.Platforms {
+				if q == p {
+					return n
+				}
+			}
+		} else if n.builds(p) {
+			return n
+		}
+	}
+	if b.AllowEmulation {
+		for _, n := range nodes {
+			if n.builds(p) {
+				return n
+			}
+		}
+	}
+	return nil
+}
+
+// AddrError is an address bricklayer cannot use: a usage error.
+type AddrError struct {
+	Addr string
+	msg  string
+}
+
+func (e *AddrError) Error() string { return e.msg }
+
+// schemes are the address schemes BuildKit's client connects over.
+var schemes = []string{"unix", "tcp", "docker-container", "kube-pod", "ssh", "npipe"}
+
+// CheckAddr refuses an address whose scheme BuildKit's client does not
+// know, before anything tries to reach it.
+func CheckAddr(addr string) error {
+	scheme, rest, ok := strings.Cut(addr, "://")
+	if !ok || rest == "" {
+		return &AddrError{Addr: addr, msg: fmt.Sprintf("address %q: want SCHEME://..., with scheme %s", addr, strings.Join(schemes, ", "))}
+	}
+	for _, s := range schemes {
+		if s == scheme {
+			return nil
+		}
+	}
+	return &AddrError{Addr: addr, msg: fmt.Sprintf("address %q: unsupported scheme %q (want %s)", addr, scheme, strings.Join(schemes, ", "))}
+}
+
+// IsAddrError tells whether err is a bad address.
+func IsAddrError(err error) bool {
+	var ae *AddrError
+	return errors.As(err, &ae)
+}
+
+// fileErr is a mistake found in Go about a value of the builder file,
+// printed like CUE's own errors: FILE:LINE:COL: PATH: msg.
+type fileErr struct {
+	v   cue.Value
+	msg string
+}
+
+func fileError(v cue.Value, err error) cueerrors.Error { return &fileErr{v: v, msg: err.Error()} }
+
+func (e *fileErr) Position() token.Pos         { return e.v.Pos() }
+func (e *fileErr) InputPositions() []token.Pos { return nil }
+func (e *fileErr) Error() string               { return e.msg }
+func (e *fileErr) Msg() (string, []any)        { return "%s", []any{e.msg} }
+func (e *fileErr) Path() []string {
+	var out []string
+	for _, s := range e.v.Path().Selectors() {
+		out = append(out, s.String())
+	}
+	return out
+}

@@ -1,0 +1,256 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	digest "github.com/opencontainers/go-digest"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/bricklayer-build/bricklayer/buildopt"
+	"github.com/bricklayer-build/bricklayer/llbgen"
+	"github.com/bricklayer-build/bricklayer/publish"
+	"github.com/bricklayer-build/bricklayer/solve"
+	"github.com/bricklayer-build/bricklayer/spec"
+)
+
+// Publisher puts indexes and tags in registries; publish.Registry is the
+// real one.
+type Publisher interface {
+	IsInsecure(repo string) bool
+	PushIndex(ctx context.Context, repo string, manifests []publish.Manifest) (digest.Digest, error)
+	MoveTags(ctx context.Context, jobs []publish.Tagging) ([]string, error)
+}
+
+// Options say what to build and where the results go.
+type Options struct {
+	// Images selects images by name; empty means all.
+	Images []string
+	// Platforms restricts the build to these platforms of each image;
+	// empty means all. Images with none of them are skipped.
+	Platforms []spec.Platform
+	// Args override build args.
+	Args map[string]string
+	// Push pushes every platform and each index by digest, then moves
+	// the tags.
+	Push bool
+	// Output writes OCI layouts.
+	Output *buildopt.Output
+	// CacheTo and CacheFrom are exported and imported per image and
+	// platform (see buildopt.Cache.PerTarget).
+	CacheTo, CacheFrom []buildopt.Cache
+}
+
+// ImageResult is what one image became.
+type ImageResult struct {
+	Name       string `json:"-"`
+	Repository string `json:"repository"`
+	// Digest is the digest of the image index (with push or output).
+	Digest digest.Digest `json:"digest,omitempty"`
+	// Platforms are the manifests of the index, in the spec's order.
+	Platforms []publish.Manifest `json:"platforms"`
+	// Tags are the references published (empty without push).
+	Tags []string `json:"tags"`
+	// Output is the OCI layout written, if any.
+	Output string `json:"output,omitempty"`
+	// Seconds is how long the image took to build and publish.
+	Seconds float64 `json:"seconds"`
+}
+
+// UnknownImageError is an image name the spec does not have.
+type UnknownImageError struct {
+	Name string
+	spec *spec.Spec
+}
+
+func (e *UnknownImageError) Error() string {
+	return fmt.Sprintf("no image %q in %s (images: %s)", e.Name, e.spec.File, strings.Join(e.spec.ImageNames, ", "))
+}
+
+// SelectImages checks the names against the spec; none means all.
+func SelectImages(s *spec.Spec, want []string) ([]string, error) {
+	if len(want) == 0 {
+		return s.ImageNames, nil
+	}
+	for _, n := range want {
+		if _, ok := s.Images[n]; !ok {
+			return nil, &UnknownImageError{Name: n, spec: s}
+		}
+	}
+	return want, nil
+}
+
+// target is one image × platform of the run.
+type target struct {
+	image string
+	plat  spec.Platform
+	t     *llbgen.Target
+	res   *solve.Result
+}
+
+// Run builds the selected images of s for their platforms on sv and
+// publishes them with pub. Tags move only after every image succeeded.
+func Run(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publisher, opts Options) ([]*ImageResult, error) {
+	start := time.Now()
+	names, err := SelectImages(s, opts.Images)
+	if err != nil {
+		return nil, err
+	}
+	var targets []*target
+	var images []string
+	for _, n := range names {
+		found := false
+		for _, p := range s.Images[n].Platforms {
+			if len(opts.Platforms) == 0 || slices.Contains(opts.Platforms, p) {
+				targets = append(targets, &target{image: n, plat: p})
+				found = true
+			}
+		}
+		if found {
+			images = append(images, n)
+		}
+	}
+	if len(targets) == 0 {
+		return nil, fmt.Errorf("no selected image is built for %s", spec.JoinPlatforms(opts.Platforms))
+	}
+	// Lower offline first: spec mistakes surface before any daemon work,
+	// and the graphs name the local sources and entitlements a session
+	// needs.
+	l := llbgen.New(s, llbgen.Options{Args: opts.Args})
+	var plats []spec.Platform
+	for _, t := range targets {
+		if t.t, err = l.Lower(ctx, t.image, t.plat); err != nil {
+			return nil, err
+		}
+		if !slices.Contains(plats, t.plat) {
+			plats = append(plats, t.plat)
+		}
+	}
+	if err := sv.Check(ctx, plats); err != nil {
+		return nil, err
+	}
+	var layouts string
+	if opts.Output != nil {
+		if layouts, err = os.MkdirTemp("", "bricklayer-layouts-"); err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(layouts)
+	}
+	if err := solveAll(ctx, s, sv, pub, opts, targets, layouts); err != nil {
+		return nil, err
+	}
+
+	results := make([]*ImageResult, 0, len(images))
+	for _, name := range images {
+		im := s.Images[name]
+		res := &ImageResult{Name: name, Repository: im.Repository, Tags: []string{}}
+		var parts []publish.LayoutPart
+		for _, t := range targets {
+			if t.image == name {
+				res.Platforms = append(res.Platforms, publish.Manifest{Platform: t.plat, Digest: t.res.Manifest})
+				parts = append(parts, publish.LayoutPart{Platform: t.plat, Dir: layoutDir(layouts, t)})
+			}
+		}
+		if opts.Push {
+			if res.Digest, err = pub.PushIndex(ctx, im.Repository, res.Platforms); err != nil {
+				return nil, fmt.Errorf("image %s: assembling the index: %w", name, err)
+			}
+		}
+		if opts.Output != nil {
+			res.Output = destFor(*opts.Output, name, len(images) > 1)
+			ref := ""
+			if len(im.Tags) > 0 {
+				ref = im.Tags[0]
+			}
+			d, _, err := publish.WriteLayout(res.Output, opts.Output.Tar, ref, parts)
+			if err != nil {
+				return nil, fmt.Errorf("image %s: writing %s: %w", name, res.Output, err)
+			}
+			res.Digest = d
+		}
+		res.Seconds = time.Since(start).Round(time.Millisecond).Seconds()
+		results = append(results, res)
+	}
+	if !opts.Push {
+		return results, nil
+	}
+	var jobs []publish.Tagging
+	for _, r := range results {
+		jobs = append(jobs, publish.Tagging{Image: r.Name, Repository: r.Repository, Index: r.Digest, Tags: s.Images[r.Name].AllTags()})
+	}
+	moved, err := pub.MoveTags(ctx, jobs)
+	for _, r := range results {
+		for _, m := range moved {
+			if strings.HasPrefix(m, r.Repository+":") {
+				r.Tags = append(r.Tags, m)
+			}
+		}
+	}
+	return results, err
+}
+
+// solveAll solves every target at once; the first failure cancels the
+// others.
+func solveAll(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publisher, opts Options, targets []*target, layouts string) error {
+	eg, ectx := errgroup.WithContext(ctx)
+	var mu sync.Mutex
+	for _, t := range targets {
+		im := s.Images[t.image]
+		req := solve.Request{
+			Image:        t.image,
+			Platform:     t.plat,
+			Locals:       t.t.Locals,
+			Entitlements: t.t.Entitlements,
+			Push:         opts.Push,
+			Repository:   im.Repository,
+			Insecure:     pub.IsInsecure(im.Repository),
+		}
+		if layouts != "" {
+			req.LayoutDir = layoutDir(layouts, t)
+		}
+		if im.Cache {
+			for _, c := range opts.CacheTo {
+				req.CacheTo = append(req.CacheTo, c.PerTarget(t.image, t.plat.Slug()))
+			}
+			for _, c := range opts.CacheFrom {
+				req.CacheFrom = append(req.CacheFrom, c.PerTarget(t.image, t.plat.Slug()))
+			}
+		}
+		eg.Go(func() error {
+			res, err := sv.Solve(ectx, req)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			t.res = res
+			mu.Unlock()
+			return nil
+		})
+	}
+	return eg.Wait()
+}
+
+func layoutDir(root string, t *target) string {
+	if root == "" {
+		return ""
+	}
+	return filepath.Join(root, t.image, t.plat.Slug())
+}
+
+// destFor is the layout of one image: Dest itself for a single image, or
+// Dest/NAME(.tar) for several.
+func destFor(o buildopt.Output, image string, several bool) string {
+	if !several {
+		return o.Dest
+	}
+	if o.Tar {
+		return filepath.Join(o.Dest, image+".tar")
+	}
+	return filepath.Join(o.Dest, image)
+}

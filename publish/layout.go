@@ -1,0 +1,199 @@
+package publish
+
+import (
+	"archive/tar"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	digest "github.com/opencontainers/go-digest"
+
+	"github.com/bricklayer-build/bricklayer/spec"
+)
+
+// LayoutPart is one platform's image, in an OCI layout directory the
+// solver exported.
+type LayoutPart struct {
+	Platform spec.Platform
+	Dir      string
+}
+
+// WriteLayout writes an OCI layout at dest (a tar file, or a directory
+// when asTar is false) holding one index of the parts' images, named ref
+// when ref is set. The index is made as PushIndex makes it, so a layout
+// and a push of the same images have the same digest. dest is written
+// whole or not at all.
+func WriteLayout(dest string, asTar bool, ref string, parts []LayoutPart) (digest.Digest, []Manifest, error) {
+	var adds []mutate.IndexAddendum
+	var manifests []Manifest
+	for _, p := range parts {
+		img, desc, err := onlyImage(p.Dir)
+		if err != nil {
+			return "", nil, fmt.Errorf("%s: %w", p.Platform, err)
+		}
+		adds = append(adds, addendum(img, desc.MediaType, p.Platform))
+		manifests = append(manifests, Manifest{Platform: p.Platform, Digest: digest.Digest(desc.Digest.String())})
+	}
+	idx := index(adds)
+	d, err := idx.Digest()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+		return "", nil, err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".tmp-*")
+	if err != nil {
+		return "", nil, err
+	}
+	defer os.RemoveAll(tmp)
+	lp, err := layout.Write(tmp, empty.Index)
+	if err != nil {
+		return "", nil, fmt.Errorf("writing the layout: %w", err)
+	}
+	var opts []layout.Option
+	if ref != "" {
+		opts = append(opts, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": ref}))
+	}
+	if err := lp.AppendIndex(idx, opts...); err != nil {
+		return "", nil, fmt.Errorf("writing the layout: %w", err)
+	}
+	if asTar {
+		err = tarDir(tmp, dest)
+	} else {
+		err = replaceDir(tmp, dest)
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	return digest.Digest(d.String()), manifests, nil
+}
+
+// onlyImage is the one image of a single-platform layout.
+func onlyImage(dir string) (v1.Image, v1.Descriptor, error) {
+	p, err := layout.FromPath(dir)
+	if err != nil {
+		return nil, v1.Descriptor{}, err
+	}
+	top, err := p.ImageIndex()
+	if err != nil {
+		return nil, v1.Descriptor{}, err
+	}
+	im, err := top.IndexManifest()
+	if err != nil {
+		return nil, v1.Descriptor{}, err
+	}
+	for _, desc := range im.Manifests {
+		if desc.MediaType.IsImage() {
+			img, err := top.Image(desc.Digest)
+			return img, desc, err
+		}
+	}
+	return nil, v1.Descriptor{}, fmt.Errorf("the layout %s holds no image manifest", dir)
+}
+
+// replaceDir puts the layout written at tmp in place of dest. An existing
+// dest must be an OCI layout (or empty): a user's other directory is
+// never removed.
+func replaceDir(tmp, dest string) error {
+	if entries, err := os.ReadDir(dest); err == nil && len(entries) > 0 {
+		if _, err := os.Stat(filepath.Join(dest, "oci-layout")); err != nil {
+			return fmt.Errorf("%s exists and is not an OCI layout; not replacing it", dest)
+		}
+	}
+	old := tmp + ".old"
+	if err := os.Rename(dest, old); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("replacing %s: %w", dest, err)
+	}
+	if err := os.Rename(tmp, dest); err != nil {
+		os.Rename(old, dest)
+		return fmt.Errorf("replacing %s: %w", dest, err)
+	}
+	return os.RemoveAll(old)
+}
+
+// tarDir writes the files under dir as a tar file at dest, atomically,
+// with fixed times and owners so the same layout gives the same bytes.
+func tarDir(dir, dest string) error {
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != dir {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	sort.Strings(files)
+	f, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	tw := tar.NewWriter(f)
+	for _, p := range files {
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		h, err := tar.FileInfoHeader(fi, "")
+		if err != nil {
+			return err
+		}
+		h.Name = filepath.ToSlash(rel)
+		if fi.IsDir() {
+			h.Name += "/"
+		}
+		h.ModTime, h.AccessTime, h.ChangeTime = epoch, epoch, epoch
+		h.Uid, h.Gid, h.Uname, h.Gname = 0, 0, "", ""
+		h.Format = tar.FormatPAX
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		if fi.Mode().IsRegular() {
+			if err := copyFile(tw, p); err != nil {
+				return err
+			}
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(f.Name(), dest); err != nil {
+		return fmt.Errorf("writing %s: %w", dest, err)
+	}
+	return nil
+}
+
+// epoch is the time of every entry of a layout tar.
+var epoch = time.Unix(0, 0).UTC()
+
+func copyFile(w io.Writer, p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(w, f)
+	return err
+}

@@ -1,0 +1,250 @@
+package solve
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/docker/cli/cli/config"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/session/auth/authprovider"
+	"github.com/moby/buildkit/session/secrets/secretsprovider"
+	digest "github.com/opencontainers/go-digest"
+	"github.com/tonistiigi/fsutil"
+
+	"github.com/bricklayer-build/bricklayer/builders"
+	"github.com/bricklayer-build/bricklayer/buildopt"
+	"github.com/bricklayer-build/bricklayer/llbgen"
+	"github.com/bricklayer-build/bricklayer/spec"
+)
+
+// Interface builds images, one platform per call. The build pipeline
+// talks to BuildKit only through it, so it can be tested with a fake.
+type Interface interface {
+	// Check refuses, before anything is built, a platform no node takes.
+	Check(ctx context.Context, plats []spec.Platform) error
+	// Solve builds one image for one platform and exports it as req says.
+	Solve(ctx context.Context, req Request) (*Result, error)
+}
+
+// Request is one image for one platform and what to do with the result.
+type Request struct {
+	Image    string
+	Platform spec.Platform
+	// Locals are the directories the graph's local sources read, by
+	// name, and Entitlements what its steps need: both as the offline
+	// lowering found them.
+	Locals       map[string]string
+	Entitlements []string
+	// Push pushes the platform's image to Repository by digest; no tag.
+	Push       bool
+	Repository string
+	Insecure   bool
+	// LayoutDir, when set, receives an OCI layout of the platform's image.
+	LayoutDir string
+	// CacheTo and CacheFrom are this image and platform's own caches.
+	CacheTo, CacheFrom []buildopt.Cache
+}
+
+// Result is what one solve produced.
+type Result struct {
+	Image    string
+	Platform spec.Platform
+	// Node is the builder's node that built it.
+	Node string
+	// Manifest is the digest of the platform's image manifest, when it
+	// was pushed or written to a layout.
+	Manifest digest.Digest
+}
+
+// Config is what every solve of a run shares.
+type Config struct {
+	Builder *builders.Builder
+	// Args override build args.
+	Args    map[string]string
+	Secrets []buildopt.Secret
+	// NoCache runs every step again.
+	NoCache bool
+	// Epoch (SOURCE_DATE_EPOCH) clamps times in layers and configs.
+	Epoch *time.Time
+	// Progress is the display mode: auto, tty, plain, rawjson or quiet.
+	Progress string
+	Stderr   io.Writer
+}
+
+// Nodes solves on the nodes of a builder; one daemon is a builder of one.
+type Nodes struct {
+	spec   *spec.Spec
+	cfg    Config
+	nodes  []*builders.Conn
+	attach []session.Attachable
+	prog   *progress
+}
+
+// Open connects to every node of cfg.Builder and starts the progress
+// display. Close ends both.
+func Open(ctx context.Context, s *spec.Spec, cfg Config) (*Nodes, error) {
+	attach, err := attachables(cfg.Secrets)
+	if err != nil {
+		return nil, err
+	}
+	nodes, err := builders.ConnectAll(ctx, cfg.Builder)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := newProgress(ctx, cfg.Stderr, cfg.Progress)
+	if err != nil {
+		builders.CloseAll(nodes)
+		return nil, err
+	}
+	return &Nodes{spec: s, cfg: cfg, nodes: nodes, attach: attach, prog: prog}, nil
+}
+
+// Close waits for the progress display to finish and disconnects.
+func (n *Nodes) Close() {
+	n.prog.close()
+	builders.CloseAll(n.nodes)
+}
+
+// Check implements Interface.
+func (n *Nodes) Check(ctx context.Context, plats []spec.Platform) error {
+	_, err := builders.Route(n.cfg.Builder, n.nodes, plats)
+	return err
+}
+
+func attachables(secrets []buildopt.Secret) ([]session.Attachable, error) {
+	dockerConfig := config.LoadDefaultConfigFile(io.Discard)
+	out := []session.Attachable{authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
+		AuthConfigProvider: authprovider.LoadAuthConfig(dockerConfig),
+	})}
+	var srcs []secretsprovider.Source
+	for _, s := range secrets {
+		srcs = append(srcs, secretsprovider.Source{ID: s.ID, FilePath: s.File, Env: s.Env})
+	}
+	store, err := secretsprovider.NewStore(srcs)
+	if err != nil {
+		return nil, fmt.Errorf("secrets: %w", err)
+	}
+	return append(out, secretsprovider.NewSecretProvider(store)), nil
+}
+
+// Solve implements Interface: one session on the node that takes the
+// platform.
+func (n *Nodes) Solve(ctx context.Context, req Request) (*Result, error) {
+	routes, err := builders.Route(n.cfg.Builder, n.nodes, []spec.Platform{req.Platform})
+	if err != nil {
+		return nil, err
+	}
+	node := routes[req.Platform]
+	so, err := n.solveOpt(req)
+	if err != nil {
+		return nil, err
+	}
+	build := func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
+		return n.build(ctx, gw, req)
+	}
+	ch, wait := n.prog.channel()
+	resp, err := node.Client.Build(ctx, so, "", build, ch)
+	wait()
+	if err != nil {
+		return nil, n.prog.explain(n.spec, err, req.Image, req.Platform, nodeName(n.cfg.Builder, node))
+	}
+	res := &Result{Image: req.Image, Platform: req.Platform, Node: node.Name}
+	res.Manifest = digest.Digest(resp.ExporterResponse[exptypes.ExporterImageDigestKey])
+	return res, nil
+}
+
+// nodeName names the node in errors, unless it is the only daemon.
+func nodeName(b *builders.Builder, c *builders.Conn) string {
+	if len(b.Nodes) == 1 && b.Nodes[0].Name == "default" {
+		return ""
+	}
+	return c.Name
+}
+
+func (n *Nodes) solveOpt(req Request) (client.SolveOpt, error) {
+	so := client.SolveOpt{
+		LocalMounts: map[string]fsutil.FS{},
+		Session:     n.attach,
+		// Not nil: with cache imports, BuildKit's client copies into it.
+		FrontendAttrs:       map[string]string{"platform": req.Platform.String()},
+		AllowedEntitlements: req.Entitlements,
+	}
+	for name, dir := range req.Locals {
+		fs, err := fsutil.NewFS(dir)
+		if err != nil {
+			return so, fmt.Errorf("build context %s: %w", dir, err)
+		}
+		so.LocalMounts[name] = fs
+	}
+	if req.Push {
+		attrs := map[string]string{
+			"name":           req.Repository,
+			"push":           "true",
+			"push-by-digest": "true",
+			"oci-mediatypes": "true",
+		}
+		if req.Insecure {
+			attrs["registry.insecure"] = "true"
+		}
+		n.epochAttrs(attrs)
+		so.Exports = append(so.Exports, client.ExportEntry{Type: client.ExporterImage, Attrs: attrs})
+	}
+	if req.LayoutDir != "" {
+		attrs := map[string]string{"oci-mediatypes": "true", "tar": "false"}
+		n.epochAttrs(attrs)
+		so.Exports = append(so.Exports, client.ExportEntry{Type: client.ExporterOCI, Attrs: attrs, OutputDir: req.LayoutDir})
+	}
+	for _, c := range req.CacheTo {
+		so.CacheExports = append(so.CacheExports, client.CacheOptionsEntry{Type: c.Type, Attrs: c.Attrs})
+	}
+	return so, nil
+}
+
+// epochAttrs makes an export reproducible: BuildKit clamps the times in
+// the layers and the config to the epoch.
+func (n *Nodes) epochAttrs(attrs map[string]string) {
+	if n.cfg.Epoch == nil {
+		return
+	}
+	attrs["source-date-epoch"] = strconv.FormatInt(n.cfg.Epoch.Unix(), 10)
+	attrs["rewrite-timestamp"] = "true"
+}
+
+// build lowers the image again inside the session, resolving base images
+// through it, and solves it with its config.
+func (n *Nodes) build(ctx context.Context, gw gateway.Client, req Request) (*gateway.Result, error) {
+	bp := llbgen.DefaultBuildPlatform
+	if ws := gw.BuildOpts().Workers; len(ws) > 0 && len(ws[0].Platforms) > 0 {
+		bp = spec.PlatformOf(ws[0].Platforms[0]).OCI()
+	}
+	l := llbgen.New(n.spec, llbgen.Options{BuildPlatform: &bp, Args: n.cfg.Args, Resolver: gw, NoCache: n.cfg.NoCache, Epoch: n.cfg.Epoch})
+	t, err := l.Lower(ctx, req.Image, req.Platform)
+	if err != nil {
+		return nil, err
+	}
+	def, err := t.Marshal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sreq := gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true}
+	for _, c := range req.CacheFrom {
+		sreq.CacheImports = append(sreq.CacheImports, gateway.CacheOptionsEntry{Type: c.Type, Attrs: c.Attrs})
+	}
+	res, err := gw.Solve(ctx, sreq)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := json.Marshal(t.Config)
+	if err != nil {
+		return nil, err
+	}
+	res.AddMeta(exptypes.ExporterImageConfigKey, cfg)
+	return res, nil
+}

@@ -1,0 +1,101 @@
+package spec
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/containerd/platforms"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Platform is a normalized target platform (linux/arm64 for linux/arm64/v8,
+// linux/arm/v7 for linux/arm). It is parsed once, where it enters the
+// program (the spec, a flag, a file), and compared as a value from then on;
+// being comparable, it keys maps.
+type Platform struct {
+	OS, Architecture, Variant string
+}
+
+// ParsePlatform reads an os/arch[/variant] string, the one parse of a
+// platform string bricklayer makes. Unknown operating systems and
+// architectures are errors: containerd's parser accepts any word.
+func ParsePlatform(s string) (Platform, error) {
+	if strings.Count(s, "/") == 0 {
+		return Platform{}, fmt.Errorf("invalid platform %q: want os/arch[/variant], e.g. linux/arm64", s)
+	}
+	p, err := platforms.Parse(s)
+	if err != nil {
+		return Platform{}, fmt.Errorf("invalid platform %q: %v", s, unwrapPlatformErr(err))
+	}
+	p = platforms.Normalize(p)
+	if !knownOS[p.OS] {
+		return Platform{}, fmt.Errorf("invalid platform %q: unknown operating system %q", s, p.OS)
+	}
+	if !knownArch[p.Architecture] {
+		return Platform{}, fmt.Errorf("invalid platform %q: unknown architecture %q", s, p.Architecture)
+	}
+	return PlatformOf(p), nil
+}
+
+// ParsePlatforms reads a list of platforms, each item of list possibly a
+// comma-separated list itself (as --platform a,b).
+func ParsePlatforms(list []string) ([]Platform, error) {
+	var out []Platform
+	for _, item := range list {
+		for _, s := range strings.Split(item, ",") {
+			p, err := ParsePlatform(strings.TrimSpace(s))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// PlatformOf is the normalized form of a platform read as a structure
+// (from a daemon's workers, or a registry's index): no string parse.
+func PlatformOf(p ocispecs.Platform) Platform {
+	p = platforms.Normalize(p)
+	return Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}
+}
+
+// OCI is the platform as OCI image specs write it.
+func (p Platform) OCI() ocispecs.Platform {
+	return ocispecs.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}
+}
+
+// String is os/arch[/variant].
+func (p Platform) String() string {
+	if p.Variant == "" {
+		return p.OS + "/" + p.Architecture
+	}
+	return p.OS + "/" + p.Architecture + "/" + p.Variant
+}
+
+// Slug is the platform for file and tag names: linux-arm-v7.
+func (p Platform) Slug() string { return strings.ReplaceAll(p.String(), "/", "-") }
+
+// MarshalText writes the platform as os/arch[/variant], so JSON documents
+// (plan, metadata) carry it as a string.
+func (p Platform) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// UnmarshalText parses a platform read back from a document bricklayer
+// wrote, with the same checks as ParsePlatform.
+func (p *Platform) UnmarshalText(b []byte) error {
+	q, err := ParsePlatform(string(b))
+	if err != nil {
+		return err
+	}
+	*p = q
+	return nil
+}
+
+// JoinPlatforms is "a, b, c".
+func JoinPlatforms(ps []Platform) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ", ")
+}
