@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"strconv"
 	"time"
 
@@ -204,6 +205,12 @@ func (n *Nodes) solveOpt(req Request) (client.SolveOpt, error) {
 	for _, c := range req.CacheTo {
 		so.CacheExports = append(so.CacheExports, client.CacheOptionsEntry{Type: c.Type, Attrs: c.Attrs})
 	}
+	// The client hands imports to the build function as the frontend
+	// option cache-imports, after serving local ones from the session
+	// (and pinning them to their digest).
+	for _, c := range req.CacheFrom {
+		so.CacheImports = append(so.CacheImports, client.CacheOptionsEntry{Type: c.Type, Attrs: maps.Clone(c.Attrs)})
+	}
 	return so, nil
 }
 
@@ -234,8 +241,12 @@ func (n *Nodes) build(ctx context.Context, gw gateway.Client, req Request) (*gat
 		return nil, err
 	}
 	sreq := gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true}
-	for _, c := range req.CacheFrom {
-		sreq.CacheImports = append(sreq.CacheImports, gateway.CacheOptionsEntry{Type: c.Type, Attrs: c.Attrs})
+	if dt := gw.BuildOpts().Opts["cache-imports"]; dt != "" {
+		var imports []gateway.CacheOptionsEntry
+		if err := json.Unmarshal([]byte(dt), &imports); err != nil {
+			return nil, fmt.Errorf("cache imports: %w", err)
+		}
+		sreq.CacheImports = imports
 	}
 	res, err := gw.Solve(ctx, sreq)
 	if err != nil {
