@@ -2,6 +2,7 @@ package llbgen
 
 import (
 	"bytes"
+	"fmt"
 	"context"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 	"google.golang.org/protobuf/proto"
@@ -598,5 +600,82 @@ images: app: {
 	}
 	if len(history) != 7 || history[1] != "bricklayer: ENV A=1 B=2" || !c.History[1].EmptyLayer || c.History[6].EmptyLayer {
 		t.Errorf("history = %q", history)
+	}
+}
+
+// TestEntitlements: a target says which entitlements its graph needs,
+// per platform, overrides and stages included.
+func TestEntitlements(t *testing.T) {
+	s := load(t, `
+platforms: ["linux/amd64", "linux/arm64", "linux/arm/v7"]
+stages: fetch: {from: "scratch", steps: [{run: "true", network: "host"}]}
+images: {
+	app: {
+		repository: "example.com/app"
+		from:       "scratch"
+		steps: [{run: "true"}]
+		platform: "linux/arm64": steps: [{run: "true", network: "host"}]
+	}
+	tool: {
+		repository: "example.com/tool"
+		from:       "scratch"
+		steps: [{copy: "/x", from: "fetch", dest: "/x"}]
+	}
+}`, nil)
+	for _, tc := range []struct {
+		image, platform string
+		want            []string
+	}{
+		{"app", "linux/amd64", nil},
+		{"app", "linux/arm64", []string{EntitlementHostNetwork}},
+		{"app", "linux/arm/v7", nil},
+		{"tool", "linux/arm/v7", []string{EntitlementHostNetwork}},
+	} {
+		g := lower(t, s, tc.image, tc.platform, Options{})
+		if !slices.Equal(g.target.Entitlements, tc.want) {
+			t.Errorf("%s %s: entitlements %q, want %q", tc.image, tc.platform, g.target.Entitlements, tc.want)
+		}
+	}
+}
+
+// TestLowerConcurrent: one Lowerer lowers many targets at once with the
+// same results as one at a time (run with -race).
+func TestLowerConcurrent(t *testing.T) {
+	s := load(t, `
+platforms: ["linux/amd64", "linux/arm64"]
+stages: base: {from: "debian:bookworm", steps: [{run: "apt-get update"}]}
+images: {
+	a: {repository: "example.com/a", from: "base", steps: [{copy: "a.txt", dest: "/"}]}
+	b: {repository: "example.com/b", from: "base", steps: [{copy: "b.txt", dest: "/"}]}
+}`, map[string]string{"a.txt": "a", "b.txt": "b"})
+	ctx := context.Background()
+	l := New(s, Options{})
+	want := map[string]digest.Digest{}
+	for _, im := range s.ImageNames {
+		for _, p := range s.Images[im].Platforms {
+			want[im+" "+p.String()] = lower(t, s, im, p.String(), Options{}).root
+		}
+	}
+	errs := make(chan error, 40)
+	for range 10 {
+		for _, im := range s.ImageNames {
+			for _, p := range s.Images[im].Platforms {
+				go func() {
+					tg, err := l.Lower(ctx, im, p)
+					if err == nil {
+						var def *llb.Definition
+						if def, err = tg.Marshal(ctx); err == nil && Digest(def) != want[im+" "+p.String()] {
+							err = fmt.Errorf("%s %s: digest %s, want %s", im, p, Digest(def), want[im+" "+p.String()])
+						}
+					}
+					errs <- err
+				}()
+			}
+		}
+	}
+	for range 40 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
