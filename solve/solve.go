@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"strconv"
 	"time"
 
@@ -77,6 +78,9 @@ type Config struct {
 	// Progress is the display mode: auto, tty, plain, rawjson or quiet.
 	Progress string
 	Stderr   io.Writer
+	// Host names this machine in the identity of its build contexts on
+	// the daemon (default: the host name).
+	Host string
 }
 
 // Nodes solves on the nodes of a builder; one daemon is a builder of one.
@@ -91,6 +95,9 @@ type Nodes struct {
 // Open connects to every node of cfg.Builder and starts the progress
 // display. Close ends both.
 func Open(ctx context.Context, s *spec.Spec, cfg Config) (*Nodes, error) {
+	if cfg.Host == "" {
+		cfg.Host, _ = os.Hostname()
+	}
 	attach, err := attachables(cfg.Secrets)
 	if err != nil {
 		return nil, err
@@ -231,7 +238,14 @@ func (n *Nodes) build(ctx context.Context, gw gateway.Client, req Request) (*gat
 	if ws := gw.BuildOpts().Workers; len(ws) > 0 && len(ws[0].Platforms) > 0 {
 		bp = spec.PlatformOf(ws[0].Platforms[0]).OCI()
 	}
-	l := llbgen.New(n.spec, llbgen.Options{BuildPlatform: &bp, Args: n.cfg.Args, Resolver: gw, NoCache: n.cfg.NoCache, Epoch: n.cfg.Epoch})
+	l := llbgen.New(n.spec, llbgen.Options{
+		BuildPlatform: &bp,
+		Args:          n.cfg.Args,
+		Resolver:      gw,
+		NoCache:       n.cfg.NoCache,
+		Epoch:         n.cfg.Epoch,
+		Session:       &llbgen.Session{ID: gw.BuildOpts().SessionID, Host: n.cfg.Host},
+	})
 	t, err := l.Lower(ctx, req.Image, req.Platform)
 	if err != nil {
 		return nil, err
