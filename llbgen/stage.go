@@ -303,7 +303,7 @@ func (l *Lowerer) local(dir string, include, exclude []string) (llb.State, strin
 		if err != nil {
 			abs = dir
 		}
-		id = "bricklayer:" + digest.FromString(se.Host+"\x00"+abs).Encoded()[:32]
+		id = "bricklayer:" + digest.FromString(se.Host + "\x00" + abs).Encoded()[:32]
 		key = id
 	}
 	opts := []llb.LocalOption{
