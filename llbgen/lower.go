@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/bricklayer-build/bricklayer/spec"
@@ -82,6 +84,9 @@ type Lowerer struct {
 	opts      Options
 	build     ocispecs.Platform
 	sourceMap *llb.SourceMap
+	// cacheScope prefixes the ids of cache mounts that name none: the
+	// spec's identity, made of its repositories.
+	cacheScope string
 }
 
 // lowering is the state of one Lower: one image for one platform. Stages
@@ -106,7 +111,7 @@ type result struct {
 
 // New returns a Lowerer for s.
 func New(s *spec.Spec, opts Options) *Lowerer {
-	l := &Lowerer{spec: s, opts: opts, build: DefaultBuildPlatform}
+	l := &Lowerer{spec: s, opts: opts, build: DefaultBuildPlatform, cacheScope: CacheScope(s)}
 	if opts.BuildPlatform != nil {
 		l.build = platforms.Normalize(*opts.BuildPlatform)
 	}
@@ -114,6 +119,20 @@ func New(s *spec.Spec, opts Options) *Lowerer {
 	// on the directory bricklayer was run from.
 	l.sourceMap = llb.NewSourceMap(nil, filepath.Base(s.File), "CUE", s.Source)
 	return l
+}
+
+// CacheScope is the prefix of the ids of a spec's cache mounts that name
+// none: "bricklayer-" and a digest of the spec's sorted repositories, so
+// specs publishing the same repositories share caches and others do not.
+func CacheScope(s *spec.Spec) string {
+	var repos []string
+	for _, name := range s.ImageNames {
+		if r := s.Images[name].Repository; !slices.Contains(repos, r) {
+			repos = append(repos, r)
+		}
+	}
+	slices.Sort(repos)
+	return "bricklayer-" + digest.FromString(strings.Join(repos, "\n")).Encoded()[:16]
 }
 
 // Lower lowers image for platform.

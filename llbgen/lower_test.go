@@ -170,7 +170,8 @@ images: app: {
 			secrets = append(secrets, m.Dest+" "+m.SecretOpt.ID+" "+boolStr(m.SecretOpt.Optional))
 		}
 	}
-	if want := []string{"/root/.cache /root/.cache LOCKED", "/var/cache/apt apt SHARED"}; !slices.Equal(caches, want) {
+	// Without an id, the mount is scoped to the spec's repositories.
+	if want := []string{"/root/.cache " + CacheScope(s) + ":/root/.cache LOCKED", "/var/cache/apt apt SHARED"}; !slices.Equal(caches, want) {
 		t.Errorf("cache mounts = %q, want %q", caches, want)
 	}
 	if want := []string{"/run/secrets/token token optional"}; !slices.Equal(secrets, want) {
@@ -715,5 +716,19 @@ func TestSessionLocals(t *testing.T) {
 	}
 	if off := local(a, Options{}); off[pb.AttrLocalSessionID] != "" || off[pb.AttrLocalUniqueID] != "bricklayer:context" {
 		t.Errorf("offline local source = %v", off)
+	}
+}
+
+// TestCacheScope: specs publishing other repositories get other cache
+// scopes; the same repositories, in any order, the same.
+func TestCacheScope(t *testing.T) {
+	one := load(t, `images: {a: {repository: "example.com/a", from: "scratch"}, b: {repository: "example.com/b", from: "scratch"}}`, nil)
+	same := load(t, `images: {y: {repository: "example.com/b", from: "scratch"}, z: {repository: "example.com/a", from: "scratch"}}`, nil)
+	other := load(t, `images: {a: {repository: "example.com/other", from: "scratch"}}`, nil)
+	if CacheScope(one) != CacheScope(same) {
+		t.Errorf("same repositories, scopes %s and %s", CacheScope(one), CacheScope(same))
+	}
+	if CacheScope(one) == CacheScope(other) {
+		t.Errorf("other repositories share scope %s", CacheScope(one))
 	}
 }

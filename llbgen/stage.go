@@ -177,7 +177,9 @@ func (b *builder) run(s *spec.Step) {
 	for _, c := range s.Cache {
 		id := c.ID
 		if id == "" {
-			id = c.Target
+			// Scoped to the spec: on a shared daemon another repository's
+			// /root/.cache/pip is not this one's.
+			id = b.l.cacheScope + ":" + c.Target
 		}
 		opts = append(opts, llb.AddMount(c.Target, llb.Scratch(), llb.AsPersistentCacheDir(id, sharing(c.Sharing))))
 	}
