@@ -46,6 +46,9 @@ type Node struct {
 	// Platforms it builds natively; empty takes whatever it advertises.
 	Platforms []spec.Platform
 	TLS       *TLS
+	// Insecure lets a tcp:// node without TLS be used: anyone who
+	// reaches its port can run steps as root on it.
+	Insecure bool
 }
 
 // TLS is a node's client certificate and the CA of its server.
@@ -64,6 +67,7 @@ type rawBuilder struct {
 		Addr      string   `json:"addr"`
 		Platforms []string `json:"platforms"`
 		TLS       *TLS     `json:"tls"`
+		Insecure  bool     `json:"insecure"`
 	} `json:"nodes"`
 }
 
@@ -98,12 +102,14 @@ func LoadBuilder(file string) (*Builder, error) {
 	nodes := v.LookupPath(cue.ParsePath("nodes"))
 	for i, rn := range raw.Nodes {
 		nv := nodes.LookupPath(cue.MakePath(cue.Index(i)))
-		n := Node{Name: rn.Name, Addr: rn.Addr, TLS: rn.TLS}
+		n := Node{Name: rn.Name, Addr: rn.Addr, TLS: rn.TLS, Insecure: rn.Insecure}
 		if n.Name == "" {
 			n.Name = fmt.Sprintf("node%d", i+1)
 		}
 		if err := CheckAddr(n.Addr); err != nil {
 			errs = cueerrors.Append(errs, fileError(nv.LookupPath(cue.ParsePath("addr")), err))
+		} else if err := n.checkTLS(); err != nil {
+			errs = cueerrors.Append(errs, fileError(nv.LookupPath(cue.ParsePath("addr")), fmt.Errorf("%v; or set insecure: true", err)))
 		}
 		for j, p := range rn.Platforms {
 			pl, err := spec.ParsePlatform(p)
@@ -261,6 +267,32 @@ func pick(b *Builder, nodes []*Conn, p spec.Platform) *Conn {
 		}
 	}
 	return nil
+}
+
+// checkTLS refuses a tcp:// node without a client certificate and the
+// server's CA, unless it is marked insecure.
+func (n Node) checkTLS() error {
+	if !strings.HasPrefix(n.Addr, "tcp://") || n.Insecure {
+		return nil
+	}
+	if n.TLS == nil || n.TLS.CA == "" || n.TLS.Cert == "" || n.TLS.Key == "" {
+		return &AddrError{Addr: n.Addr, msg: fmt.Sprintf("node %s: %s is tcp:// without TLS: anyone who reaches it can run steps as root there; give its tls: {ca, cert, key}", n.Name, n.Addr)}
+	}
+	return nil
+}
+
+// Check refuses nodes that are unsafe to use, and returns a warning for
+// each that is used anyway (insecure: true).
+func (b *Builder) Check() (warnings []string, err error) {
+	for _, n := range b.Nodes {
+		if err := n.checkTLS(); err != nil {
+			return nil, err
+		}
+		if n.Insecure && strings.HasPrefix(n.Addr, "tcp://") && n.TLS == nil {
+			warnings = append(warnings, fmt.Sprintf("node %s: %s has no TLS; anyone who reaches it can run steps as root there", n.Name, n.Addr))
+		}
+	}
+	return warnings, nil
 }
 
 // AddrError is an address bricklayer cannot use: a usage error.

@@ -115,9 +115,9 @@ func TestLoadBuilderPositions(t *testing.T) {
 	}{
 		{"nodes: [\n\t{addr: \"tcp://x\"},\n\t{adr: \"tcp://y\"},\n]\n",
 			[]string{"bricklayer.builder.cue:3:3: nodes[1].adr: field not allowed"}},
-		{"nodes: [\n\t{addr: \"tcp://x\", platforms: [\"linux/sparc\"]},\n\t{addr: \"bogus://z\"},\n]\n",
+		{"nodes: [\n\t{addr: \"tcp://x\", insecure: true, platforms: [\"linux/sparc\"]},\n\t{addr: \"bogus://z\"},\n]\n",
 			[]string{
-				`bricklayer.builder.cue:2:32: nodes[0].platforms[0]: invalid platform "linux/sparc": unknown architecture "sparc"`,
+				`bricklayer.builder.cue:2:48: nodes[0].platforms[0]: invalid platform "linux/sparc": unknown architecture "sparc"`,
 				`bricklayer.builder.cue:3:9: nodes[1].addr: address "bogus://z": unsupported scheme "bogus" (want unix, tcp, docker-container, kube-pod, ssh, npipe)`,
 			}},
 	} {

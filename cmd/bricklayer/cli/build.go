@@ -213,17 +213,8 @@ func (f *buildFlags) options(c *CLI) (pipeline.Options, solve.Config, error) {
 		t := time.Unix(n, 0).UTC()
 		cfg.Epoch = &t
 	}
-	if cfg.Builder, err = f.nodes.builder(); err != nil {
+	if cfg.Builder, err = f.nodes.builder(*f.addr, c.stderr); err != nil {
 		return o, cfg, err
-	}
-	if cfg.Builder == nil {
-		addr := builders.Addr(*f.addr)
-		if err := builders.CheckAddr(addr); err != nil {
-			return o, cfg, usageErrorf("build: %v", err)
-		}
-		cfg.Builder = builders.Single(addr)
-	} else if *f.addr != "" {
-		return o, cfg, usageErrorf("build: --addr and --node/--builder exclude each other")
 	}
 	return o, cfg, nil
 }

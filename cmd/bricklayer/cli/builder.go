@@ -65,12 +65,9 @@ will take. --bootstrap first starts the local daemon as bootstrap does.`)
 					return &noDaemon{err: err}
 				}
 			}
-			b, err := nodes.builder()
+			b, err := nodes.builder(*addr, c.stderr)
 			if err != nil {
 				return err
-			}
-			if b == nil {
-				b = builders.Single(d.Addr)
 			}
 			return c.inspect(ctx, b, *specArg)
 		case "stop":

@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"fmt"
+	"io"
+
 	"github.com/spf13/pflag"
 
 	"github.com/bricklayer-build/bricklayer/builders"
@@ -11,6 +14,7 @@ type nodeOpts struct {
 	nodes          *[]string
 	file           *string
 	allowEmulation *bool
+	insecureTCP    *bool
 }
 
 func nodeFlags(fs *pflag.FlagSet) *nodeOpts {
@@ -18,12 +22,43 @@ func nodeFlags(fs *pflag.FlagSet) *nodeOpts {
 		nodes:          fs.StringArray("node", nil, "a BuildKit node and the platforms it builds natively: PLATFORM[,PLATFORM...]=ADDR (repeatable; instead of --addr)"),
 		file:           fs.String("builder", "", "a builder file (bricklayer.builder.cue) listing the nodes"),
 		allowEmulation: fs.Bool("allow-emulation", false, "let a platform no node builds natively go to a node that emulates it"),
+		insecureTCP:    fs.Bool("insecure-tcp", false, "use tcp:// daemons without TLS (anyone who reaches them can run steps as root there)"),
 	}
 }
 
-// builder is the builder the flags describe, or nil for the single daemon
-// of --addr.
-func (o *nodeOpts) builder() (*builders.Builder, error) {
+// builder is the builder the flags describe: their nodes, or the single
+// daemon at addr (--addr, else $BUILDKIT_HOST, else the default socket).
+// Nodes unsafe to use are refused; those used anyway are warned about.
+func (o *nodeOpts) builder(addrFlag string, stderr io.Writer) (*builders.Builder, error) {
+	b, err := o.nodesOf()
+	if err != nil {
+		return nil, err
+	}
+	if b == nil {
+		addr := builders.Addr(addrFlag)
+		if err := builders.CheckAddr(addr); err != nil {
+			return nil, usageErrorf("%v", err)
+		}
+		b = builders.Single(addr)
+	} else if addrFlag != "" {
+		return nil, usageErrorf("--addr and --node/--builder exclude each other")
+	}
+	if *o.insecureTCP {
+		for i := range b.Nodes {
+			b.Nodes[i].Insecure = true
+		}
+	}
+	warnings, err := b.Check()
+	if err != nil {
+		return nil, usageErrorf("%v (or pass --insecure-tcp)", err)
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "bricklayer: warning: %s\n", w)
+	}
+	return b, nil
+}
+
+func (o *nodeOpts) nodesOf() (*builders.Builder, error) {
 	if len(*o.nodes) > 0 && *o.file != "" {
 		return nil, usageErrorf("--node and --builder exclude each other")
 	}
