@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"cuelang.org/go/cue"
@@ -103,6 +104,15 @@ func LoadBuilder(file string) (*Builder, error) {
 	for i, rn := range raw.Nodes {
 		nv := nodes.LookupPath(cue.MakePath(cue.Index(i)))
 		n := Node{Name: rn.Name, Addr: rn.Addr, TLS: rn.TLS, Insecure: rn.Insecure}
+		if n.TLS != nil {
+			// Paths are relative to the builder file, not to where
+			// bricklayer runs.
+			for _, p := range []*string{&n.TLS.CA, &n.TLS.Cert, &n.TLS.Key} {
+				if *p != "" && !filepath.IsAbs(*p) {
+					*p = filepath.Join(filepath.Dir(file), *p)
+				}
+			}
+		}
 		if n.Name == "" {
 			n.Name = fmt.Sprintf("node%d", i+1)
 		}

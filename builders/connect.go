@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/moby/buildkit/client"
@@ -31,6 +32,11 @@ type UnreachableError struct {
 }
 
 func (e *UnreachableError) Error() string {
+	if msg := e.Err.Error(); strings.Contains(msg, "x509:") || strings.Contains(msg, "tls:") {
+		// The daemon answered; it is the one not to trust, or it does
+		// not trust us.
+		return fmt.Sprintf("TLS handshake with BuildKit at %s failed: %v (check the node's tls: ca, cert, key and serverName)", e.Addr, e.Err)
+	}
 	return fmt.Sprintf("cannot reach BuildKit at %s: %v (start one with: bricklayer builder bootstrap; or set --addr / BUILDKIT_HOST)", e.Addr, e.Err)
 }
 

@@ -3,6 +3,7 @@ package publish
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -31,6 +32,8 @@ type Registry struct {
 	Insecure []string
 	// Keychain finds credentials; nil is the Docker config's.
 	Keychain authn.Keychain
+	// Transport carries the requests; nil is go-containerregistry's.
+	Transport http.RoundTripper
 }
 
 func (r Registry) nameOpts(repo string) []name.Option {
@@ -46,7 +49,11 @@ func (r Registry) remoteOpts(ctx context.Context) []remote.Option {
 	if kc == nil {
 		kc = authn.DefaultKeychain
 	}
-	return []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc)}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc)}
+	if r.Transport != nil {
+		opts = append(opts, remote.WithTransport(r.Transport))
+	}
+	return opts
 }
 
 // IsInsecure tells whether repo's registry is reached over plain HTTP.

@@ -2,11 +2,15 @@ package publish
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	digest "github.com/opencontainers/go-digest"
 )
 
@@ -18,12 +22,58 @@ type Tagging struct {
 	Tags       []string
 }
 
+// TagMoveError is a failure while moving tags, after which every tag
+// moved was put back where it pointed before.
+type TagMoveError struct {
+	// Tag is the reference whose move failed, Err why.
+	Tag string
+	Err error
+	// Restored were moved and now point where they did before; Deleted
+	// did not exist before and were deleted again.
+	Restored, Deleted []string
+	// Unrestored could not be put back, each with its reason.
+	Unrestored []string
+}
+
+func (e *TagMoveError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "moving %s: %v", e.Tag, e.Err)
+	if len(e.Unrestored) == 0 {
+		b.WriteString("; every tag points where it pointed before")
+	}
+	if len(e.Restored) > 0 {
+		fmt.Fprintf(&b, "; put back: %s", strings.Join(e.Restored, ", "))
+	}
+	if len(e.Deleted) > 0 {
+		fmt.Fprintf(&b, "; deleted again: %s", strings.Join(e.Deleted, ", "))
+	}
+	if len(e.Unrestored) > 0 {
+		fmt.Fprintf(&b, "; NOT PUT BACK: %s", strings.Join(e.Unrestored, "; "))
+	}
+	return b.String()
+}
+
+func (e *TagMoveError) Unwrap() error { return e.Err }
+
+// move is one tag to move, and where it pointed before (nil: nowhere).
+type move struct {
+	tag    name.Tag
+	to     *remote.Descriptor
+	before *remote.Descriptor
+}
+
+// rollbackTimeout bounds putting tags back, which goes on after an
+// interrupt.
+const rollbackTimeout = 2 * time.Minute
+
 // MoveTags moves every tag of every index to it. It first checks that
-// every index is in its registry, so a missing one moves no tag. It
-// returns the references moved.
+// every index is in its registry and records where each tag points, so a
+// missing index moves no tag; a failure (or ctx ending) while moving puts
+// every moved tag back, and deletes those that did not exist, before it
+// returns a *TagMoveError. It returns the references moved.
 func (r Registry) MoveTags(ctx context.Context, jobs []Tagging) ([]string, error) {
-	descs := make([]*remote.Descriptor, len(jobs))
-	for i, j := range jobs {
+	var moves []move
+	for _, j := range jobs {
 		if j.Index == "" {
 			return nil, fmt.Errorf("image %s: no index digest to tag", j.Image)
 		}
@@ -31,25 +81,101 @@ func (r Registry) MoveTags(ctx context.Context, jobs []Tagging) ([]string, error
 		if err != nil {
 			return nil, fmt.Errorf("image %s: %w", j.Image, err)
 		}
-		if descs[i], err = remote.Get(ref, r.remoteOpts(ctx)...); err != nil {
+		to, err := remote.Get(ref, r.remoteOpts(ctx)...)
+		if err != nil {
 			return nil, fmt.Errorf("image %s: checking the pushed index %s: %w", j.Image, ref, err)
 		}
-		if !descs[i].MediaType.IsIndex() {
+		if !to.MediaType.IsIndex() {
 			return nil, fmt.Errorf("image %s: %s is not an image index", j.Image, ref)
 		}
-	}
-	var moved []string
-	for i, j := range jobs {
 		for _, t := range j.Tags {
 			tag, err := name.NewTag(j.Repository+":"+t, r.nameOpts(j.Repository)...)
 			if err != nil {
-				return moved, fmt.Errorf("image %s: %w", j.Image, err)
+				return nil, fmt.Errorf("image %s: %w", j.Image, err)
 			}
-			if err := remote.Tag(tag, descs[i], r.remoteOpts(ctx)...); err != nil {
-				return moved, fmt.Errorf("tagging %s (already moved: %s): %w", tag, strings.Join(moved, ", "), err)
+			before, err := r.current(ctx, tag)
+			if err != nil {
+				return nil, fmt.Errorf("image %s: reading %s before moving it: %w", j.Image, tag, err)
 			}
-			moved = append(moved, tag.String())
+			moves = append(moves, move{tag: tag, to: to, before: before})
 		}
 	}
+	var moved []string
+	for i, m := range moves {
+		if m.before != nil && m.before.Digest == m.to.Digest {
+			moved = append(moved, m.tag.String())
+			continue // already there
+		}
+		err := ctx.Err()
+		if err == nil {
+			err = remote.Tag(m.tag, m.to, r.remoteOpts(ctx)...)
+		}
+		if err != nil {
+			// The failed move may have reached the registry: put it back
+			// too.
+			return nil, r.rollback(ctx, moves[:i+1], m.tag.String(), err)
+		}
+		moved = append(moved, m.tag.String())
+	}
 	return moved, nil
+}
+
+// current is what tag points at, or nil when it does not exist.
+func (r Registry) current(ctx context.Context, tag name.Tag) (*remote.Descriptor, error) {
+	d, err := remote.Get(tag, r.remoteOpts(ctx)...)
+	var te *transport.Error
+	if errors.As(err, &te) && te.StatusCode == http.StatusNotFound {
+		return nil, nil
+	}
+	return d, err
+}
+
+// rollback puts the tags of moves back where they were, in reverse
+// order. It runs to its end even when ctx was cancelled (a second Ctrl-C
+// included), within rollbackTimeout.
+func (r Registry) rollback(ctx context.Context, moves []move, failed string, cause error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+	defer cancel()
+	e := &TagMoveError{Tag: failed, Err: cause}
+	// The failed move, last of moves, may still land at the registry
+	// after its request was given up: put it back last, whatever a read
+	// says now, and the others newest first.
+	last := len(moves) - 1
+	order := []int{}
+	for i := last - 1; i >= 0; i-- {
+		order = append(order, i)
+	}
+	order = append(order, last)
+	for _, i := range order {
+		m := moves[i]
+		if m.before != nil && m.before.Digest == m.to.Digest {
+			continue // never moved
+		}
+		if i == last && m.before == nil {
+			if now, err := r.current(ctx, m.tag); err == nil && now == nil {
+				continue // the failed move of a new tag did not happen
+			}
+		}
+		if m.before != nil {
+			if err := remote.Tag(m.tag, m.before, r.remoteOpts(ctx)...); err != nil {
+				if now, rerr := r.current(ctx, m.tag); i == last && rerr == nil && now != nil && now.Digest == m.before.Digest {
+					continue // the failed move did not happen
+				}
+				e.Unrestored = append(e.Unrestored, fmt.Sprintf("%s (was %s): %v", m.tag, m.before.Digest, err))
+				continue
+			}
+			e.Restored = append(e.Restored, m.tag.String())
+			continue
+		}
+		err := remote.Delete(m.tag, r.remoteOpts(ctx)...)
+		var te *transport.Error
+		if err != nil && !(errors.As(err, &te) && te.StatusCode == http.StatusNotFound) {
+			e.Unrestored = append(e.Unrestored, fmt.Sprintf("%s (did not exist; deleting it: %v)", m.tag, err))
+			continue
+		}
+		if err == nil {
+			e.Deleted = append(e.Deleted, m.tag.String())
+		}
+	}
+	return e
 }

@@ -92,7 +92,7 @@ func (c *CLI) runBuild(ctx context.Context, s *spec.Spec, cfg solve.Config, opts
 	sv, err := solve.Open(ctx, s, cfg)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, &interrupted{}
+			return nil, &interrupted{err: err}
 		}
 		return nil, classify(err)
 	}
@@ -100,11 +100,7 @@ func (c *CLI) runBuild(ctx context.Context, s *spec.Spec, cfg solve.Config, opts
 	sv.Close()
 	if err != nil {
 		if ctx.Err() != nil {
-			var moved []string
-			for _, r := range results {
-				moved = append(moved, r.Tags...)
-			}
-			return nil, &interrupted{moved: moved}
+			return nil, &interrupted{err: err}
 		}
 		return nil, classify(err)
 	}

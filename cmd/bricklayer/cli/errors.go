@@ -3,12 +3,12 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	cueerrors "cuelang.org/go/cue/errors"
 
 	"github.com/bricklayer-build/bricklayer/builders"
 	"github.com/bricklayer-build/bricklayer/pipeline"
+	"github.com/bricklayer-build/bricklayer/publish"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -39,16 +39,19 @@ type noDaemon struct{ err error }
 func (e *noDaemon) Error() string { return e.err.Error() }
 func (e *noDaemon) Unwrap() error { return e.err }
 
-// interrupted is a build stopped by Ctrl-C: exit 130. Moved lists the
-// tags that had moved when it stopped.
-type interrupted struct{ moved []string }
+// interrupted is a build stopped by Ctrl-C: exit 130. err is how the
+// build ended; when tags were being moved, it says what was put back.
+type interrupted struct{ err error }
 
 func (e *interrupted) Error() string {
-	if len(e.moved) == 0 {
-		return "interrupted; no tag was moved"
+	var tm *publish.TagMoveError
+	if errors.As(e.err, &tm) {
+		return "interrupted while moving tags: " + tm.Error()
 	}
-	return "interrupted while moving tags; moved: " + strings.Join(e.moved, ", ")
+	return "interrupted; no tag was moved"
 }
+
+func (e *interrupted) Unwrap() error { return e.err }
 
 // exitCode prints err, the one place errors are printed, and returns the
 // process exit code for it. README.md's table lists the codes.
@@ -68,13 +71,13 @@ func (c *CLI) exitCode(err error) int {
 		ce cueerrors.Error
 	)
 	switch {
+	case errors.As(err, &ie):
+		code = ExitInterrupted
 	case errors.As(err, &ue), errors.As(err, &ui), builders.IsAddrError(err):
 		code = ExitUsage
 	case errors.As(err, &cf):
 		fmt.Fprintln(c.stderr, cf.msg)
 		return ExitFailure
-	case errors.As(err, &ie):
-		code = ExitInterrupted
 	case errors.As(err, &un), errors.As(err, &nd):
 		code = ExitNoDaemon
 	case errors.As(err, &bf):
