@@ -38,7 +38,9 @@ type Options struct {
 	// Args override build args.
 	Args map[string]string
 	// Push pushes every platform and each index by digest, then moves
-	// the tags.
+	// the tags. With Platforms, it pushes only the platforms' images by
+	// digest: a subset (a CI matrix job) never moves a tag; Publish
+	// assembles the runners' results.
 	Push bool
 	// Output writes OCI layouts.
 	Output *buildopt.Output
@@ -54,13 +56,35 @@ type ImageResult struct {
 	// Digest is the digest of the image index (with push or output).
 	Digest digest.Digest `json:"digest,omitempty"`
 	// Platforms are the manifests of the index, in the spec's order.
-	Platforms []publish.Manifest `json:"platforms"`
+	Platforms []PlatformResult `json:"platforms"`
+	// Partial is set on the result of a subset of platforms: pushed by
+	// digest, no index, no tag.
+	Partial bool `json:"partial,omitempty"`
 	// Tags are the references published (empty without push).
 	Tags []string `json:"tags"`
 	// Output is the OCI layout written, if any.
 	Output string `json:"output,omitempty"`
 	// Seconds is how long the image took to build and publish.
 	Seconds float64 `json:"seconds"`
+}
+
+// PlatformResult is one platform of an image.
+type PlatformResult struct {
+	Platform spec.Platform `json:"platform"`
+	// Digest is the platform's image manifest (with push or output).
+	Digest digest.Digest `json:"digest,omitempty"`
+	// LLB is the digest of the plan's graph for the platform (what
+	// bricklayer plan prints), which Publish checks against the spec.
+	LLB digest.Digest `json:"llb"`
+}
+
+// manifests are the results as an index's entries.
+func manifests(ps []PlatformResult) []publish.Manifest {
+	out := make([]publish.Manifest, len(ps))
+	for i, p := range ps {
+		out[i] = publish.Manifest{Platform: p.Platform, Digest: p.Digest}
+	}
+	return out
 }
 
 // UnknownImageError is an image name the spec does not have.
@@ -91,6 +115,7 @@ type target struct {
 	image string
 	plat  spec.Platform
 	t     *llbgen.Target
+	llb   digest.Digest
 	res   *solve.Result
 }
 
@@ -98,6 +123,8 @@ type target struct {
 // publishes them with pub. Tags move only after every image succeeded.
 func Run(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publisher, opts Options) ([]*ImageResult, error) {
 	start := time.Now()
+	// A subset of platforms pushes by digest only: never a tag.
+	subset := opts.Push && len(opts.Platforms) > 0
 	names, err := SelectImages(s, opts.Images)
 	if err != nil {
 		return nil, err
@@ -125,7 +152,7 @@ func Run(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publisher, o
 	l := llbgen.New(s, llbgen.Options{Args: opts.Args})
 	var plats []spec.Platform
 	for _, t := range targets {
-		if t.t, err = l.Lower(ctx, t.image, t.plat); err != nil {
+		if t.t, t.llb, err = lowerOffline(ctx, l, t.image, t.plat); err != nil {
 			return nil, err
 		}
 		if !slices.Contains(plats, t.plat) {
@@ -153,12 +180,13 @@ func Run(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publisher, o
 		var parts []publish.LayoutPart
 		for _, t := range targets {
 			if t.image == name {
-				res.Platforms = append(res.Platforms, publish.Manifest{Platform: t.plat, Digest: t.res.Manifest})
+				res.Platforms = append(res.Platforms, PlatformResult{Platform: t.plat, Digest: t.res.Manifest, LLB: t.llb})
 				parts = append(parts, publish.LayoutPart{Platform: t.plat, Dir: layoutDir(layouts, t)})
 			}
 		}
-		if opts.Push {
-			if res.Digest, err = pub.PushIndex(ctx, im.Repository, res.Platforms); err != nil {
+		res.Partial = subset
+		if opts.Push && !subset {
+			if res.Digest, err = pub.PushIndex(ctx, im.Repository, manifests(res.Platforms)); err != nil {
 				return nil, fmt.Errorf("image %s: assembling the index: %w", name, err)
 			}
 		}
@@ -177,9 +205,15 @@ func Run(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publisher, o
 		res.Seconds = time.Since(start).Round(time.Millisecond).Seconds()
 		results = append(results, res)
 	}
-	if !opts.Push {
+	if !opts.Push || subset {
 		return results, nil
 	}
+	return results, moveTags(ctx, s, pub, results)
+}
+
+// moveTags moves every image's tags to its index, recording them in the
+// results.
+func moveTags(ctx context.Context, s *spec.Spec, pub Publisher, results []*ImageResult) error {
 	var jobs []publish.Tagging
 	for _, r := range results {
 		jobs = append(jobs, publish.Tagging{Image: r.Name, Repository: r.Repository, Index: r.Digest, Tags: s.Images[r.Name].AllTags()})
@@ -192,7 +226,20 @@ func Run(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publisher, o
 			}
 		}
 	}
-	return results, err
+	return err
+}
+
+// lowerOffline lowers a target as plan does, and gives its LLB digest.
+func lowerOffline(ctx context.Context, l *llbgen.Lowerer, image string, p spec.Platform) (*llbgen.Target, digest.Digest, error) {
+	t, err := l.Lower(ctx, image, p)
+	if err != nil {
+		return nil, "", err
+	}
+	def, err := t.Marshal(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	return t, llbgen.Digest(def), nil
 }
 
 // solveAll solves every target at once; the first failure cancels the

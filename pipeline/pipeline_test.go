@@ -664,7 +664,14 @@ images: {
 			t.Fatalf("results %v, want [a]", names)
 		}
 		want := []publish.Manifest{{Platform: arm64, Digest: digest.FromString("a linux/arm64")}}
-		if !reflect.DeepEqual(results[0].Platforms, want) {
+		var got []publish.Manifest
+		for _, p := range results[0].Platforms {
+			got = append(got, publish.Manifest{Platform: p.Platform, Digest: p.Digest})
+			if p.LLB == "" {
+				t.Errorf("%s: no LLB digest", p.Platform)
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
 			t.Errorf("platforms %v, want %v", results[0].Platforms, want)
 		}
 		if !reflect.DeepEqual(sv.checks, [][]spec.Platform{{arm64}}) {
@@ -820,5 +827,32 @@ images: app: {
 	}
 	if len(amd.Entitlements) != 0 {
 		t.Errorf("amd64 entitlements %v, want none", amd.Entitlements)
+	}
+}
+
+// TestSubsetPush: a push of some platforms (a CI matrix job) pushes them
+// by digest, records their LLB digests, and assembles no index and moves
+// no tag.
+func TestSubsetPush(t *testing.T) {
+	s := load(t, `
+platforms: ["linux/amd64", "linux/arm64"]
+images: a: {repository: "ghcr.io/acme/a", from: "scratch", steps: [{run: "true"}], tags: ["1"]}`)
+	sv, pub := newFakes()
+	results, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{Push: true, Platforms: []spec.Platform{plat(t, "linux/arm64")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range sv.requests() {
+		if !r.Push {
+			t.Errorf("%s %s: not pushed", r.Image, r.Platform)
+		}
+	}
+	pub.mu.Lock()
+	defer pub.mu.Unlock()
+	if len(pub.pushes) != 0 || len(pub.moves) != 0 {
+		t.Errorf("a subset assembled an index or moved tags: %v, %v", pub.pushes, pub.moves)
+	}
+	if len(results) != 1 || !results[0].Partial || results[0].Digest != "" || len(results[0].Tags) != 0 || results[0].Platforms[0].LLB == "" {
+		t.Errorf("results %+v", results[0])
 	}
 }

@@ -58,6 +58,9 @@ config (~/.docker/config.json, $DOCKER_CONFIG, credential helpers).`)
 			return err
 		}
 		popts.Images = pos
+		if popts.Push && len(popts.Platforms) > 0 && *f.metadata == "" {
+			return usageErrorf("build: --push with --platform pushes those platforms by digest and moves no tag; --metadata-file FILE must record them for bricklayer publish")
+		}
 		s, err := c.load(ctx, arg, *f.contexts)
 		if err != nil {
 			return err
@@ -230,6 +233,9 @@ func (c *CLI) report(results []*pipeline.ImageResult, opts pipeline.Options) {
 		for _, t := range r.Tags {
 			fmt.Fprintf(c.stdout, "  tagged %s\n", t)
 		}
+		if r.Partial && opts.Push {
+			fmt.Fprintln(c.stdout, "  pushed by digest; no index, no tag (a subset of its platforms: bricklayer publish assembles them)")
+		}
 		if r.Output != "" {
 			fmt.Fprintf(c.stdout, "  OCI layout: %s\n", r.Output)
 		}
@@ -239,13 +245,8 @@ func (c *CLI) report(results []*pipeline.ImageResult, opts pipeline.Options) {
 	}
 }
 
-// metadataFile is the document --metadata-file writes.
-type metadataFile struct {
-	Images map[string]*pipeline.ImageResult `json:"images"`
-}
-
 func writeMetadata(file string, results []*pipeline.ImageResult) error {
-	m := metadataFile{Images: map[string]*pipeline.ImageResult{}}
+	m := pipeline.Metadata{Images: map[string]*pipeline.ImageResult{}}
 	for _, r := range results {
 		m.Images[r.Name] = r
 	}

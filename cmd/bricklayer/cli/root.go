@@ -53,6 +53,7 @@ func New(args []string) *CLI {
 		c.planCommand(),
 		c.printCommand(),
 		c.buildCommand(),
+		c.publishCommand(),
 		c.builderCommand(),
 		c.contextCommand(),
 		c.migrateCommand(),

@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/bricklayer-build/bricklayer/internal/safefile"
+	"github.com/bricklayer-build/bricklayer/pipeline"
+	"github.com/bricklayer-build/bricklayer/publish"
+)
+
+// maxMetadata bounds a metadata file publish reads.
+const maxMetadata = 16 << 20
+
+func (c *CLI) publishCommand() *command {
+	cmd := newCommand("publish", "[FILE|DIR] META...", "assemble platforms pushed by several runners and move the tags", `
+Publish finishes a build that ran in parts: CI matrix runners (or nodes)
+each ran
+
+  bricklayer build --push --platform P --metadata-file META
+
+which pushes their platforms by digest and moves no tag. Publish reads
+their metadata files, checks that every platform the spec gives each
+image is there exactly once and was built from the spec as it is now (the
+LLB digest plan prints), assembles one index per image in the spec's
+platform order, pushes it by digest, and moves the tags as build --push
+does: all of them, or none. Anything missing, doubled or built from
+another spec is reported, and nothing is published (exit 1).
+
+The first argument is the spec when it is a directory or a .cue file.`)
+	insecure := cmd.flags.StringArray("insecure-registry", nil, "registry HOST[:PORT] reached over plain HTTP (repeatable)")
+	metadata := cmd.flags.String("metadata-file", "", "write digests, platforms and tags as JSON to FILE")
+	images := cmd.flags.StringArray("image", nil, "publish only this image (repeatable; default all)")
+	args := cmd.flags.StringArray("arg", nil, "build arg K=V the runners built with (repeatable)")
+	contexts := contextFlag(cmd.flags)
+	cmd.run = func(ctx context.Context, pos []string) error {
+		arg := "."
+		if len(pos) > 0 {
+			if fi, err := os.Stat(pos[0]); err == nil && (fi.IsDir() || filepath.Ext(pos[0]) == ".cue") {
+				arg, pos = pos[0], pos[1:]
+			}
+		}
+		if len(pos) == 0 {
+			return usageErrorf("publish: give the metadata files the builds wrote (--metadata-file)")
+		}
+		buildArgs, err := parseArgs(*args)
+		if err != nil {
+			return err
+		}
+		var sources []pipeline.Source
+		for _, f := range pos {
+			dt, err := safefile.Read(f, maxMetadata)
+			if err != nil {
+				return fmt.Errorf("reading metadata: %w", err)
+			}
+			var m pipeline.Metadata
+			if err := json.Unmarshal(dt, &m); err != nil {
+				return fmt.Errorf("%s: not a metadata file of bricklayer build: %w", f, err)
+			}
+			sources = append(sources, pipeline.Source{Name: f, Meta: &m})
+		}
+		s, err := c.load(ctx, arg, *contexts)
+		if err != nil {
+			return err
+		}
+		results, err := pipeline.Publish(ctx, s, publish.Registry{Insecure: *insecure}, sources, pipeline.PublishOptions{Images: *images, Args: buildArgs})
+		if err != nil {
+			var rej *pipeline.RejectedError
+			switch {
+			case ctx.Err() != nil:
+				return &interrupted{err: err}
+			case errors.As(err, &rej):
+				return err
+			}
+			return classify(err)
+		}
+		if *metadata != "" {
+			if err := writeMetadata(*metadata, results); err != nil {
+				return err
+			}
+		}
+		c.report(results, pipeline.Options{Push: true})
+		return nil
+	}
+	return cmd
+}
