@@ -42,7 +42,7 @@ nodes: [
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !b.AllowEmulation || len(b.Nodes) != 2 || b.Nodes[0].TLS.CA != "ca.pem" || b.Nodes[1].Name != "node2" {
+	if !b.AllowEmulation || len(b.Nodes) != 2 || b.Nodes[0].TLS.CA != filepath.Join(dir, "ca.pem") || b.Nodes[1].Name != "node2" {
 		t.Errorf("LoadBuilder = %+v", b)
 	}
 	if len(b.Nodes[0].clientOpts()) != 2 || spec.JoinPlatforms(b.Nodes[0].Platforms) != "linux/amd64" {

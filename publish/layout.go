@@ -32,6 +32,8 @@ type LayoutPart struct {
 // and a push of the same images have the same digest. dest is written
 // whole or not at all.
 func WriteLayout(dest string, asTar bool, ref string, parts []LayoutPart) (digest.Digest, []Manifest, error) {
+	// out/ is out: the temporary sibling must not land inside it.
+	dest = filepath.Clean(dest)
 	var adds []mutate.IndexAddendum
 	var manifests []Manifest
 	for _, p := range parts {
@@ -104,6 +106,12 @@ func onlyImage(dir string) (v1.Image, v1.Descriptor, error) {
 // dest must be an OCI layout (or empty): a user's other directory is
 // never removed.
 func replaceDir(tmp, dest string) error {
+	if fi, err := os.Lstat(dest); err == nil && !fi.IsDir() {
+		return fmt.Errorf("%s exists and is not a directory; not replacing it", dest)
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
 	if entries, err := os.ReadDir(dest); err == nil && len(entries) > 0 {
 		if _, err := os.Stat(filepath.Join(dest, "oci-layout")); err != nil {
 			return fmt.Errorf("%s exists and is not an OCI layout; not replacing it", dest)
@@ -160,6 +168,11 @@ func tarDir(dir, dest string) error {
 		}
 		h.ModTime, h.AccessTime, h.ChangeTime = epoch, epoch, epoch
 		h.Uid, h.Gid, h.Uname, h.Gname = 0, 0, "", ""
+		// Modes fixed too: the bytes must not depend on the umask.
+		h.Mode = 0o644
+		if fi.IsDir() {
+			h.Mode = 0o755
+		}
 		h.Format = tar.FormatPAX
 		if err := tw.WriteHeader(h); err != nil {
 			return err
@@ -171,6 +184,9 @@ func tarDir(dir, dest string) error {
 		}
 	}
 	if err := tw.Close(); err != nil {
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
 		return err
 	}
 	if err := f.Sync(); err != nil {

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"syscall"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -311,7 +310,6 @@ func TestWriteLayoutRefusesOtherDirectory(t *testing.T) {
 }
 
 func TestWriteLayoutOverFile(t *testing.T) {
-	t.Skip("BUG: WriteLayout(dest, asTar=false) with dest an existing regular file replaces (deletes) the file: replaceDir only checks directories (os.ReadDir fails on a file and the check is skipped), then renames the file away and RemoveAlls it")
 	parts, _ := pubTestParts(t)
 	dest := filepath.Join(t.TempDir(), "notes.txt")
 	if err := os.WriteFile(dest, []byte("precious"), 0o644); err != nil {
@@ -385,14 +383,22 @@ func TestWriteLayoutBadPart(t *testing.T) {
 	}
 }
 
-func TestTmpUmask(t *testing.T) {
+func TestWriteLayoutTrailingSlash(t *testing.T) {
 	parts, _ := pubTestParts(t)
-	out := t.TempDir()
-	publish.WriteLayout(filepath.Join(out, "a.tar"), true, "1.0", parts)
-	old := syscall.Umask(0o077)
-	publish.WriteLayout(filepath.Join(out, "b.tar"), true, "1.0", parts)
-	syscall.Umask(old)
-	a, _ := os.ReadFile(filepath.Join(out, "a.tar"))
-	b, _ := os.ReadFile(filepath.Join(out, "b.tar"))
-	t.Logf("equal: %v", bytes.Equal(a, b))
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "image") + string(filepath.Separator)
+	d, _, err := publish.WriteLayout(dir, false, "1.0", parts)
+	if err != nil {
+		t.Fatalf("WriteLayout(%q): %v", dir, err)
+	}
+	pubTestTopIndex(t, dir, "1.0", d.String())
+	// And over the layout it wrote.
+	d, _, err = publish.WriteLayout(dir, false, "2.0", parts)
+	if err != nil {
+		t.Fatalf("WriteLayout(%q) over a layout: %v", dir, err)
+	}
+	pubTestTopIndex(t, dir, "2.0", d.String())
+	if got := pubTestDirEntries(t, parent); len(got) != 1 || got[0] != "image" {
+		t.Errorf("the parent now holds %q, want only image", got)
+	}
 }

@@ -28,8 +28,9 @@ type TagMoveError struct {
 	// Tag is the reference whose move failed, Err why.
 	Tag string
 	Err error
-	// Restored were moved and now point where they did before; Deleted
-	// did not exist before and were deleted again.
+	// Restored were (or, for the move that failed, may have been) moved
+	// and now point where they did before; Deleted did not exist before
+	// and were deleted again.
 	Restored, Deleted []string
 	// Unrestored could not be put back, each with its reason.
 	Unrestored []string

@@ -124,3 +124,12 @@ func tagState(ts *testscript.TestScript, neg bool, args []string) {
 		fmt.Fprintf(ts.Stdout(), "%s %s\n", t, d.Digest)
 	}
 }
+
+// envfile VAR FILE sets VAR to the content of FILE, trimmed (testscript
+// has no command substitution).
+func envFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: envfile VAR FILE")
+	}
+	ts.Setenv(args[0], strings.TrimSpace(ts.ReadFile(args[1])))
+}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,13 +36,16 @@ func TestE2E(t *testing.T) {
 		Dir:                 "../../../testdata/e2e",
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": exits, "envsubst": envsubst, "ociplatforms": ociPlatforms, "htpasswd": htpasswd, "tlscerts": tlsCerts, "freeport": freePort, "waitfor": waitFor, "faultproxy": faultProxy, "waitcount": waitCount, "tagstate": tagState},
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": exits, "envsubst": envsubst, "ociplatforms": ociPlatforms, "htpasswd": htpasswd, "tlscerts": tlsCerts, "freeport": freePort, "waitfor": waitFor, "faultproxy": faultProxy, "waitcount": waitCount, "tagstate": tagState, "envfile": envFile},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("BUILDKIT_HOST", host)
 			env.Setenv("REGISTRY", registry)
 			env.Setenv("BASE", registry+"/bricklayer-test/busybox:latest")
-			// A name no earlier run used, so tags start out absent.
-			env.Setenv("RUN", runID)
+			// A name no earlier run and no other script used, so tags
+			// start out absent and scripts running side by side never
+			// share a repository.
+			script := strings.ToLower(strings.TrimPrefix(filepath.Base(env.WorkDir), "script-"))
+			env.Setenv("RUN", runID+"-"+script)
 			repo, err := filepath.Abs("../../..")
 			if err != nil {
 				return err
