@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/containerd/platforms"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -91,5 +90,3 @@ func sortedUnique(s []string) []string {
 }
 
 func fileMode(m uint64) os.FileMode { return os.FileMode(m) }
-
-func formatPlatform(p ocispecs.Platform) string { return platforms.Format(p) }
