@@ -26,3 +26,15 @@ echo "==> go test"
 # CI=true makes the end-to-end tests fail instead of skipping when the
 # daemon or registry is missing.
 CI="${CI:-true}" go test -count=1 ./...
+
+echo "==> release binaries"
+# Every release target builds; the linux/amd64 one runs and tells its
+# version, and the sums check.
+rel="$(mktemp -d)"
+trap 'rm -rf "$rel"' EXIT
+bash hack/release.sh v0.0.0-ci "$rel" >/dev/null
+(cd "$rel" && sha256sum -c --quiet SHA256SUMS)
+tar -xzf "$rel/bricklayer-v0.0.0-ci-linux-amd64.tar.gz" -C "$rel"
+"$rel/bricklayer-v0.0.0-ci-linux-amd64/bricklayer" version | grep -q '^bricklayer v0.0.0-ci linux/amd64 ' ||
+  { echo "release binary does not report v0.0.0-ci" >&2; exit 1; }
+echo "release binaries: ok ($(wc -l <"$rel/SHA256SUMS") targets)"

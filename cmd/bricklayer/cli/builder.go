@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/bricklayer-build/bricklayer/builders"
 	"github.com/bricklayer-build/bricklayer/spec"
@@ -14,9 +15,15 @@ builder bootstrap makes sure a BuildKit daemon answers at --addr (default
 $BUILDKIT_HOST, else unix:///run/buildkit/buildkitd.sock): when none does
 and the address is a unix socket, it starts buildkitd there (an OCI worker
 on runc, its files under --state) and waits until it answers. It prints
-the address and the platforms the daemon builds. Foreign platforms need
-QEMU registered with binfmt_misc before the daemon starts
-(apt-get install qemu-user-static binfmt-support).
+the address and the platforms the daemon builds.
+
+Foreign platforms need QEMU's emulators registered with binfmt_misc before
+the daemon starts. bootstrap registers those the wanted platforms
+(--platform, else the spec's, --spec) need and the host lacks, from the
+host's qemu-user-static (apt-get install qemu-user-static binfmt-support),
+with the fix-binary flag so containers use them: what
+"docker run --privileged multiarch/qemu-user-static --reset -p yes" does.
+--emulation=off leaves binfmt_misc alone.
 
 builder stop ends the daemon that bootstrap started in --state.
 
@@ -30,7 +37,8 @@ will take. --bootstrap first starts the local daemon as bootstrap does.`)
 	insecure := cmd.flags.StringArray("insecure-registry", nil, "registry HOST[:PORT] the daemon reaches over plain HTTP (repeatable)")
 	plats := cmd.flags.StringSlice("platform", nil, "bootstrap: restrict the daemon's worker to these platforms")
 	nodes := nodeFlags(cmd.flags)
-	specArg := cmd.flags.String("spec", ".", "inspect: the spec whose platforms to route")
+	specArg := cmd.flags.String("spec", ".", "the spec whose platforms to emulate (bootstrap) or route (inspect)")
+	emulation := cmd.flags.String("emulation", "on", "bootstrap: register QEMU for foreign platforms (on) or not (off)")
 	boot := cmd.flags.Bool("bootstrap", false, "inspect: bootstrap the local daemon first")
 	cmd.run = func(ctx context.Context, args []string) error {
 		if len(args) != 1 {
@@ -46,8 +54,8 @@ will take. --bootstrap first starts the local daemon as bootstrap does.`)
 		}
 		switch args[0] {
 		case "bootstrap":
-			if !builders.HasEmulation() {
-				fmt.Fprintln(c.stderr, "bricklayer: warning: QEMU is not registered with binfmt_misc; the daemon will build only its native platforms")
+			if err := c.emulate(ctx, *emulation, d.Platforms, *specArg); err != nil {
+				return err
 			}
 			st, err := builders.Bootstrap(ctx, d)
 			if err != nil {
@@ -83,21 +91,9 @@ will take. --bootstrap first starts the local daemon as bootstrap does.`)
 }
 
 func (c *CLI) inspect(ctx context.Context, b *builders.Builder, specArg string) error {
-	var want []spec.Platform
-	if file, err := spec.Find(specArg); err == nil {
-		s, err := c.load(ctx, file, nil)
-		if err != nil {
-			return err
-		}
-		seen := map[spec.Platform]bool{}
-		for _, name := range s.ImageNames {
-			for _, p := range s.Images[name].Platforms {
-				if !seen[p] {
-					seen[p] = true
-					want = append(want, p)
-				}
-			}
-		}
+	want, err := c.specPlatforms(ctx, specArg)
+	if err != nil {
+		return err
 	}
 	down := 0
 	for _, st := range builders.Inspect(ctx, b, want) {
@@ -121,4 +117,54 @@ func (c *CLI) inspect(ctx context.Context, b *builders.Builder, specArg string) 
 		return &noDaemon{err: fmt.Errorf("%d node(s) unreachable", down)}
 	}
 	return nil
+}
+
+// emulate registers QEMU for the wanted platforms (plats, else the spec's)
+// that the host cannot run, telling what it did or what is missing.
+func (c *CLI) emulate(ctx context.Context, mode string, plats []spec.Platform, specArg string) error {
+	switch mode {
+	case "off":
+		return nil
+	case "on":
+	default:
+		return usageErrorf("builder: --emulation must be on or off, not %q", mode)
+	}
+	want := plats
+	if len(want) == 0 {
+		var err error
+		if want, err = c.specPlatforms(ctx, specArg); err != nil {
+			return err
+		}
+	}
+	var e builders.Emulation
+	done, err := e.Ensure(want)
+	for _, h := range done {
+		fmt.Fprintf(c.stderr, "bricklayer: registered QEMU handler %s with binfmt_misc\n", h)
+	}
+	if err != nil {
+		fmt.Fprintf(c.stderr, "bricklayer: warning: the daemon will not build some platforms: %v\n", err)
+	}
+	return nil
+}
+
+// specPlatforms are the platforms of every image of the spec at arg, in
+// order, or none when there is no spec there.
+func (c *CLI) specPlatforms(ctx context.Context, arg string) ([]spec.Platform, error) {
+	file, err := spec.Find(arg)
+	if err != nil {
+		return nil, nil
+	}
+	s, err := c.load(ctx, file, nil)
+	if err != nil {
+		return nil, err
+	}
+	var out []spec.Platform
+	for _, name := range s.ImageNames {
+		for _, p := range s.Images[name].Platforms {
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out, nil
 }

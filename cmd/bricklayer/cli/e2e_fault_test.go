@@ -7,6 +7,8 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -132,4 +134,26 @@ func envFile(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: envfile VAR FILE")
 	}
 	ts.Setenv(args[0], strings.TrimSpace(ts.ReadFile(args[1])))
+}
+
+// binfmtoff HANDLER removes a QEMU handler from binfmt_misc for the rest
+// of the script and registers it again (as binfmt-support does) at the
+// end, so the machine is left as it was.
+func binfmtOff(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: binfmtoff HANDLER")
+	}
+	h := filepath.Join("/proc/sys/fs/binfmt_misc", args[0])
+	if _, err := os.Stat(h); err != nil {
+		ts.Fatalf("binfmtoff: %s is not registered: %v", args[0], err)
+	}
+	ts.Check(os.WriteFile(h, []byte("-1"), 0))
+	ts.Defer(func() {
+		if _, err := os.Stat(h); err == nil {
+			return // the script registered it again
+		}
+		if out, err := exec.Command("update-binfmts", "--enable", args[0]).CombinedOutput(); err != nil {
+			ts.Logf("restoring %s: %v: %s", args[0], err, out)
+		}
+	})
 }

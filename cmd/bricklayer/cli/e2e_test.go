@@ -36,7 +36,7 @@ func TestE2E(t *testing.T) {
 		Dir:                 "../../../testdata/e2e",
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": exits, "envsubst": envsubst, "ociplatforms": ociPlatforms, "htpasswd": htpasswd, "tlscerts": tlsCerts, "freeport": freePort, "waitfor": waitFor, "faultproxy": faultProxy, "waitcount": waitCount, "tagstate": tagState, "envfile": envFile},
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": exits, "envsubst": envsubst, "ociplatforms": ociPlatforms, "htpasswd": htpasswd, "tlscerts": tlsCerts, "freeport": freePort, "waitfor": waitFor, "faultproxy": faultProxy, "waitcount": waitCount, "tagstate": tagState, "envfile": envFile, "binfmtoff": binfmtOff},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("BUILDKIT_HOST", host)
 			env.Setenv("REGISTRY", registry)

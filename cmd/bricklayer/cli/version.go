@@ -7,6 +7,11 @@ import (
 	"runtime/debug"
 )
 
+// stamped is the release version, set by hack/release.sh with
+// -ldflags "-X github.com/bricklayer-build/bricklayer/cmd/bricklayer/cli.stamped=v1.2.3";
+// empty in other builds, which report the module version instead.
+var stamped string
+
 func (c *CLI) versionCommand() *command {
 	cmd := newCommand("version", "", "print the version of bricklayer", `
 Version prints bricklayer's version and those of the CUE and BuildKit
@@ -19,6 +24,9 @@ modules it was built with.`)
 		if bi, ok := debug.ReadBuildInfo(); ok {
 			if bi.Main.Version != "" {
 				version = bi.Main.Version
+			}
+			if stamped != "" {
+				version = stamped
 			}
 			for _, d := range bi.Deps {
 				deps[d.Path] = d.Version
