@@ -54,6 +54,7 @@ func New(args []string) *CLI {
 		c.printCommand(),
 		c.buildCommand(),
 		c.publishCommand(),
+		c.completionCommand(),
 		c.builderCommand(),
 		c.contextCommand(),
 		c.migrateCommand(),
