@@ -5,18 +5,18 @@ import "strings"
 // maxTagLen is the longest tag the OCI distribution spec allows.
 const maxTagLen = 128
 
-// SanitizeBranch makes a branch name a valid OCI tag: '/', '_', ':' and any
-// other character outside [a-z0-9.-] become '-', upper case is lowered,
-// leading '.' and '-' are dropped, runs of '-' may stay, and it is cut to
-// 128 characters. "" stays "".
+// SanitizeBranch makes a branch name a valid OCI tag, keeping every
+// character the tag grammar allows: letters (lowered), digits, '_', '.'
+// and '-'; '/', ':' and any other character become '-' (one per
+// character, not per byte of its UTF-8 form); leading '.' and '-' are
+// dropped, since a tag may not start with them; it is cut to 128
+// characters. feature/Rpi_Tags becomes feature-rpi_tags. "" stays "".
 //
-// The result may be "" for a name made only of such leading characters
-// (e.g. "..." or "éé"); callers treat that as "no branch tag".
-//
-// '_' is valid in a tag but is replaced all the same, so that the tags of
-// "feature_x" and "feature-x" are equally predictable to a user who only
-// has to remember one rule. A non-ASCII character becomes one '-', not
-// one per byte of its UTF-8 form.
+// This is docker/metadata-action's rule for branch tags (characters
+// outside [a-zA-Z0-9._-] become '-'), except that letters are lowered,
+// as registries such as Docker Hub show tags, and runs of '-' are kept.
+// The result may be "" for a name made only of such characters (e.g.
+// "..." or "éé"); callers treat that as "no branch tag".
 func SanitizeBranch(branch string) string {
 	var b strings.Builder
 	b.Grow(len(branch))
@@ -24,15 +24,12 @@ func SanitizeBranch(branch string) string {
 		switch {
 		case r >= 'A' && r <= 'Z':
 			b.WriteRune(r + ('a' - 'A'))
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '.', r == '-':
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
 			b.WriteRune(r)
 		default:
 			b.WriteByte('-')
 		}
 	}
-	// A tag must start with a letter, digit or '_'; with '_' replaced,
-	// that leaves a letter or digit. Trimming happens after replacement
-	// so that "/x" or "_x" lose the '-' they became.
 	s := strings.TrimLeft(b.String(), ".-")
 	if len(s) > maxTagLen {
 		s = s[:maxTagLen] // all ASCII by now, so bytes are characters

@@ -15,7 +15,8 @@ func TestSanitizeBranch(t *testing.T) {
 		{"main", "main"},
 		{"feature/login", "feature-login"},
 		{"user/feature/x", "user-feature-x"},
-		{"fix_bug_12", "fix-bug-12"},
+		{"fix_bug_12", "fix_bug_12"},
+		{"feature/Rpi_Tags", "feature-rpi_tags"}, // as the project's old CI
 		{"owner:branch", "owner-branch"},
 		{"Feature/ABC-123", "feature-abc-123"},
 		{"release-1.2", "release-1.2"},
@@ -24,14 +25,15 @@ func TestSanitizeBranch(t *testing.T) {
 		{"x日本", "x--"},
 		{".hidden", "hidden"},
 		{"--x", "x"},
-		{"._-/x", "x"}, // leading '_' and '/' become '-' first
+		{"._-/x", "_--x"}, // a tag may start with '_'
 		{"...", ""},
 		{"a//b", "a--b"}, // runs of '-' stay
 		{"a b\tc", "a-b-c"},
 		{"v1.2.3", "v1.2.3"},
 		{"dependabot/npm/@x/y", "dependabot-npm--x-y"},
 		{long, long[:128]},
-		{"_" + long, long[:128]}, // trimmed before cut
+		{"-" + long, long[:128]}, // trimmed before cut
+		{"_" + long, "_" + long[:127]},
 		{strings.Repeat("é", 200), ""},
 	}
 	for _, tt := range tests {
