@@ -19,6 +19,13 @@ type Info struct {
 	CI            string   `json:"ci"`          // github, gitlab, azure, jenkins, buildkite or ""
 	Date          string   `json:"date"`        // YYYY-MM-DD of the build, for alias expiry
 	Version       *Version `json:"version"`     // Tag parsed as semver; nil unless a release
+	// HighestRelease is the highest release (not pre-release) among the
+	// repository's tags, e.g. 2.0.1; "" when git shows none.
+	HighestRelease string `json:"highestRelease"`
+	// Latest is set on a release build that is not a pre-release and is
+	// at least HighestRelease: a v1.9.1 released after v2.0.1 is not.
+	// Without the other tags (a shallow clone), every release is.
+	Latest bool `json:"latest"`
 }
 
 // Version is a release tag parsed as semver (a leading v is allowed).

@@ -137,6 +137,7 @@ func TestDetectCI(t *testing.T) {
 			}
 			want := tt.want
 			want.Date = "2025-03-05"
+			want.derive()
 			if !reflect.DeepEqual(*got, want) {
 				t.Errorf("Detect =\n%+v\nwant\n%+v", *got, want)
 			}

@@ -52,14 +52,15 @@ func Detect(ctx context.Context, dir string, env func(string) string, now time.T
 // merge weighs git's and the CI's answers as Detect documents.
 func merge(g gitState, c ciState) *Info {
 	info := &Info{
-		Branch:      g.branch,
-		Tag:         g.tag,
-		SHA:         g.sha,
-		Describe:    g.describe,
-		Dirty:       g.dirty,
-		CommitTime:  g.commitTime,
-		PullRequest: c.pullRequest,
-		CI:          c.name,
+		Branch:         g.branch,
+		Tag:            g.tag,
+		SHA:            g.sha,
+		Describe:       g.describe,
+		Dirty:          g.dirty,
+		CommitTime:     g.commitTime,
+		PullRequest:    c.pullRequest,
+		HighestRelease: g.highest,
+		CI:             c.name,
 	}
 	detached := g.branch == ""
 	switch {
@@ -84,6 +85,11 @@ func (i *Info) derive() {
 	i.BranchTag = SanitizeBranch(i.Branch)
 	i.ShortSHA = shortSHA(i.SHA)
 	i.Version = ParseVersion(i.Tag)
+	i.Latest = false
+	if v := i.Version; v != nil && !v.IsPrerelease() {
+		h := ParseVersion(i.HighestRelease)
+		i.Latest = h == nil || compareVersions(v, h) >= 0
+	}
 }
 
 func firstNonEmpty(s ...string) string {
@@ -96,7 +102,7 @@ func firstNonEmpty(s ...string) string {
 }
 
 // contextKeys lists the keys Set accepts, for its errors.
-const contextKeys = "branch, tag, sha, describe, dirty, defaultBranch, pullRequest, ci, date"
+const contextKeys = "branch, tag, sha, describe, dirty, defaultBranch, pullRequest, ci, date, highestRelease"
 
 // Set overrides one field from the command line (--context KEY=VALUE).
 // Keys: branch, tag, sha, describe, dirty (true/false), defaultBranch,
@@ -145,6 +151,11 @@ func (i *Info) Set(key, value string) error {
 		i.PullRequest = value
 	case "ci":
 		i.CI = value
+	case "highestrelease":
+		if value != "" && ParseVersion(value) == nil {
+			return bad("a release version such as 2.0.1")
+		}
+		i.HighestRelease = value
 	case "date":
 		// time.Parse also rejects days that do not exist (2024-02-30).
 		if _, err := time.Parse(dateLayout, value); err != nil {

@@ -28,6 +28,8 @@ type gitState struct {
 	// because a CI system's own answer ranks between the two.
 	remoteDefault string
 	localDefault  string
+	// highest is the highest release among all the repository's tags.
+	highest string
 }
 
 // gitRepo runs git on the work tree at dir.
@@ -133,7 +135,7 @@ func readGit(ctx context.Context, dir string) (gitState, error) {
 		origin              string
 		hasMain, hasMaster  bool
 		status, tags, descr string
-		ctime               string
+		ctime, allTags      string
 	)
 	eg, ectx := errgroup.WithContext(ctx)
 	query := func(out *string, what string, okExit1 bool, args ...string) {
@@ -186,17 +188,34 @@ func readGit(ctx context.Context, dir string) (gitState, error) {
 		// Not --dirty: that would scan the tree again; status has.
 		query(&descr, "describing HEAD", false, "describe", "--tags", "--always")
 		query(&ctime, "reading the commit time", false, "log", "-1", "--format=%ct", "HEAD")
+		query(&allTags, "listing the tags", false, "tag", "--list")
 		if err := eg.Wait(); err != nil {
 			return s, err
 		}
 		s.tag = pickTag(strings.Fields(tags))
 		s.describe = descr
+		s.highest = highestRelease(strings.Fields(allTags))
 		s.commitTime, _ = strconv.ParseInt(ctime, 10, 64)
 		if s.dirty {
 			s.describe += "-dirty"
 		}
 	}
 	return s, nil
+}
+
+// highestRelease is the highest version among tags that is no
+// pre-release, without a leading v ("" when there is none).
+func highestRelease(tags []string) string {
+	var best *Version
+	for _, t := range tags {
+		if v := ParseVersion(t); v != nil && !v.IsPrerelease() && (best == nil || compareVersions(v, best) > 0) {
+			best = v
+		}
+	}
+	if best == nil {
+		return ""
+	}
+	return best.Full
 }
 
 // pickTag chooses the tag of HEAD among those pointing at it: the highest

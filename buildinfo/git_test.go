@@ -100,7 +100,7 @@ func TestDetectGit(t *testing.T) {
 	detect(t, dir, nil, Info{Branch: "main", SHA: sha, Describe: short, DefaultBranch: "main"})
 
 	git(t, dir, "tag", "-a", "-m", "release", "v1.2.3")
-	release := Info{Branch: "main", SHA: sha, Tag: "v1.2.3", Describe: "v1.2.3", DefaultBranch: "main"}
+	release := Info{Branch: "main", SHA: sha, Tag: "v1.2.3", Describe: "v1.2.3", DefaultBranch: "main", HighestRelease: "1.2.3"}
 	detect(t, dir, nil, release)
 
 	// Dirty: a modified tracked file is, an untracked one is not.
@@ -127,7 +127,7 @@ func TestDetectGit(t *testing.T) {
 	// detached HEAD the tag the CI built wins.
 	git(t, dir, "tag", "v1.2.4")
 	git(t, dir, "tag", "latest")
-	detached.Tag = "v1.2.4"
+	detached.Tag, detached.HighestRelease = "v1.2.4", "1.2.4"
 	detached.Describe = git(t, dir, "describe", "--tags", "--always", "--dirty")
 	detect(t, dir, nil, detached)
 	ghTag := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_REF": "refs/tags/v1.2.3", "GITHUB_SHA": sha}

@@ -22,8 +22,11 @@ func TestSet(t *testing.T) {
 	}{
 		{"branch", "Feature/X", func(i *Info) { i.Branch, i.BranchTag = "Feature/X", "feature-x" }},
 		{"branch", "", func(i *Info) { i.Branch, i.BranchTag = "", "" }},
-		{"tag", "v2.1.0-rc.2", func(i *Info) { i.Tag, i.Version = "v2.1.0-rc.2", ParseVersion("2.1.0-rc.2") }},
-		{"tag", "nightly", func(i *Info) { i.Tag, i.Version = "nightly", nil }},
+		{"tag", "v2.1.0-rc.2", func(i *Info) { i.Tag, i.Version, i.Latest = "v2.1.0-rc.2", ParseVersion("2.1.0-rc.2"), false }},
+		{"tag", "nightly", func(i *Info) { i.Tag, i.Version, i.Latest = "nightly", nil, false }},
+		// A release below the repository's highest is not the latest.
+		{"highestRelease", "2.0.1", func(i *Info) { i.HighestRelease, i.Latest = "2.0.1", false }},
+		{"highestRelease", "0.9.0", func(i *Info) { i.HighestRelease = "0.9.0" }},
 		{"sha", sha2, func(i *Info) { i.SHA, i.ShortSHA = sha2, "fedcba9" }},
 		{"sha", strings.ToUpper(sha2), func(i *Info) { i.SHA, i.ShortSHA = sha2, "fedcba9" }},
 		{"describe", "v1.0.0-3-gabcdef0", func(i *Info) { i.Describe = "v1.0.0-3-gabcdef0" }},

@@ -140,7 +140,9 @@ func policyTags(p Policy, b *buildinfo.Info, where loc) []policyTag {
 			add("semver", t)
 		}
 	}
-	if p.Moving != "" && release && !b.Version.IsPrerelease() {
+	// Only the highest release takes the moving tag: a v1.9.1 made
+	// after v2.0.1 must not become latest.
+	if p.Moving != "" && release && b.Latest {
 		add("moving", p.Moving)
 	}
 	if p.Branch && b.BranchTag != "" && b.PullRequest == "" {
