@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -30,6 +31,12 @@ import (
 type Rule struct {
 	Repository string  // normalized, e.g. docker.io/brewblox/ui or ghcr.io/acme/api
 	Aliases    []Alias // prefix/suffix pairs
+	// Publishes tells whether the spec publishes a canonical tag of the
+	// repository. A literal alias tag is rewritten only to a tag it
+	// publishes; nil publishes every tag. A tag around a variable
+	// (rpi-${RELEASE}) is assumed to name a tag that was published, and
+	// so to have a canonical one.
+	Publishes func(tag string) bool
 }
 
 // Alias is a deprecated form of every tag: Prefix+tag+Suffix
@@ -38,82 +45,197 @@ type Alias struct{ Prefix, Suffix string }
 
 // Change is one rewritten reference.
 type Change struct {
-	Service  string // the compose service name (services.<name>.image), or the YAML path
-	Line     int    // 1-based line of the image value in the input
-	From, To string // the references as written, e.g. brewblox/ui:rpi-edge -> brewblox/ui:edge
+	Service      string // the compose service name (services.<name>.image), or the YAML path
+	Line, Column int    // 1-based position of the image value in the input
+	From, To     string // the references as written, e.g. brewblox/ui:rpi-edge -> brewblox/ui:edge
+	// Fold is set for a Docker Official Image's per-architecture
+	// repository folded into the multi-platform one (arm32v7/python ->
+	// python), which only Options.FoldArch does.
+	Fold bool
 }
 
-// Rewrite returns src with every `image:` value of every service whose
-// repository (normalized with reference.ParseNormalizedNamed) matches a rule
-// and whose tag is an alias (has the prefix and suffix, and something left
-// in between) replaced by the canonical tag; the repository is kept as the
-// user wrote it (brewblox/ui stays brewblox/ui). Images pinned by digest,
-// without a tag, with interpolation ($TAG, ${TAG}), or of other repositories
-// are left alone, and so is every other byte of src: comments, blank lines,
-// key order, quoting style, anchors, aliases and merge keys. An image that
-// several services share through an anchor is rewritten once, at the anchor,
-// and its Change names the anchor's YAML path.
-//
-// When nothing changes, out is src itself. Changes are in source order.
+// Note is an image reference left alone for a reason worth telling: an
+// alias whose canonical tag the spec does not publish, or an
+// interpolated value of a form Rewrite does not handle.
+type Note struct {
+	Service      string
+	Line, Column int
+	Value        string
+	Reason       string
+	// Unhandled is set for an interpolated value that may hold an alias
+	// but that Rewrite cannot rewrite safely: a user should hear of it
+	// even when not asking for details.
+	Unhandled bool
+}
+
+// unpublished begins the reason of a Note about a canonical tag the
+// spec does not publish.
+const unpublished = "the spec does not publish the canonical tag"
+
+// Options change what Rewrite rewrites.
+type Options struct {
+	// FoldArch also rewrites the per-architecture repositories of Docker
+	// Official Images (arm32v6/rabbitmq:alpine) to the multi-platform
+	// image they are builds of (rabbitmq:alpine).
+	FoldArch bool
+}
+
+// Result is a rewritten file: Out is the new text, Changes what changed,
+// in source order, and Notes what was left alone and why.
+type Result struct {
+	Out     []byte
+	Changes []Change
+	Notes   []Note
+}
+
+// Rewrite returns src with every image reference of the spec's
+// repositories (normalized with reference.ParseNormalizedNamed) whose tag
+// is an alias replaced by the canonical tag; see RewriteWith.
 func Rewrite(src []byte, rules []Rule) (out []byte, changes []Change, err error) {
-	repos, err := compileRules(rules)
+	r, err := RewriteWith(src, rules, Options{})
 	if err != nil {
 		return nil, nil, err
+	}
+	return r.Out, r.Changes, nil
+}
+
+// RewriteWith rewrites the `image:` values of every service, and of every
+// mapping inside an x- extension field, whose repository matches a rule
+// and whose tag is an alias (has the prefix and suffix, and something
+// left in between), to the canonical tag; the repository is kept as the
+// user wrote it (brewblox/ui stays brewblox/ui). A tag with several
+// aliases (rpi-1.2-armhf) loses all of them, so a second run changes
+// nothing.
+//
+// Interpolated tags follow the compose specification's grammar: the alias
+// around a variable is dropped (rpi-${RELEASE}, rpi-$RELEASE and
+// ${RELEASE}-armhf become ${RELEASE}), and so is the alias of a default
+// (${RELEASE:-rpi-stable} becomes ${RELEASE:-stable}); $$ is a literal $.
+// Other interpolated forms are left alone with a Note.
+//
+// Images pinned by digest, without a tag, or of other repositories are
+// left alone, and so is every other byte of src: comments, blank lines,
+// key order, quoting style, anchors, aliases and merge keys. An image that
+// several services share through an anchor is rewritten once, at the
+// anchor, and its Change names the anchor's YAML path. Every edit is made
+// only where the parsed value is found in the source, and the result is
+// parsed again and checked to hold exactly the new values.
+//
+// When nothing changes, Out is src itself.
+func RewriteWith(src []byte, rules []Rule, opts Options) (*Result, error) {
+	repos, err := compileRules(rules)
+	if err != nil {
+		return nil, err
 	}
 	docs, err := parse(src)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	lines := lineStarts(src)
+	res := &Result{Out: src}
 	var edits []edit
+	var want []string // the value of every site after the rewrite
 	for _, doc := range docs {
 		sites, err := imageSites(doc)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		for _, s := range sites {
-			to, ok := canonical(s.node.Value, repos)
-			if !ok {
+			to, fold, reason := repos.canonical(s.node.Value, opts.FoldArch)
+			if reason != "" {
+				res.Notes = append(res.Notes, Note{Service: s.service, Line: s.node.Line, Column: s.node.Column, Value: s.node.Value,
+					Reason: reason, Unhandled: !strings.HasPrefix(reason, unpublished)})
+			}
+			if to == "" || to == s.node.Value {
+				want = append(want, s.node.Value)
 				continue
 			}
 			e, err := spliceScalar(src, lines, s.node, to)
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			edits = append(edits, e)
-			changes = append(changes, Change{
+			want = append(want, to)
+			line, col := position(src, lines, e.start)
+			res.Changes = append(res.Changes, Change{
 				Service: s.service,
-				Line:    lineOf(lines, e.start),
+				Line:    line,
+				Column:  col,
 				From:    s.node.Value,
 				To:      to,
+				Fold:    fold,
 			})
 		}
 	}
 	if len(edits) == 0 {
-		return src, nil, nil
+		return res, nil
 	}
-	sort.Slice(edits, func(i, j int) bool { return edits[i].start < edits[j].start })
-	sort.SliceStable(changes, func(i, j int) bool { return changes[i].Line < changes[j].Line })
+	sortEdits(edits)
+	sort.SliceStable(res.Changes, func(i, j int) bool {
+		a, b := res.Changes[i], res.Changes[j]
+		return a.Line < b.Line || a.Line == b.Line && a.Column < b.Column
+	})
 	var b bytes.Buffer
 	last := 0
 	for _, e := range edits {
 		if e.start < last {
 			// Sites are deduplicated by node, so two edits of one span
 			// would mean two nodes claim the same bytes: a bug, not input.
-			return nil, nil, fmt.Errorf("compose: overlapping edits at line %d", lineOf(lines, e.start))
+			l, c := position(src, lines, e.start)
+			return nil, &PosError{Line: l, Column: c, Msg: "overlapping edits"}
 		}
 		b.Write(src[last:e.start])
 		b.WriteString(e.text)
 		last = e.end
 	}
 	b.Write(src[last:])
-	return b.Bytes(), changes, nil
+	res.Out = b.Bytes()
+	if err := recheck(res.Out, want); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
+
+func sortEdits(edits []edit) {
+	sort.Slice(edits, func(i, j int) bool { return edits[i].start < edits[j].start })
+}
+
+// recheck parses the rewritten text and checks that its image values are
+// want, in order: a splice that landed anywhere else is refused before
+// anything is written.
+func recheck(out []byte, want []string) error {
+	docs, err := parse(out)
+	if err != nil {
+		return fmt.Errorf("the rewritten file does not parse (%v); refusing to write it", err)
+	}
+	var got []*yaml.Node
+	for _, doc := range docs {
+		sites, err := imageSites(doc)
+		if err != nil {
+			return fmt.Errorf("the rewritten file is not a compose file (%v); refusing to write it", err)
+		}
+		for _, s := range sites {
+			got = append(got, s.node)
+		}
+	}
+	if len(got) != len(want) {
+		return fmt.Errorf("the rewritten file has %d images where %d were expected; refusing to write it", len(got), len(want))
+	}
+	for i, n := range got {
+		if n.Value != want[i] {
+			return errAt(n, "the rewritten file holds %q where %q was meant; refusing to write it", n.Value, want[i])
+		}
+	}
+	return nil
+}
+
+// ruleSet is the rules indexed by normalized repository.
+type ruleSet map[string]*Rule
 
 // compileRules indexes the rules by normalized repository, so that a rule
 // written in familiar form (brewblox/ui) still matches.
-func compileRules(rules []Rule) (map[string][]Alias, error) {
-	repos := make(map[string][]Alias, len(rules))
+func compileRules(rules []Rule) (ruleSet, error) {
+	repos := make(ruleSet, len(rules))
 	for i, r := range rules {
 		named, err := reference.ParseNormalizedNamed(r.Repository)
 		if err != nil {
@@ -122,63 +244,263 @@ func compileRules(rules []Rule) (map[string][]Alias, error) {
 		if !reference.IsNameOnly(named) {
 			return nil, fmt.Errorf("compose: rule %d: repository %q has a tag or digest", i, r.Repository)
 		}
-		repos[named.Name()] = append(repos[named.Name()], r.Aliases...)
+		if prev, ok := repos[named.Name()]; ok {
+			merged := *prev
+			merged.Aliases = append(append([]Alias(nil), prev.Aliases...), r.Aliases...)
+			p1, p2 := prev.Publishes, r.Publishes
+			if p1 != nil && p2 != nil {
+				merged.Publishes = func(t string) bool { return p1(t) || p2(t) }
+			} else {
+				merged.Publishes = nil
+			}
+			repos[named.Name()] = &merged
+			continue
+		}
+		r := r
+		repos[named.Name()] = &r
 	}
 	return repos, nil
 }
 
-// canonical is the reference value with its alias tag replaced by the
-// canonical tag, keeping the repository as written; ok is false when value
-// is not an alias reference of a rule's repository.
-func canonical(value string, repos map[string][]Alias) (to string, ok bool) {
-	// Interpolated values are resolved by compose at run time: what the
-	// tag will be is not ours to guess.
-	if strings.Contains(value, "$") {
-		return "", false
+// archNamespaces are the Docker Hub namespaces of Docker Official Images
+// built for one architecture: arm32v7/python is the arm/v7 build of the
+// multi-platform library/python.
+var archNamespaces = []string{"amd64", "arm32v5", "arm32v6", "arm32v7", "arm64v8", "i386", "mips64le", "ppc64le", "riscv64", "s390x", "windows-amd64"}
+
+// canonical is the new value of the image value, or "" when it stays;
+// reason says why an alias-like value stays.
+func (rs ruleSet) canonical(value string, foldArch bool) (to string, fold bool, reason string) {
+	if !strings.Contains(value, "$") {
+		return rs.literal(value, foldArch)
 	}
+	return rs.interpolated(value, foldArch)
+}
+
+// literal handles a value without interpolation.
+func (rs ruleSet) literal(value string, foldArch bool) (to string, fold bool, reason string) {
 	named, err := reference.ParseNormalizedNamed(value)
 	if err != nil {
-		return "", false
+		return "", false, ""
 	}
 	// A digest pins the content; rewriting the tag beside it would change
 	// nothing that is pulled and only mislead the reader.
 	if _, pinned := named.(reference.Digested); pinned {
-		return "", false
+		return "", false, ""
 	}
 	tagged, isTagged := named.(reference.Tagged)
 	if !isTagged {
-		return "", false
-	}
-	aliases, found := repos[named.Name()]
-	if !found {
-		return "", false
+		return "", false, ""
 	}
 	tag := tagged.Tag()
+	repo := value[:len(value)-len(tag)-1]
+	if foldArch {
+		if r, ok := foldRepository(repo); ok {
+			return r + ":" + tag, true, ""
+		}
+	}
+	rule, found := rs[named.Name()]
+	if !found || !strings.HasSuffix(value, ":"+tag) {
+		return "", false, ""
+	}
+	steps := rule.untag(tag)
+	if len(steps) == 0 {
+		return "", false, ""
+	}
+	// The most canonical tag the spec publishes: later steps drop more
+	// aliases. A second run finds none published beyond it.
+	for i := len(steps) - 1; i >= 0; i-- {
+		if rule.Publishes == nil || rule.Publishes(steps[i]) {
+			return repo + ":" + steps[i], false, ""
+		}
+	}
+	return "", false, fmt.Sprintf(unpublished+" %q", steps[len(steps)-1])
+}
+
+// untag drops the aliases of tag one at a time, the most specific first
+// (rpi-arm- before rpi-), and returns every tag on the way; none when tag
+// is no alias. Each step is a valid tag.
+func (r *Rule) untag(tag string) []string {
+	var steps []string
+	for len(steps) <= len(tag) {
+		next, ok := r.strip(tag, true)
+		if !ok {
+			break
+		}
+		steps = append(steps, next)
+		tag = next
+	}
+	return steps
+}
+
+// strip drops the most specific alias from s. With whole, s is a tag and
+// something must be left, forming a valid tag; otherwise s is the text
+// around a variable, whose prefix is s's start and suffix its end.
+func (r *Rule) strip(s string, whole bool) (string, bool) {
 	best := -1
-	for i, a := range aliases {
+	for i, a := range r.Aliases {
 		if a.Prefix == "" && a.Suffix == "" {
 			continue // the identity alias maps every tag to itself
 		}
-		if len(tag) <= len(a.Prefix)+len(a.Suffix) ||
-			!strings.HasPrefix(tag, a.Prefix) || !strings.HasSuffix(tag, a.Suffix) {
+		if len(s) < len(a.Prefix)+len(a.Suffix) || whole && len(s) == len(a.Prefix)+len(a.Suffix) ||
+			!strings.HasPrefix(s, a.Prefix) || !strings.HasSuffix(s, a.Suffix) {
 			continue
 		}
-		// With several matching aliases (rpi- and rpi-arm-), the most
-		// specific one is the one the tag was published under.
-		if best < 0 || len(a.Prefix)+len(a.Suffix) > len(aliases[best].Prefix)+len(aliases[best].Suffix) {
+		if whole && !tagRE.MatchString(s[len(a.Prefix):len(s)-len(a.Suffix)]) {
+			continue // rpi--x would leave -x, which is no tag at all
+		}
+		if best < 0 || len(a.Prefix)+len(a.Suffix) > len(r.Aliases[best].Prefix)+len(r.Aliases[best].Suffix) {
 			best = i
 		}
 	}
-	if best < 0 || !strings.HasSuffix(value, ":"+tag) {
+	if best < 0 {
+		return s, false
+	}
+	a := r.Aliases[best]
+	return s[len(a.Prefix) : len(s)-len(a.Suffix)], true
+}
+
+// tagRE is the grammar of a tag (reference.TagRegexp, anchored).
+var tagRE = regexp.MustCompile(`^[\w][\w.-]{0,127}$`)
+
+// foldRepository is repo (as written) with a per-architecture namespace
+// of Docker Hub replaced by the library one: arm32v6/rabbitmq becomes
+// rabbitmq, docker.io/arm64v8/python docker.io/library/python.
+func foldRepository(repo string) (string, bool) {
+	named, err := reference.ParseNormalizedNamed(repo)
+	if err != nil || reference.Domain(named) != "docker.io" {
 		return "", false
 	}
-	a := aliases[best]
-	canon := tag[len(a.Prefix) : len(tag)-len(a.Suffix)]
-	// rpi--x would leave -x, which is no tag at all.
-	if _, err := reference.WithTag(reference.TrimNamed(named), canon); err != nil {
+	ns, name, ok := strings.Cut(reference.Path(named), "/")
+	if !ok || strings.Contains(name, "/") || !slices.Contains(archNamespaces, ns) {
 		return "", false
 	}
-	return value[:len(value)-len(tag)] + canon, true
+	if strings.HasPrefix(repo, ns+"/") {
+		return name, true
+	}
+	return strings.TrimSuffix(repo, ns+"/"+name) + "library/" + name, true
+}
+
+// interpolated handles a value with $: a literal repository, a colon and
+// a tag template.
+func (rs ruleSet) interpolated(value string, foldArch bool) (to string, fold bool, reason string) {
+	dollar := strings.IndexByte(value, '$')
+	colon := strings.LastIndexByte(value[:dollar], ':')
+	if colon < 0 || strings.ContainsAny(value[colon:], "/@") {
+		return "", false, rs.unhandled(value, "the repository or digest is interpolated")
+	}
+	repo, tmpl := value[:colon], value[colon+1:]
+	named, err := reference.ParseNormalizedNamed(repo)
+	if err != nil || !reference.IsNameOnly(named) {
+		return "", false, ""
+	}
+	toks, ok := tokenize(tmpl)
+	if !ok {
+		return "", false, rs.unhandled(value, "invalid interpolation")
+	}
+	newRepo := repo
+	if foldArch {
+		if r, ok := foldRepository(repo); ok {
+			newRepo, fold = r, true
+		}
+	}
+	rule, found := rs[named.Name()]
+	if !found {
+		if fold {
+			return newRepo + ":" + tmpl, true, ""
+		}
+		return "", false, ""
+	}
+	newToks, why := rule.untemplate(toks)
+	if why != "" {
+		return "", false, why
+	}
+	newTmpl := join(newToks)
+	if newTmpl != tmpl && !checkTemplate(toks, newToks) {
+		return "", false, "compose reads this interpolation differently from bricklayer"
+	}
+	if newTmpl == tmpl {
+		if fold {
+			return newRepo + ":" + tmpl, true, ""
+		}
+		return "", false, ""
+	}
+	return newRepo + ":" + newTmpl, fold, ""
+}
+
+// unhandled is the note for an interpolated value that may hold an alias.
+func (rs ruleSet) unhandled(value, why string) string {
+	for _, r := range rs {
+		for _, a := range r.Aliases {
+			if a.Prefix != "" && strings.Contains(value, a.Prefix) || a.Suffix != "" && strings.Contains(value, a.Suffix) {
+				return why
+			}
+		}
+	}
+	return ""
+}
+
+// untemplate drops the aliases around the variables of a tag template,
+// then those of a lone variable's default. why says why a template that
+// looks like an alias is left alone.
+func (r *Rule) untemplate(toks []token) (out []token, why string) {
+	first, last := -1, -1
+	for i, t := range toks {
+		if t.name != "" {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	lead, trail := "", ""
+	if first > 0 {
+		lead = toks[0].lit
+	}
+	if last < len(toks)-1 {
+		trail = toks[len(toks)-1].lit
+	}
+	if strings.Contains(lead+trail, "$") {
+		return toks, ""
+	}
+	around := lead + "\x00" + trail
+	for {
+		next, ok := r.strip(around, false)
+		if !ok || !strings.Contains(next, "\x00") {
+			break
+		}
+		around = next
+	}
+	newLead, newTrail, _ := strings.Cut(around, "\x00")
+	var out2 []token
+	if newLead != "" {
+		out2 = append(out2, literalToken(newLead))
+	}
+	out2 = append(out2, toks[first:last+1]...)
+	if newTrail != "" {
+		out2 = append(out2, literalToken(newTrail))
+	}
+	// A lone variable with a literal default: the default is a tag.
+	if len(out2) == 1 && (out2[0].op == ":-" || out2[0].op == "-") && !strings.Contains(out2[0].arg, "$") {
+		t := out2[0]
+		if steps := r.untag(t.arg); len(steps) > 0 {
+			for i := len(steps) - 1; i >= 0; i-- {
+				if r.Publishes == nil || r.Publishes(steps[i]) {
+					t.arg = steps[i]
+					t.raw = "${" + t.name + t.op + t.arg + "}"
+					return []token{t}, ""
+				}
+			}
+			if newLead == lead && newTrail == trail {
+				return toks, fmt.Sprintf(unpublished+" %q of the default", steps[len(steps)-1])
+			}
+		}
+	}
+	for _, t := range toks[first : last+1] {
+		if t.op != "" && t.op != ":-" && t.op != "-" && (newLead != lead || newTrail != trail) {
+			return toks, fmt.Sprintf("${%s%s...} around an alias is not handled", t.name, t.op)
+		}
+	}
+	return out2, ""
 }
 
 // parse decodes every document of src.
@@ -191,8 +513,7 @@ func parse(src []byte) ([]*yaml.Node, error) {
 			if errors.Is(err, io.EOF) {
 				return docs, nil
 			}
-			// yaml.v3's messages already say "line N".
-			return nil, fmt.Errorf("compose: parsing YAML: %w", err)
+			return nil, syntaxError(src, err)
 		}
 		docs = append(docs, &doc)
 	}
@@ -218,56 +539,80 @@ func imageSites(doc *yaml.Node) ([]site, error) {
 		return nil, nil
 	}
 	if root.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("compose: line %d: the document is not a mapping", root.Line)
+		return nil, errAt(root, "the document is not a mapping")
 	}
 	top, err := pairs(root)
 	if err != nil {
 		return nil, err
 	}
-	services := lookup(top, "services")
-	if services == nil || isNull(services) {
-		return nil, nil
-	}
-	if services.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("compose: line %d: services is not a mapping", services.Line)
-	}
-	svcs, err := pairs(services)
-	if err != nil {
-		return nil, err
-	}
+	var extension []*yaml.Node
 	paths := definitionPaths(root)
 	seen := map[*yaml.Node]bool{}
 	var sites []site
-	for _, svc := range svcs {
-		body := deref(svc.value)
-		if isNull(body) {
-			continue
+	add := func(img *yaml.Node, name string) {
+		if !seen[img] {
+			seen[img] = true
+			sites = append(sites, site{node: img, service: name})
 		}
-		if body.Kind != yaml.MappingNode {
-			return nil, fmt.Errorf("compose: line %d: service %q is not a mapping", body.Line, svc.key)
+	}
+	services := lookup(top, "services")
+	if services != nil && !isNull(services) {
+		if services.Kind != yaml.MappingNode {
+			return nil, errAt(services, "services is not a mapping")
 		}
-		fields, err := pairs(body)
+		svcs, err := pairs(services)
 		if err != nil {
 			return nil, err
 		}
-		img := lookup(fields, "image")
-		if img == nil || isNull(img) {
+		for _, svc := range svcs {
+			body := deref(svc.value)
+			if isNull(body) {
+				continue
+			}
+			if body.Kind != yaml.MappingNode {
+				return nil, errAt(body, "service %q is not a mapping", svc.key)
+			}
+			fields, err := pairs(body)
+			if err != nil {
+				return nil, err
+			}
+			img := lookup(fields, "image")
+			if img == nil || isNull(img) {
+				continue
+			}
+			if img.Kind != yaml.ScalarNode {
+				return nil, errAt(img, "image of service %q is not a string", svc.key)
+			}
+			// Report the service by name when the image is its own; a
+			// shared one by where it is defined, since that is the line
+			// that changes.
+			name := svc.key
+			if p := paths[img]; !slices.Equal(p, []string{"services", svc.key, "image"}) {
+				name = strings.Join(p, ".")
+			}
+			add(img, name)
+		}
+	}
+	// Extension fields (x-...), at the top and in services, hold what
+	// their authors make of them; an image: string in them is taken for
+	// an image, wherever it is nested.
+	for n, p := range paths {
+		if len(p) == 0 || p[len(p)-1] != "image" || n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
 			continue
 		}
-		if img.Kind != yaml.ScalarNode {
-			return nil, fmt.Errorf("compose: line %d: image of service %q is not a string", img.Line, svc.key)
+		for _, k := range p[:len(p)-1] {
+			if strings.HasPrefix(k, "x-") {
+				extension = append(extension, n)
+				break
+			}
 		}
-		if seen[img] {
-			continue
-		}
-		seen[img] = true
-		// Report the service by name when the image is its own; a shared
-		// one by where it is defined, since that is the line that changes.
-		name := svc.key
-		if p := paths[img]; !slices.Equal(p, []string{"services", svc.key, "image"}) {
-			name = strings.Join(p, ".")
-		}
-		sites = append(sites, site{node: img, service: name})
+	}
+	sort.Slice(extension, func(i, j int) bool {
+		a, b := extension[i], extension[j]
+		return a.Line < b.Line || a.Line == b.Line && a.Column < b.Column
+	})
+	for _, n := range extension {
+		add(n, strings.Join(paths[n], "."))
 	}
 	return sites, nil
 }
@@ -290,7 +635,7 @@ func mergedPairs(m *yaml.Node, visiting map[*yaml.Node]bool) ([]pair, error) {
 	// yaml.v3 registers an anchor before its content, so &a {<<: *a}
 	// parses into a cycle.
 	if visiting[m] {
-		return nil, fmt.Errorf("compose: line %d: mapping merges itself", m.Line)
+		return nil, errAt(m, "mapping merges itself")
 	}
 	visiting[m] = true
 	defer delete(visiting, m)
@@ -319,7 +664,7 @@ func mergedPairs(m *yaml.Node, visiting map[*yaml.Node]bool) ([]pair, error) {
 		for _, s := range sources {
 			s = deref(s)
 			if s.Kind != yaml.MappingNode {
-				return nil, fmt.Errorf("compose: line %d: merge key value is not a mapping", s.Line)
+				return nil, errAt(s, "merge key value is not a mapping")
 			}
 			sub, err := mergedPairs(s, visiting)
 			if err != nil {

@@ -12,11 +12,15 @@ const diffContext = 3
 
 // Diff returns a unified diff (---/+++/@@ hunks, 3 lines of context) of a
 // and b, both labelled with name, or "" when they are equal. It applies
-// with patch -p0.
+// with patch -p0, also when name holds spaces (it is then quoted, as git
+// and patch do).
 //
 // It is written here rather than taken from a library: the one in the
-// module graph (github.com/pmezard/go-difflib) is archived, and compose
-// files are small enough for a plain longest-common-subsequence table.
+// module graph (github.com/pmezard/go-difflib) is archived. A rewrite
+// never adds or removes a line, so a and b of the same line count are
+// compared line by line, in time and memory linear in their size; only
+// the changed middle of files of different lengths gets a
+// longest-common-subsequence table, and a bounded one.
 func Diff(name string, a, b []byte) string {
 	if bytes.Equal(a, b) {
 		return ""
@@ -24,7 +28,8 @@ func Diff(name string, a, b []byte) string {
 	al, bl := splitLines(a), splitLines(b)
 	ops := editScript(al, bl)
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "--- %s\n+++ %s\n", name, name)
+	label := diffLabel(name)
+	fmt.Fprintf(&sb, "--- %s\n+++ %s\n", label, label)
 	for i := 0; i < len(ops); {
 		for i < len(ops) && ops[i].kind == ' ' {
 			i++
@@ -93,6 +98,49 @@ func editScript(a, b []string) []op {
 	}
 	ma, mb := a[pre:len(a)-suf], b[pre:len(b)-suf]
 	n, m := len(ma), len(mb)
+	var ops []op
+	for k := 0; k < pre; k++ {
+		ops = append(ops, op{' ', k, k})
+	}
+	tail := func() []op {
+		for k := 0; k < suf; k++ {
+			ops = append(ops, op{' ', pre + n + k, pre + m + k})
+		}
+		return ops
+	}
+	if n == m {
+		// Line for line: each changed line is a deletion and an
+		// insertion, runs of them grouped as diff -u groups them.
+		for i := 0; i < n; {
+			if ma[i] == mb[i] {
+				ops = append(ops, op{' ', pre + i, pre + i})
+				i++
+				continue
+			}
+			j := i
+			for j < n && ma[j] != mb[j] {
+				j++
+			}
+			for k := i; k < j; k++ {
+				ops = append(ops, op{'-', pre + k, pre + i})
+			}
+			for k := i; k < j; k++ {
+				ops = append(ops, op{'+', pre + j, pre + k})
+			}
+			i = j
+		}
+		return tail()
+	}
+	if n*m > maxTable {
+		// Too large a table: the middle is replaced whole.
+		for i := 0; i < n; i++ {
+			ops = append(ops, op{'-', pre + i, pre})
+		}
+		for j := 0; j < m; j++ {
+			ops = append(ops, op{'+', pre + n, pre + j})
+		}
+		return tail()
+	}
 	// lcs[i][j] is the length of the longest common subsequence of
 	// ma[i:] and mb[j:].
 	lcs := make([][]int32, n+1)
@@ -107,10 +155,6 @@ func editScript(a, b []string) []op {
 				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
 			}
 		}
-	}
-	var ops []op
-	for k := 0; k < pre; k++ {
-		ops = append(ops, op{' ', k, k})
 	}
 	i, j := 0, 0
 	for i < n || j < m {
@@ -127,10 +171,39 @@ func editScript(a, b []string) []op {
 			j++
 		}
 	}
-	for k := 0; k < suf; k++ {
-		ops = append(ops, op{' ', pre + n + k, pre + m + k})
+	return tail()
+}
+
+// maxTable bounds the cells of the longest-common-subsequence table (4
+// bytes each).
+const maxTable = 1 << 22
+
+// diffLabel is name as a diff header names it: quoted, with C escapes,
+// when it holds a space, a quote, a backslash or a control character, as
+// git writes such names and GNU patch reads them.
+func diffLabel(name string) string {
+	if !strings.ContainsFunc(name, func(r rune) bool { return r <= ' ' || r == '"' || r == '\\' || r == 0x7f }) {
+		return name
 	}
-	return ops
+	var sb strings.Builder
+	sb.WriteByte('"')
+	for _, c := range []byte(name) {
+		switch {
+		case c == '"' || c == '\\':
+			sb.WriteByte('\\')
+			sb.WriteByte(c)
+		case c == '\n':
+			sb.WriteString(`\n`)
+		case c == '\t':
+			sb.WriteString(`\t`)
+		case c < ' ' || c == 0x7f:
+			fmt.Fprintf(&sb, "\\%03o", c)
+		default:
+			sb.WriteByte(c)
+		}
+	}
+	sb.WriteByte('"')
+	return sb.String()
 }
 
 func writeHunk(sb *strings.Builder, ops []op, a, b []string) {

@@ -1,22 +1,46 @@
 package compose
 
 import (
+	"errors"
 	"fmt"
-	"reflect"
 	"strconv"
 	"strings"
 
+	"github.com/distribution/reference"
 	"gopkg.in/yaml.v3"
 )
 
 // Merge takes per-architecture variants of one compose file (e.g.
 // docker-compose.yml and docker-compose.rpi.yml, named in order, the first
 // being the one kept) and returns the first, rewritten, if every variant is
-// the same as the first once alias tags are rewritten to canonical ones.
-// Variants are compared as YAML data: comments, key order, quoting, anchors
-// and merge keys may differ. Otherwise the error names the first
-// difference: the file, the service, the key path and the two values.
+// the same as the first once alias tags are rewritten to canonical ones;
+// see MergeWith.
 func Merge(files map[string][]byte, order []string, rules []Rule) (out []byte, err error) {
+	r, err := MergeWith(files, order, rules)
+	if err != nil {
+		return nil, err
+	}
+	return r.Out, nil
+}
+
+// MergeResult is a merge: Out is the first file rewritten, Changes are
+// its changes, Folds every per-architecture repository folded in any of
+// the files, by file, and Notes what was left alone in the first.
+type MergeResult struct {
+	Out     []byte
+	Changes []Change
+	Folds   map[string][]Change
+	Notes   []Note
+}
+
+// MergeWith rewrites every variant (alias tags, and the per-architecture
+// repositories of Docker Official Images: arm32v6/rabbitmq is
+// rabbitmq) and compares them as compose reads them: compose-go's model,
+// uninterpolated, so comments, key order, quoting, anchors, merge keys,
+// short and long syntax and 1.0 against 1 may differ, and ${A} against
+// ${B} may not. Otherwise the error names the first difference: the file,
+// the service, the key path and the two values, with their lines.
+func MergeWith(files map[string][]byte, order []string, rules []Rule) (*MergeResult, error) {
 	if len(order) == 0 {
 		return nil, fmt.Errorf("compose: merge: no files")
 	}
@@ -37,52 +61,163 @@ func Merge(files map[string][]byte, order []string, rules []Rule) (out []byte, e
 			return nil, fmt.Errorf("compose: merge: %s is not in the order", name)
 		}
 	}
-	first := order[0]
-	out, base, err := rewriteTree(first, files[first], rules)
-	if err != nil {
-		return nil, err
-	}
-	for _, name := range order[1:] {
-		_, other, err := rewriteTree(name, files[name], rules)
+	res := &MergeResult{Folds: map[string][]Change{}}
+	var base variant
+	for i, name := range order {
+		v, err := rewriteVariant(name, files[name], rules)
 		if err != nil {
 			return nil, err
 		}
-		if len(other) != len(base) {
-			return nil, fmt.Errorf("compose: merge: %s has %d documents, %s has %d", name, len(other), first, len(base))
-		}
-		for i := range base {
-			if d := compare(nil, base[i], other[i]); d != nil {
-				where := ""
-				if len(base) > 1 {
-					where = fmt.Sprintf("document %d: ", i+1)
-				}
-				return nil, fmt.Errorf("compose: merge: %s differs from %s beyond alias tags: %s%s",
-					name, first, where, d.describe(first, name))
+		for _, c := range v.res.Changes {
+			if c.Fold {
+				res.Folds[name] = append(res.Folds[name], c)
 			}
 		}
+		if i == 0 {
+			base = v
+			res.Out, res.Changes, res.Notes = v.res.Out, v.res.Changes, v.res.Notes
+			continue
+		}
+		if p, ok := modelDiff(nil, base.model, v.model, sameImage); ok {
+			return nil, fmt.Errorf("compose: merge: %s differs from %s beyond alias tags: %s",
+				name, base.name, describe(p, base, v))
+		}
 	}
-	return out, nil
+	return res, nil
 }
 
-// rewriteTree rewrites src and decodes the result for comparison.
-func rewriteTree(name string, src []byte, rules []Rule) ([]byte, []*value, error) {
-	out, _, err := Rewrite(src, rules)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", name, err)
+// sameImage accepts two image values that name one image in other words
+// (postgres:16 and docker.io/library/postgres:16), also around a
+// variable in the tag.
+func sameImage(p diffPath, a, b any) bool {
+	x, ok1 := a.(string)
+	y, ok2 := b.(string)
+	if !ok1 || !ok2 || len(p) == 0 || p[len(p)-1] != "image" {
+		return false
 	}
-	docs, err := parse(out)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", name, err)
+	nx, okx := normalizeImage(x)
+	ny, oky := normalizeImage(y)
+	return okx && oky && nx == ny
+}
+
+// normalizeImage is ref with its repository normalized, the rest (a tag
+// or digest, maybe interpolated) as written.
+func normalizeImage(ref string) (string, bool) {
+	repo, rest := ref, ""
+	if i := strings.IndexAny(ref, "@$"); i >= 0 {
+		repo, rest = ref[:i], ref[i:]
 	}
-	var vals []*value
-	for _, d := range docs {
-		v, err := build(d, map[*yaml.Node]bool{})
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", name, err)
+	if i := strings.LastIndexByte(repo, ':'); i >= 0 && !strings.Contains(repo[i:], "/") {
+		repo, rest = repo[:i], repo[i:]+rest
+	}
+	named, err := reference.ParseNormalizedNamed(repo)
+	if err != nil || !reference.IsNameOnly(named) {
+		return "", false
+	}
+	return named.Name() + rest, true
+}
+
+// variant is one rewritten file: its model, and its YAML as data for
+// telling where a difference is.
+type variant struct {
+	name  string
+	res   *Result
+	model map[string]any
+	tree  *value
+}
+
+func rewriteVariant(name string, src []byte, rules []Rule) (variant, error) {
+	res, err := RewriteWith(src, rules, Options{FoldArch: true})
+	if err != nil {
+		return variant{}, InFile(name, err)
+	}
+	docs, err := parse(res.Out)
+	if err != nil {
+		return variant{}, InFile(name, err)
+	}
+	v := variant{name: name, res: res}
+	if len(docs) > 0 {
+		if v.tree, err = build(docs[0], map[*yaml.Node]bool{}); err != nil {
+			return variant{}, InFile(name, err)
 		}
-		vals = append(vals, v)
 	}
-	return out, vals, nil
+	if v.model, err = model(name, res.Out, nil); err != nil {
+		return variant{}, InFile(name, err)
+	}
+	return v, nil
+}
+
+// InFile prefixes err with the file it is about: FILE:LINE:COL: for a
+// PosError, FILE: otherwise.
+func InFile(name string, err error) error {
+	var pe *PosError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s:%w", name, err)
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+// describe says where two variants differ and what they hold there, e.g.
+// service "ui": services.ui.ports[0]: "80:80" (a.yml line 9) vs "8080:80" (b.yml line 9).
+func describe(p diffPath, a, b variant) string {
+	var sb strings.Builder
+	if len(p) >= 2 && p[0] == "services" {
+		fmt.Fprintf(&sb, "service %q: ", p[1])
+	}
+	sb.WriteString(p.String())
+	fmt.Fprintf(&sb, ": %s vs %s", a.show(p), b.show(p))
+	return sb.String()
+}
+
+// show is what v holds at p: the YAML as written where the path is in
+// the YAML, compose's reading of it otherwise (a short syntax expanded),
+// with the line it comes from.
+func (v variant) show(p diffPath) string {
+	m, inModel := at(v.model, p)
+	node, full := v.tree.find(p)
+	if full {
+		return show(node, v.name)
+	}
+	if !inModel {
+		return "missing in " + v.name
+	}
+	s := fmt.Sprint(m)
+	switch x := m.(type) {
+	case string:
+		s = strconv.Quote(x)
+	case map[string]any:
+		s = fmt.Sprintf("a mapping of %d keys", len(x))
+	case []any:
+		s = fmt.Sprintf("a list of %d items", len(x))
+	}
+	if node != nil {
+		return fmt.Sprintf("%s (%s line %d)", s, v.name, node.line)
+	}
+	return fmt.Sprintf("%s (%s)", s, v.name)
+}
+
+// find is the node at p, or the deepest one on the way and false.
+func (v *value) find(p diffPath) (*value, bool) {
+	if v == nil {
+		return nil, false
+	}
+	cur := v
+	for _, k := range p {
+		var next *value
+		switch cur.kind {
+		case yaml.MappingNode:
+			next = cur.fields[k]
+		case yaml.SequenceNode:
+			if i, err := strconv.Atoi(strings.TrimPrefix(k, "\x00")); err == nil && strings.HasPrefix(k, "\x00") && i >= 0 && i < len(cur.items) {
+				next = cur.items[i]
+			}
+		}
+		if next == nil {
+			return cur, false
+		}
+		cur = next
+	}
+	return cur, true
 }
 
 // value is a YAML node as data: aliases and merge keys resolved, scalars
@@ -110,7 +245,7 @@ func build(n *yaml.Node, visiting map[*yaml.Node]bool) (*value, error) {
 	// An anchor may hold an alias of itself (&a [*a]); yaml.v3 accepts
 	// that in a Node tree.
 	if visiting[n] {
-		return nil, fmt.Errorf("compose: line %d: node contains itself", n.Line)
+		return nil, errAt(n, "node contains itself")
 	}
 	visiting[n] = true
 	defer delete(visiting, n)
@@ -119,7 +254,7 @@ func build(n *yaml.Node, visiting map[*yaml.Node]bool) (*value, error) {
 	case yaml.ScalarNode:
 		v.text = n.Value
 		if err := n.Decode(&v.scalar); err != nil {
-			return nil, fmt.Errorf("compose: line %d: %w", n.Line, err)
+			return nil, errAt(n, "%v", err)
 		}
 	case yaml.SequenceNode:
 		for _, c := range n.Content {
@@ -145,95 +280,6 @@ func build(n *yaml.Node, visiting map[*yaml.Node]bool) (*value, error) {
 		}
 	}
 	return v, nil
-}
-
-// mismatch is where two values differ; a or b is nil where one of them
-// lacks the key or item. A path element is a mapping key, or a sequence
-// index after a NUL byte, which no key of a compose file holds.
-type mismatch struct {
-	path []string
-	a, b *value
-}
-
-func compare(path []string, a, b *value) *mismatch {
-	if a.kind != b.kind {
-		return &mismatch{path, a, b}
-	}
-	switch a.kind {
-	case yaml.ScalarNode:
-		if !reflect.DeepEqual(a.scalar, b.scalar) {
-			return &mismatch{path, a, b}
-		}
-	case yaml.SequenceNode:
-		for i := 0; i < len(a.items) || i < len(b.items); i++ {
-			p := append(path[:len(path):len(path)], "\x00"+strconv.Itoa(i))
-			if i >= len(a.items) {
-				return &mismatch{p, nil, b.items[i]}
-			}
-			if i >= len(b.items) {
-				return &mismatch{p, a.items[i], nil}
-			}
-			if d := compare(p, a.items[i], b.items[i]); d != nil {
-				return d
-			}
-		}
-	case yaml.MappingNode:
-		for _, k := range a.keys {
-			p := append(path[:len(path):len(path)], k)
-			bv, ok := b.fields[k]
-			if !ok {
-				return &mismatch{p, a.fields[k], nil}
-			}
-			if d := compare(p, a.fields[k], bv); d != nil {
-				return d
-			}
-		}
-		for _, k := range b.keys {
-			if _, ok := a.fields[k]; !ok {
-				return &mismatch{append(path[:len(path):len(path)], k), nil, b.fields[k]}
-			}
-		}
-	}
-	return nil
-}
-
-// describe says where the values differ and what they are, e.g.
-// service "ui": services.ui.ports[0]: "80:80" (a.yml line 9) vs "8080:80" (b.yml line 9).
-func (m *mismatch) describe(aName, bName string) string {
-	var sb strings.Builder
-	p := m.path
-	if len(p) >= 2 && p[0] == "services" {
-		fmt.Fprintf(&sb, "service %q: ", p[1])
-	}
-	sb.WriteString(formatPath(p))
-	fmt.Fprintf(&sb, ": %s vs %s", show(m.a, aName), show(m.b, bName))
-	return sb.String()
-}
-
-// formatPath joins keys with dots; a key that would read ambiguously
-// (holding a dot, a bracket or a space) is quoted.
-func formatPath(p []string) string {
-	if len(p) == 0 {
-		return "(document)"
-	}
-	var sb strings.Builder
-	for i, k := range p {
-		switch {
-		case strings.HasPrefix(k, "\x00"):
-			sb.WriteString("[" + k[1:] + "]")
-		case k == "" || strings.ContainsAny(k, ".[] "):
-			if i > 0 {
-				sb.WriteByte('.')
-			}
-			sb.WriteString(strconv.Quote(k))
-		default:
-			if i > 0 {
-				sb.WriteByte('.')
-			}
-			sb.WriteString(k)
-		}
-	}
-	return sb.String()
 }
 
 func show(v *value, file string) string {

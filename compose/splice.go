@@ -3,8 +3,7 @@ package compose
 import (
 	"bytes"
 	"fmt"
-	"sort"
-	"unicode/utf8"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -13,43 +12,6 @@ import (
 type edit struct {
 	start, end int
 	text       string
-}
-
-// lineStarts are the byte offsets at which the lines of src begin.
-func lineStarts(src []byte) []int {
-	starts := []int{0}
-	for i, c := range src {
-		if c == '\n' {
-			starts = append(starts, i+1)
-		}
-	}
-	return starts
-}
-
-// lineOf is the 1-based line holding byte offset off.
-func lineOf(starts []int, off int) int {
-	return sort.Search(len(starts), func(i int) bool { return starts[i] > off })
-}
-
-// offset turns a yaml.v3 position into a byte offset. yaml.v3 counts
-// columns in characters, not bytes, so the line is walked rune by rune.
-func offset(src []byte, starts []int, line, column int) (int, error) {
-	if line < 1 || line > len(starts) {
-		return 0, fmt.Errorf("compose: line %d is out of the source", line)
-	}
-	off := starts[line-1]
-	// yaml.v3 skips a leading byte order mark without counting it.
-	if line == 1 && bytes.HasPrefix(src, []byte("\uFEFF")) {
-		off += len("\uFEFF")
-	}
-	for c := 1; c < column; c++ {
-		if off >= len(src) || src[off] == '\n' {
-			return 0, fmt.Errorf("compose: column %d is past the end of line %d", column, line)
-		}
-		_, size := utf8.DecodeRune(src[off:])
-		off += size
-	}
-	return off, nil
 }
 
 // spliceScalar is the edit that gives scalar n the value to, written in the
@@ -62,8 +24,29 @@ func spliceScalar(src []byte, starts []int, n *yaml.Node, to string) (edit, erro
 	}
 	start := skipProperties(src, off)
 	fail := func(what string) (edit, error) {
-		return edit{}, fmt.Errorf("compose: line %d: cannot find the image %q in the source: %s", n.Line, n.Value, what)
+		return edit{}, errAt(n, "cannot find the image %q in the source (%s); refusing to edit it", n.Value, what)
 	}
+	e, what := span(src, start, n, to)
+	if what != "" {
+		return fail(what)
+	}
+	// Never splice at a place not shown to hold the parsed value.
+	var got string
+	if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 || n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0 {
+		got = string(src[e.start:e.end])
+	} else if err := yaml.Unmarshal(src[e.start:e.end], &got); err != nil {
+		return fail("the quoted text does not parse")
+	}
+	if got != n.Value {
+		return fail(fmt.Sprintf("found %q there", got))
+	}
+	return e, nil
+}
+
+// span is the edit of the text of n, which starts at start; what says why
+// it is not there.
+func span(src []byte, start int, n *yaml.Node, to string) (e edit, what string) {
+	fail := func(what string) (edit, string) { return edit{}, what }
 	switch {
 	case n.Style&yaml.DoubleQuotedStyle != 0:
 		if start >= len(src) || src[start] != '"' {
@@ -79,9 +62,7 @@ func spliceScalar(src []byte, starts []int, n *yaml.Node, to string) (edit, erro
 		if end >= len(src) {
 			return fail("no closing double quote")
 		}
-		// Reference characters need no escaping, so the new text is the
-		// value between quotes even where the old one used escapes.
-		return edit{start, end + 1, `"` + to + `"`}, nil
+		return edit{start, end + 1, doubleQuote(to)}, ""
 	case n.Style&yaml.SingleQuotedStyle != 0:
 		if start >= len(src) || src[start] != '\'' {
 			return fail("no opening single quote")
@@ -99,26 +80,50 @@ func spliceScalar(src []byte, starts []int, n *yaml.Node, to string) (edit, erro
 		if end >= len(src) {
 			return fail("no closing single quote")
 		}
-		return edit{start, end + 1, `'` + to + `'`}, nil
+		return edit{start, end + 1, `'` + strings.ReplaceAll(to, "'", "''") + `'`}, ""
 	case n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
 		// A block scalar's text begins on the line after its | or >
 		// header; a reference has no spaces, so it sits there verbatim.
-		nl := bytes.IndexByte(src[start:], '\n')
-		if nl < 0 {
+		// It is the first text after the header line.
+		body := start
+		for body < len(src) && breakLen(src, body) == 0 {
+			body++
+		}
+		if body == len(src) {
 			return fail("no content after the block header")
 		}
-		body := start + nl + 1
-		i := bytes.Index(src[body:], []byte(n.Value))
-		if i < 0 {
-			return fail("not in the block")
+		for body < len(src) && (src[body] == ' ' || src[body] == '\t' || breakLen(src, body) > 0) {
+			body++
 		}
-		return edit{body + i, body + i + len(n.Value), to}, nil
+		if !bytes.HasPrefix(src[body:], []byte(n.Value)) {
+			return fail("not at the start of the block")
+		}
+		return edit{body, body + len(n.Value), to}, ""
 	default:
 		if !bytes.HasPrefix(src[start:], []byte(n.Value)) {
 			return fail("the plain text differs")
 		}
-		return edit{start, start + len(n.Value), to}, nil
+		return edit{start, start + len(n.Value), to}, ""
 	}
+}
+
+// doubleQuote is s as a YAML double-quoted scalar.
+func doubleQuote(s string) string {
+	var sb strings.Builder
+	sb.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			sb.WriteByte('\\')
+			sb.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&sb, "\\x%02x", r)
+		default:
+			sb.WriteRune(r)
+		}
+	}
+	sb.WriteByte('"')
+	return sb.String()
 }
 
 // skipProperties steps over the anchor and tag of a node, and the spaces,
@@ -127,10 +132,12 @@ func spliceScalar(src []byte, starts []int, n *yaml.Node, to string) (edit, erro
 func skipProperties(src []byte, i int) int {
 	for i < len(src) {
 		switch c := src[i]; {
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+		case c == ' ' || c == '\t':
 			i++
+		case breakLen(src, i) > 0:
+			i += breakLen(src, i)
 		case c == '#':
-			for i < len(src) && src[i] != '\n' {
+			for i < len(src) && breakLen(src, i) == 0 {
 				i++
 			}
 		case c == '!' && i+1 < len(src) && src[i+1] == '<':
