@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -134,7 +135,7 @@ func Stop(d Daemon) error {
 		return fmt.Errorf("bad pid file %s: %w", d.pidFile(), err)
 	}
 	// A pid can be reused after the daemon died: only signal a buildkitd.
-	if cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); !bytes.Contains(cmdline, []byte("buildkitd")) {
+	if cmdline, _ := safefile.Read(fmt.Sprintf("/proc/%d/cmdline", pid), 1<<20); !bytes.Contains(cmdline, []byte("buildkitd")) {
 		os.Remove(d.pidFile())
 		return fmt.Errorf("the daemon started in %s (pid %d) is not running", d.State, pid)
 	}
@@ -227,20 +228,22 @@ func (d Daemon) config(runc string) []byte {
 	return []byte(b.String())
 }
 
+// tail is the last n lines of the daemon's log, read from its last 64 KiB.
 func tail(file string, n int) string {
-	dt, _ := os.ReadFile(file)
+	const window = 64 << 10
+	var dt []byte
+	if f, err := os.OpenFile(file, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			off := max(fi.Size()-window, 0)
+			dt, _ = io.ReadAll(io.NewSectionReader(f, off, window))
+		}
+		f.Close()
+	}
 	lines := strings.Split(strings.TrimRight(string(dt), "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// HasEmulation tells whether QEMU is registered with binfmt_misc, which
-// buildkitd needs at start to build foreign platforms.
-func HasEmulation() bool {
-	_, err := os.Stat("/proc/sys/fs/binfmt_misc/qemu-aarch64")
-	return err == nil
 }
 
 // NodeStatus is what builder inspect tells of one node.

@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"strings"
+
+	"github.com/bricklayer-build/bricklayer/internal/safefile"
 )
 
 // ciState is what a CI system's variables tell of a build. Empty fields
@@ -75,6 +76,10 @@ func readGitHub(env func(string) string) (ciState, error) {
 	return s, nil
 }
 
+// maxEventFile bounds the GitHub event payload read (GitHub caps webhook
+// payloads at 25 MB).
+const maxEventFile = 25 << 20
+
 // githubEventPR reads the pull request number from the GitHub event
 // payload at path. A payload that is not there (a job run in a container
 // without the runner's files) just leaves the number unknown.
@@ -82,7 +87,7 @@ func githubEventPR(path string) (string, error) {
 	if path == "" {
 		return "", nil
 	}
-	data, err := os.ReadFile(path)
+	data, err := safefile.Read(path, maxEventFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
+	digest "github.com/opencontainers/go-digest"
 )
 
 // fields splits a CSV list of key=value pairs, as buildx reads them. Keys
@@ -185,11 +186,25 @@ func FlagError(flag, value string, err error) error {
 	return fmt.Errorf("--%s %q: %w", flag, value, err)
 }
 
+// maxTag is the longest tag the distribution grammar allows.
+const maxTag = 128
+
+// shortTag keeps a tag within maxTag: a longer one keeps its start and
+// ends in a digest of the whole, so distinct tags stay distinct.
+func shortTag(tag string) string {
+	if len(tag) <= maxTag {
+		return tag
+	}
+	sum := digest.FromString(tag).Encoded()[:16]
+	return tag[:maxTag-len(sum)-1] + "-" + sum
+}
+
 // PerTarget derives the cache of one image and platform (slug
 // linux-arm-v7) from c, so that nodes and platforms never overwrite each
 // other's cache: a registry ref REPO:TAG becomes REPO:TAG-IMAGE-SLUG (TAG
-// defaults to "cache"), a local directory DIR becomes DIR/IMAGE/SLUG.
-// Other types pass unchanged. c itself is not changed.
+// defaults to "cache"; a tag past 128 characters ends in a digest), a
+// local directory DIR becomes DIR/IMAGE/SLUG. Other types pass unchanged.
+// c itself is not changed.
 func (c Cache) PerTarget(image, slug string) Cache {
 	out := Cache{Type: c.Type, Attrs: make(map[string]string, len(c.Attrs))}
 	for k, v := range c.Attrs {
@@ -205,7 +220,7 @@ func (c Cache) PerTarget(image, slug string) Cache {
 		if t, ok := named.(reference.Tagged); ok {
 			tag = t.Tag()
 		}
-		out.Attrs["ref"] = reference.TrimNamed(named).String() + ":" + tag + "-" + image + "-" + slug
+		out.Attrs["ref"] = reference.TrimNamed(named).String() + ":" + shortTag(tag+"-"+image+"-"+slug)
 	case "local":
 		for _, k := range []string{"dest", "src"} {
 			if d := c.Attrs[k]; d != "" {

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/distribution/reference"
 )
 
 func TestParseOutput(t *testing.T) {
@@ -87,7 +89,8 @@ func check[T any](t *testing.T, in string, got, want T, err error, wantErr strin
 }
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"type=oci,dest=x", "type=registry,ref=a/b,mode=max", "id=a,src=b", `"a=b,c`, "=", ",,"} {
+	for _, s := range []string{"type=oci,dest=x", "type=registry,ref=a/b,mode=max", "id=a,src=b", `"a=b,c`, "=", ",,",
+		"type=registry,ref=a/b:" + strings.Repeat("t", 100), "type=registry,ref=a/b@sha256:" + strings.Repeat("0", 64)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -95,8 +98,19 @@ func FuzzParse(f *testing.F) {
 		if o, err := ParseOutput(s); err == nil && (o.Type != "oci" || o.Dest == "") {
 			t.Errorf("ParseOutput(%q) = %+v without error", s, o)
 		}
-		if c, err := ParseCache(s); err == nil && c.Type == "" {
-			t.Errorf("ParseCache(%q) has no type", s)
+		if c, err := ParseCache(s); err == nil {
+			if c.Type == "" {
+				t.Errorf("ParseCache(%q) has no type", s)
+			}
+			// The per-image, per-platform cache of an accepted registry
+			// cache is a valid reference too (names as long as the spec
+			// allows, the longest platform slug).
+			pt := c.PerTarget("an-image-name-of-forty-characters-long-x", "linux-amd64-v2")
+			if c.Type == "registry" {
+				if _, err := reference.ParseNormalizedNamed(pt.Attrs["ref"]); err != nil {
+					t.Errorf("ParseCache(%q).PerTarget: ref %q: %v", s, pt.Attrs["ref"], err)
+				}
+			}
 		}
 		if sec, err := ParseSecret(s); err == nil && (sec.ID == "" || (sec.File == "") == (sec.Env == "")) {
 			t.Errorf("ParseSecret(%q) = %+v without error", s, sec)

@@ -2,11 +2,12 @@ package llbgen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"strconv"
 
-	"github.com/containerd/platforms"
+	cueerrors "cuelang.org/go/cue/errors"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
 	"github.com/moby/buildkit/frontend/dockerui"
@@ -45,7 +46,7 @@ func (l *lowering) dockerfile(ctx context.Context, im *spec.Image, target ocispe
 		MetaResolver:   resolver,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: converting %s for %s: %w", im.Path(), im.Dockerfile, platforms.Format(target), err)
+		return nil, im.DockerfileError(err)
 	}
 	r := &result{state: res.State, config: cloneConfig(*res.Image)}
 	r.addLocal(name, im.Context)
@@ -53,6 +54,34 @@ func (l *lowering) dockerfile(ctx context.Context, im *spec.Image, target ocispe
 		r.unresolved = dockerfileBases(im)
 	}
 	return r, nil
+}
+
+// Check lowers every Dockerfile image of s for each of its platforms,
+// offline, and returns every conversion error, each at the image's
+// dockerfile field: what plan would reject, vet rejects first. (Native
+// steps need no such pass: spec checks what their lowering relies on.)
+func Check(ctx context.Context, s *spec.Spec) error {
+	var errs cueerrors.Error
+	l := New(s, Options{})
+	for _, name := range s.ImageNames {
+		im := s.Images[name]
+		if im.Dockerfile == "" {
+			continue
+		}
+		for _, p := range im.Platforms {
+			if _, err := l.Lower(ctx, name, p); err != nil {
+				var ce cueerrors.Error
+				if !errors.As(err, &ce) {
+					return fmt.Errorf("%s, %s: %w", im.Path(), p, err)
+				}
+				errs = cueerrors.Append(errs, ce)
+			}
+		}
+	}
+	if errs == nil {
+		return nil
+	}
+	return errs
 }
 
 // dockerfileBases names what an offline Dockerfile conversion could not

@@ -2,6 +2,8 @@ package spec
 
 import (
 	"strings"
+
+	"github.com/distribution/reference"
 )
 
 // check runs the rules that span several values of the spec: names,
@@ -23,6 +25,9 @@ func check(s *Spec, errs *errorList) {
 	}
 	g.cycles(errs)
 	checkPublished(s, errs)
+	for _, name := range s.ImageNames {
+		checkTarget(s.Images[name], errs)
+	}
 }
 
 // All returns the image and each of its per-platform variants, in
@@ -80,6 +85,10 @@ func checkRefs(s *Spec, scope *Image, st *Stage, g *graph, errs *errorList) {
 				errs.at(at, "scratch is empty: there is nothing to copy from it")
 			}
 		case RefExternal:
+			if named, err := reference.ParseNormalizedNamed(name); err == nil && badPort(named) != "" {
+				errs.at(at, "invalid image reference %q: %s", name, badPort(named))
+				return
+			}
 			if near := nearName(s, scope, name); near != "" {
 				errs.at(at, "%q is not a stage or image of this spec; did you mean %q? (write docker.io/library/%s for the Docker Hub image)", name, near, name)
 			}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/distribution/reference"
-	"github.com/moby/patternmatcher/ignorefile"
 
 	"github.com/bricklayer-build/bricklayer/buildinfo"
 )
@@ -25,6 +24,9 @@ type decoder struct {
 	errs  *errorList
 	dir   string          // the spec's directory
 	build *buildinfo.Info // the build context tags are computed for
+	// root is the directory Dockerfiles must lie in, and rootName says
+	// what it is; see repoRoot.
+	root, rootName string
 }
 
 // at is the location of a path in the spec.
@@ -133,6 +135,11 @@ func (d *decoder) stage(st *Stage, name string, r rawStage, where loc) {
 	st.loc = where
 	st.From = deref(r.From)
 	st.fromLoc = where.child("from")
+	if r.From != nil && st.From == "" {
+		d.errs.at(st.fromLoc, "from is empty: name an image, a stage or image of this spec, or \"scratch\"")
+	}
+	d.varNames(r.Args, where.child("args"), "build arg")
+	d.varNames(r.Env, where.child("env"), "environment variable")
 	st.BuildPlatform = deref(r.BuildPlatform)
 	st.Args = r.Args
 	st.Env = r.Env
@@ -197,24 +204,26 @@ func (d *decoder) step(r rawStep, where loc) Step {
 			if c.Sharing == "" {
 				c.Sharing = "shared"
 			}
-			st.Cache = append(st.Cache, CacheMount(c))
+			st.Cache = append(st.Cache, CacheMount{Target: deref(c.Target), ID: c.ID, Sharing: c.Sharing})
 		}
-		for i, s := range r.Secrets {
+		d.cacheMounts(r.Cache, where.child("cache"))
+		for _, s := range r.Secrets {
 			m := SecretMount(s)
-			switch {
-			case m.Target != "" && m.Env != "":
-				d.errs.at(where.child("secrets", strconv.Itoa(i)), "a secret is mounted as a file (target) or an environment variable (env), not both")
-			case m.Target == "" && m.Env == "":
+			if m.Target == "" && m.Env == "" && m.ID != "" {
 				m.Target = "/run/secrets/" + m.ID
 			}
 			st.Secrets = append(st.Secrets, m)
 		}
+		d.secretMounts(r.Secrets, where.child("secrets"))
 		st.Network = deref(r.Network)
 	case StepCopy:
 		var shell bool
 		st.Copy, shell, _ = stringOrList(r.Copy)
 		st.From = deref(r.From)
 		st.fromLoc = where.child("from")
+		if r.From != nil && st.From == "" {
+			d.errs.at(st.fromLoc, "from is empty: leave it out to copy from the build context")
+		}
 		if st.From == "" {
 			for i, src := range st.Copy {
 				el := kindLoc
@@ -232,15 +241,24 @@ func (d *decoder) step(r rawStep, where loc) Step {
 		}
 		st.Dest = deref(r.Dest)
 		st.Chown = deref(r.Chown)
+		if r.Chown != nil && !validChown(st.Chown) {
+			d.errs.at(where.child("chown"), "invalid chown %q: want USER or USER:GROUP, each a name or a numeric id", st.Chown)
+		}
 		st.Chmod = deref(r.Chmod)
 	case StepEnv:
 		st.Env = *r.Env
+		d.varNames(st.Env, kindLoc, "environment variable")
 	case StepWorkdir:
 		st.Workdir = *r.Workdir
 	case StepUser:
 		st.User = *r.User
 	case StepArg:
 		st.Args = *r.Arg
+		for _, k := range SortedKeys(st.Args) {
+			if msg := badVarName(k); msg != "" {
+				d.errs.at(kindLoc.child(k), "invalid build arg name %q: %s", k, msg)
+			}
+		}
 		if st.Args == nil {
 			st.Args = map[string]*string{}
 		}
@@ -297,6 +315,8 @@ func (d *decoder) image(name string, r rawImage, defaults []Platform, top tagRul
 		switch {
 		case err != nil:
 			d.errs.at(where.child("repository"), "invalid repository %q: %v", raw, err)
+		case badPort(named) != "":
+			d.errs.at(where.child("repository"), "invalid repository %q: %s", raw, badPort(named))
 		case !reference.IsNameOnly(named):
 			d.errs.at(where.child("repository"), "repository %q has a tag or digest; list tags in tags", raw)
 		default:
@@ -397,26 +417,8 @@ func (d *decoder) buildSource(im *Image, r rawImage, where loc) {
 	}
 	im.Dockerfile = *r.Dockerfile
 	im.Target = deref(r.Target)
-	dl := where.child("dockerfile")
-	p := filepath.Join(im.Context, filepath.FromSlash(im.Dockerfile))
-	fi, err := os.Stat(p)
-	switch {
-	case err != nil:
-		d.errs.at(dl, "Dockerfile %q does not exist in the context", im.Dockerfile)
-		return
-	case fi.IsDir():
-		d.errs.at(dl, "Dockerfile %q is a directory", im.Dockerfile)
-		return
-	}
-	if im.DockerfileData, err = os.ReadFile(p); err != nil {
-		d.errs.at(dl, "reading Dockerfile: %v", err)
-	}
-	if f, err := os.Open(filepath.Join(im.Context, ".dockerignore")); err == nil {
-		defer f.Close()
-		if im.DockerIgnore, err = ignorefile.ReadAll(f); err != nil {
-			d.errs.at(dl, "reading the context's .dockerignore: %v", err)
-		}
-	}
+	im.targetLoc = where.child("target")
+	d.dockerfile(im, where.child("dockerfile"))
 }
 
 // metadata reads the image config fields a platform may override.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/token"
 )
@@ -36,6 +37,9 @@ type errorList struct {
 	// or else fallback, the file's first declaration.
 	user     cue.Value
 	fallback token.Pos
+	// file is the syntax of the spec: where the spec did not evaluate
+	// (a structural cycle), positions are found in it by path.
+	file *ast.File
 }
 
 func (l *errorList) add(err error) {
@@ -54,6 +58,9 @@ func (l *errorList) add(err error) {
 // posOf is the position of the nearest value on path that the user wrote.
 func (l *errorList) posOf(path []string) token.Pos {
 	if !l.user.Exists() {
+		if p := syntaxPos(l.file, path); p.IsValid() {
+			return p
+		}
 		return l.fallback
 	}
 	for n := len(path); n >= 0; n-- {
@@ -71,6 +78,41 @@ func (l *errorList) posOf(path []string) token.Pos {
 		}
 	}
 	return l.fallback
+}
+
+// syntaxPos is the position of the field at path as written in f (the
+// deepest one of path found), or none. Only fields written as nested
+// structs or dotted labels are found, which is how a spec is written.
+func syntaxPos(f *ast.File, path []string) token.Pos {
+	if f == nil {
+		return token.NoPos
+	}
+	var found token.Pos
+	decls := f.Decls
+	for _, name := range path {
+		var level token.Pos
+		var next []ast.Decl
+		for _, d := range decls {
+			field, ok := d.(*ast.Field)
+			if !ok {
+				continue
+			}
+			if label, _, err := ast.LabelName(field.Label); err != nil || label != name {
+				continue
+			}
+			if !level.IsValid() {
+				level = field.Pos()
+			}
+			if st, ok := field.Value.(*ast.StructLit); ok {
+				next = append(next, st.Elts...)
+			}
+		}
+		if !level.IsValid() {
+			break
+		}
+		found, decls = level, next
+	}
+	return found
 }
 
 // at records an error about the value found at l.

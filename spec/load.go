@@ -13,6 +13,7 @@ import (
 	"cuelang.org/go/cue/token"
 
 	"github.com/bricklayer-build/bricklayer/buildinfo"
+	"github.com/bricklayer-build/bricklayer/internal/safefile"
 	"github.com/bricklayer-build/bricklayer/schemas"
 )
 
@@ -47,11 +48,21 @@ func Load(arg string, opts ...Option) (*Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	src, err := os.ReadFile(file)
+	src, err := ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(file, src, opts...)
+}
+
+// ReadFile reads the spec file: a regular file of at most MaxSpecSize
+// bytes.
+func ReadFile(file string) ([]byte, error) {
+	src, err := safefile.Read(file, MaxSpecSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading spec: %w", err)
 	}
-	return Parse(file, src, opts...)
+	return src, nil
 }
 
 // Option tunes loading.
@@ -108,7 +119,7 @@ func Parse(file string, src []byte, opts ...Option) (*Spec, error) {
 	scope := ctx.CompileString(`build: ` + string(buildJSON))
 	user := ctx.BuildFile(f, cue.Scope(scope))
 	if err := user.Err(); err != nil {
-		errs := &errorList{fallback: f.Pos()}
+		errs := &errorList{fallback: f.Pos(), file: f}
 		errs.add(err)
 		return nil, errs.err()
 	}
@@ -126,11 +137,20 @@ func Parse(file string, src []byte, opts ...Option) (*Spec, error) {
 	// the enclosing struct an error, which would hide every other mistake
 	// inside it. The schema's verdict is already in errs.
 	d := &decoder{errs: errs, dir: filepath.Dir(file), build: info}
-	s := d.spec(decodeRaw(user), file)
+	raw := decodeRaw(user)
+	if errs.errs == nil {
+		// An image that did not decode must not vanish from the spec.
+		for _, err := range raw.imageErrs {
+			errs.add(err)
+		}
+	}
+	s := d.spec(raw, file)
 	s.Source = src
 	s.Build = info
-	d.variants(s, user)
+	// Positions first: a variant that keeps its image's steps copies
+	// their positions.
 	positions(s, user)
+	d.variants(s, user)
 	check(s, errs)
 	if err := errs.err(); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/containerd/platforms"
@@ -34,7 +35,32 @@ func ParsePlatform(s string) (Platform, error) {
 	if !knownArch[p.Architecture] {
 		return Platform{}, fmt.Errorf("invalid platform %q: unknown architecture %q", s, p.Architecture)
 	}
+	if p.OS != "linux" {
+		return Platform{}, fmt.Errorf("unsupported platform %q: bricklayer builds linux images only (its BuildKit workers run Linux containers)", s)
+	}
+	if p.Architecture == "wasm" {
+		return Platform{}, fmt.Errorf("unsupported platform %q: no Linux container runs on wasm", s)
+	}
+	if v, ok := variants[p.Architecture]; !slices.Contains(v, p.Variant) && (ok || p.Variant != "") {
+		want := "no variant"
+		if ok {
+			want = "variant " + strings.Join(v[1:], ", ") + " or none"
+			if p.Architecture == "arm" {
+				want = "variant " + strings.Join(v, ", ")
+			}
+		}
+		return Platform{}, fmt.Errorf("unsupported platform %q: %s takes %s", s, p.Architecture, want)
+	}
 	return PlatformOf(p), nil
+}
+
+// variants are the variants, after normalization, that BuildKit and QEMU
+// run for an architecture ("" is none); other architectures take none.
+// linux/arm64/v8 is linux/arm64, linux/amd64/v1 is linux/amd64, and
+// linux/arm is linux/arm/v7.
+var variants = map[string][]string{
+	"amd64": {"", "v2", "v3", "v4"},
+	"arm":   {"v5", "v6", "v7", "v8"},
 }
 
 // ParsePlatforms reads a list of platforms, each item of list possibly a

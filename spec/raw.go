@@ -24,6 +24,10 @@ type rawSpec struct {
 	// Images stay JSON until decoded one by one: an image with
 	// per-platform overrides keeps its JSON to make its variants from.
 	Images map[string]json.RawMessage `json:"images"`
+	// imageErrs are why images could not be decoded: usually a type
+	// error the schema check reports, else (a value left incomplete,
+	// such as _, that the schema accepts) the only report of it.
+	imageErrs []error
 }
 
 type rawStage struct {
@@ -91,9 +95,9 @@ type rawStep struct {
 }
 
 type rawCache struct {
-	Target  string `json:"target"`
-	ID      string `json:"id"`
-	Sharing string `json:"sharing"`
+	Target  *string `json:"target"` // nil: missing, which the schema reports
+	ID      string  `json:"id"`
+	Sharing string  `json:"sharing"`
 }
 
 type rawSecret struct {
@@ -126,6 +130,8 @@ func decodeRaw(v cue.Value) rawSpec {
 	fields(lookup(v, "images"), func(name string, iv cue.Value) {
 		if dt, err := iv.MarshalJSON(); err == nil {
 			r.Images[name] = dt
+		} else {
+			r.imageErrs = append(r.imageErrs, err)
 		}
 	})
 	return r

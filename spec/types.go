@@ -150,6 +150,12 @@ type Image struct {
 	Cache      bool
 	Dockerfile string // path of the Dockerfile in Context; empty for steps
 	Target     string
+	targetLoc  loc
+	// dockerfilePos is where dockerfile is written, for DockerfileError.
+	dockerfilePos token.Pos
+	// dockerfileStages are the stage names of the Dockerfile ("" for an
+	// unnamed one), nil when it did not parse.
+	dockerfileStages []string
 	// DockerfileData is the Dockerfile's text and DockerIgnore the
 	// patterns of the context's .dockerignore, read at load time so that
 	// lowering reads no files.

@@ -167,6 +167,12 @@ func (d *decoder) imageVariants(im *Image, v cue.Value) {
 			copyPositions(&variant.Stage, &im.Stage)
 		}
 		variant.Target = deref(r.Target)
+		if set("target") {
+			variant.targetLoc = pl.child("target")
+			if im.Dockerfile == "" {
+				d.errs.at(variant.targetLoc, "target picks a stage of a Dockerfile; this image has no dockerfile")
+			}
+		}
 		d.metadata(&variant, r)
 		if im.variants == nil {
 			im.variants = map[Platform]*Image{}
@@ -186,6 +192,9 @@ func positions(s *Spec, user cue.Value) {
 	for name, im := range s.Images {
 		iv := lookup(images, name)
 		stagePositions(&im.Stage, iv)
+		if im.Dockerfile != "" {
+			im.dockerfilePos = lookup(iv, "dockerfile").Pos()
+		}
 		if len(im.Stages) > 0 {
 			private := lookup(iv, "stages")
 			for sname, st := range im.Stages {

@@ -4,16 +4,16 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 
 	"cuelang.org/go/cue/format"
 	"cuelang.org/go/cue/parser"
 
+	"github.com/bricklayer-build/bricklayer/internal/safefile"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
 func (c *CLI) fmtCommand() *command {
-	cmd := newCommand("fmt", "[FILE|DIR]", "format a spec with CUE's formatter", `
+	cmd := newCommand("fmt", "[FILE|DIR...]", "format a spec with CUE's formatter", `
 Fmt rewrites the spec (FILE, or bricklayer.cue in DIR) in CUE's standard
 format. With --check it changes nothing and exits 1 when the file is not
 formatted, for pre-commit hooks.`)
@@ -27,9 +27,9 @@ formatted, for pre-commit hooks.`)
 		if err != nil {
 			return err
 		}
-		src, err := os.ReadFile(file)
+		src, err := spec.ReadFile(file)
 		if err != nil {
-			return fmt.Errorf("reading spec: %w", err)
+			return err
 		}
 		f, err := parser.ParseFile(file, src, parser.ParseComments)
 		if err != nil {
@@ -45,14 +45,10 @@ formatted, for pre-commit hooks.`)
 		if *check {
 			return &checkFailed{msg: file + ": not formatted (bricklayer fmt fixes it)"}
 		}
-		fi, err := os.Stat(file)
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(file, out, fi.Mode().Perm()); err != nil {
-			return fmt.Errorf("writing %s: %w", file, err)
-		}
-		return nil
+		// Whole or not at all, keeping the file's mode (and a symlink).
+		return safefile.Write(file, out, 0o644)
 	}
+	// One spec at a time: pre-commit passes every spec file it matched.
+	cmd.run = c.perArg(cmd.run)
 	return cmd
 }

@@ -11,6 +11,7 @@ import (
 
 	"cuelang.org/go/cue/format"
 
+	"github.com/bricklayer-build/bricklayer/internal/safefile"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -48,7 +49,7 @@ result passes bricklayer vet; edit the repository and tags to taste.`)
 		if err != nil {
 			return fmt.Errorf("internal error: formatting the starter spec: %w", err)
 		}
-		if err := os.WriteFile(spec.FileName, out, 0o644); err != nil {
+		if err := safefile.Write(spec.FileName, out, 0o644); err != nil {
 			return fmt.Errorf("writing %s: %w", spec.FileName, err)
 		}
 		fmt.Fprintf(c.stdout, "wrote %s; check it with: bricklayer vet\n", spec.FileName)

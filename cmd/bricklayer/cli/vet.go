@@ -6,16 +6,18 @@ import (
 	"strings"
 
 	"github.com/bricklayer-build/bricklayer/buildinfo"
+	"github.com/bricklayer-build/bricklayer/llbgen"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
 func (c *CLI) vetCommand() *command {
-	cmd := newCommand("vet", "[FILE|DIR]", "check a spec without building anything", `
+	cmd := newCommand("vet", "[FILE|DIR...]", "check a spec without building anything", `
 Vet loads the spec (FILE, or bricklayer.cue in DIR; default the current
 directory), unifies it with the embedded schema and checks what the schema
 cannot: platform strings, repository references, tags, references between
-stages and images, cycles, the build context and Dockerfile on disk, and
-copy sources that leave the context.
+stages and images, cycles, the build context and Dockerfile on disk (each
+Dockerfile parsed and converted by BuildKit's own code), and copy sources
+that leave the context.
 
 It needs no daemon and no network, so it fits a pre-commit hook. A valid
 spec prints nothing and exits 0; every mistake prints one line,
@@ -31,11 +33,17 @@ FILE:LINE:COL: PATH: message, and the exit code is 1.`)
 		if err != nil {
 			return err
 		}
+		// Convert the Dockerfiles as plan would, offline.
+		if err := llbgen.Check(ctx, s); err != nil {
+			return err
+		}
 		if *verbose {
 			c.summary(s)
 		}
 		return nil
 	}
+	// One spec at a time: pre-commit passes every spec file it matched.
+	cmd.run = c.perArg(cmd.run)
 	return cmd
 }
 
