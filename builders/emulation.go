@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
 	"github.com/bricklayer-build/bricklayer/spec"
@@ -119,7 +118,7 @@ func (e Emulation) mount() error {
 	if _, err := os.Stat(filepath.Join(e.root(), "register")); err == nil {
 		return nil
 	}
-	if err := syscall.Mount("binfmt_misc", e.root(), "binfmt_misc", 0, ""); err != nil {
+	if err := mountBinfmt(e.root()); err != nil {
 		return fmt.Errorf("mounting binfmt_misc on %s (needs root): %w", e.root(), err)
 	}
 	return nil

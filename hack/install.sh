@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end tests need: Debian packages (runc, qemu
-# binfmt handlers, busybox), the binfmt_misc registration, and the Go tools
+# binfmt handlers, busybox, docker.io), the binfmt_misc registration, and the Go tools
 # pinned by tools/go.mod (buildkitd, buildctl, registry, crane) into $BIN.
 # Idempotent; a re-run with nothing to do takes about a second.
 set -euo pipefail
@@ -10,7 +10,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [ "$(id -u)" = 0 ] || die "run as root (apt-get, mount, binfmt)"
 
 # --- Debian packages --------------------------------------------------------
-PKGS=(runc qemu-user-static binfmt-support busybox-static curl ca-certificates jq)
+# docker.io: the Docker daemon the docker-container driver and build --load
+# are tested against (hack/services.sh starts it; Debian does not here).
+PKGS=(runc qemu-user-static binfmt-support busybox-static curl ca-certificates jq docker.io git pre-commit patch)
 
 missing_pkgs() {
   local p
@@ -83,4 +85,5 @@ fi
 log "buildkitd: $("$BIN/buildkitd" --version)"
 log "crane: $("$BIN/crane" version); registry: $("$BIN/registry" --version | awk '{print $NF}')"
 log "runc: $(runc --version | head -1)"
+log "dockerd: $(dockerd --version)"
 log "install done"

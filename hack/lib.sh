@@ -9,6 +9,9 @@ REGISTRY_PORT="${BRICKLAYER_REGISTRY_PORT:-5000}"
 REGISTRY="127.0.0.1:${REGISTRY_PORT}"
 BUILDKIT_SOCK="$STATE/buildkitd.sock"
 BUILDKIT_ADDR="unix://$BUILDKIT_SOCK"
+# The tests' own dockerd, beside any other on the machine.
+DOCKER_SOCK="$STATE/docker.sock"
+DOCKER_ADDR="unix://$DOCKER_SOCK"
 
 # Platforms every test image is built for; the buildkitd worker must offer all.
 PLATFORMS="linux/amd64,linux/arm64,linux/arm/v7"

@@ -3,6 +3,9 @@
 # (default /tmp/bricklayer-ci):
 #   buildkitd  OCI worker on runc, socket unix://$STATE/buildkitd.sock
 #   registry   distribution registry, plain HTTP on 127.0.0.1:$BRICKLAYER_REGISTRY_PORT (5000)
+#   dockerd    Debian's docker.io, unix://$STATE/docker.sock, data under $STATE/docker;
+#              no bridge, no iptables, its own containerd namespace, so it
+#              runs beside any other dockerd of the machine
 # Usage: hack/services.sh start|stop|restart|status|env
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -93,6 +96,7 @@ wait_for() {
 
 registry_ready() { curl -fsS --max-time 2 "http://$REGISTRY/v2/" >/dev/null 2>&1; }
 buildkit_ready() { "$BIN/buildctl" --addr "$BUILDKIT_ADDR" debug workers >/dev/null; }
+docker_ready() { docker -H "$DOCKER_ADDR" info >/dev/null 2>&1; }
 worker_platforms() {
   "$BIN/buildctl" --addr "$BUILDKIT_ADDR" debug workers --format '{{range .}}{{range .Platforms}}{{.OS}}/{{.Architecture}}{{with .Variant}}/{{.}}{{end}} {{end}}{{end}}'
 }
@@ -131,8 +135,22 @@ start_all() {
       *) die "buildkitd worker lacks $p (has: $plats); binfmt/qemu not active when it started? run: $0 restart" ;;
     esac
   done
+  if alive dockerd; then
+    log "dockerd already running (pid $(pid_of dockerd))"
+  else
+    command -v dockerd >/dev/null || die "dockerd missing: run hack/install.sh first"
+    rm -f "$DOCKER_SOCK"
+    mkdir -p "$STATE/docker" "$STATE/docker-exec"
+    # The full path: alive() knows the daemon by it.
+    daemonize dockerd "$(command -v dockerd)" -H "$DOCKER_ADDR" --data-root "$STATE/docker" --exec-root "$STATE/docker-exec" \
+      --pidfile "$RUN/dockerd.own.pid" --bridge none --iptables=false --ip-masq=false \
+      --containerd-namespace bricklayer --containerd-plugins-namespace bricklayer-plugins --log-level warn
+    wait_for dockerd 60 docker_ready
+  fi
+
   log "buildkitd: $BUILDKIT_ADDR (pid $(pid_of buildkitd))"
   log "registry:  $REGISTRY (pid $(pid_of registry))"
+  log "dockerd:   $DOCKER_ADDR (pid $(pid_of dockerd))"
   log "platforms: $plats"
 }
 
@@ -156,6 +174,7 @@ stop_one() {
 }
 
 stop_all() {
+  stop_one dockerd
   stop_one buildkitd
   stop_one registry
   rm -f "$BUILDKIT_SOCK"
@@ -163,7 +182,7 @@ stop_all() {
 
 status_all() {
   local rc=0 n
-  for n in buildkitd registry; do
+  for n in buildkitd registry dockerd; do
     if alive "$n"; then echo "$n: running (pid $(pid_of "$n"))"; else echo "$n: stopped"; rc=1; fi
   done
   if alive buildkitd && buildkit_ready; then
@@ -171,6 +190,7 @@ status_all() {
     echo "platforms: $(worker_platforms)"
   fi
   if alive registry && registry_ready; then echo "registry: http://$REGISTRY"; fi
+  if alive dockerd && docker_ready; then echo "dockerd: $DOCKER_ADDR"; fi
   return $rc
 }
 
@@ -183,6 +203,7 @@ case "${1:-}" in
   env)
     echo "export BUILDKIT_HOST=$BUILDKIT_ADDR"
     echo "export BRICKLAYER_REGISTRY=$REGISTRY"
+    echo "export DOCKER_HOST=$DOCKER_ADDR"
     echo "export PATH=$BIN:\$PATH"
     ;;
   *) echo "usage: $0 start|stop|restart|status|env" >&2; exit 2 ;;

@@ -44,6 +44,10 @@ type Options struct {
 	Push bool
 	// Output writes OCI layouts.
 	Output *buildopt.Output
+	// Load loads each image's build for this platform into Docker
+	// (Solve's Loader) under its tags; the other platforms are only
+	// built, pushed or written.
+	Load *spec.Platform
 	// CacheTo and CacheFrom are exported and imported per image and
 	// platform (see buildopt.Cache.PerTarget).
 	CacheTo, CacheFrom []buildopt.Cache
@@ -64,6 +68,8 @@ type ImageResult struct {
 	Tags []string `json:"tags"`
 	// Output is the OCI layout written, if any.
 	Output string `json:"output,omitempty"`
+	// Loaded is what Docker said it loaded (with Load).
+	Loaded []string `json:"loaded,omitempty"`
 	// Seconds is how long the image took to build and publish.
 	Seconds float64 `json:"seconds"`
 }
@@ -181,6 +187,7 @@ func Run(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publisher, o
 		for _, t := range targets {
 			if t.image == name {
 				res.Platforms = append(res.Platforms, PlatformResult{Platform: t.plat, Digest: t.res.Manifest, LLB: t.llb})
+				res.Loaded = append(res.Loaded, t.res.Loaded...)
 				parts = append(parts, publish.LayoutPart{Platform: t.plat, Dir: layoutDir(layouts, t)})
 			}
 		}
@@ -260,6 +267,12 @@ func solveAll(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publish
 		}
 		if layouts != "" {
 			req.LayoutDir = layoutDir(layouts, t)
+		}
+		if opts.Load != nil && *opts.Load == t.plat {
+			req.Load = true
+			for _, tag := range im.AllTags() {
+				req.LoadNames = append(req.LoadNames, im.Repository+":"+tag)
+			}
 		}
 		if im.Cache {
 			for _, c := range opts.CacheTo {

@@ -91,6 +91,9 @@ func (f *fakeSolver) Solve(ctx context.Context, req solve.Request) (*solve.Resul
 		return nil, fmt.Errorf("%s: %w", key, errSolve)
 	}
 	res := &solve.Result{Image: req.Image, Platform: req.Platform, Node: "fake", Manifest: digest.FromString(key)}
+	if req.Load {
+		res.Loaded = []string{"loaded " + strings.Join(req.LoadNames, ",")}
+	}
 	if req.LayoutDir != "" {
 		d, err := writeImageLayout(req.LayoutDir, key)
 		if err != nil {
@@ -854,5 +857,42 @@ images: a: {repository: "ghcr.io/acme/a", from: "scratch", steps: [{run: "true"}
 	}
 	if len(results) != 1 || !results[0].Partial || results[0].Digest != "" || len(results[0].Tags) != 0 || results[0].Platforms[0].LLB == "" {
 		t.Errorf("results %+v", results[0])
+	}
+}
+
+// TestLoad: with Load, the load platform's solve of every image also
+// loads it into Docker under all its tags; the others are pushed as
+// usual, and the tags move.
+func TestLoad(t *testing.T) {
+	s := load(t, `
+images: a: {
+	repository: "ghcr.io/acme/a"
+	platforms: ["linux/amd64", "linux/arm/v7"]
+	from: "scratch"
+	steps: [{run: "true"}]
+	tags: ["1.0", "latest"]
+}`)
+	arm := plat(t, "linux/arm/v7")
+	sv, pub := newFakes()
+	results, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{Push: true, Load: &arm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := sv.requests()
+	if got := keys(reqs); !reflect.DeepEqual(got, []string{"a linux/amd64", "a linux/arm/v7"}) {
+		t.Fatalf("requests %v", got)
+	}
+	if r := reqs["a linux/amd64"]; r.Load || !r.Push {
+		t.Errorf("amd64: load %v push %v, want only a push", r.Load, r.Push)
+	}
+	want := []string{"ghcr.io/acme/a:1.0", "ghcr.io/acme/a:latest"}
+	if r := reqs["a linux/arm/v7"]; !r.Load || !r.Push || !reflect.DeepEqual(r.LoadNames, want) {
+		t.Errorf("arm/v7: load %v %v push %v, want a load of %v and a push", r.Load, r.LoadNames, r.Push, want)
+	}
+	if got := results[0].Loaded; !reflect.DeepEqual(got, []string{"loaded ghcr.io/acme/a:1.0,ghcr.io/acme/a:latest"}) {
+		t.Errorf("loaded %v", got)
+	}
+	if len(results[0].Tags) != 2 {
+		t.Errorf("tags %v, want both moved", results[0].Tags)
 	}
 }

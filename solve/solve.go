@@ -16,12 +16,14 @@ import (
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/auth/authprovider"
+	"github.com/moby/buildkit/session/secrets"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	digest "github.com/opencontainers/go-digest"
 	"github.com/tonistiigi/fsutil"
 
 	"github.com/bricklayer-build/bricklayer/builders"
 	"github.com/bricklayer-build/bricklayer/buildopt"
+	"github.com/bricklayer-build/bricklayer/internal/safefile"
 	"github.com/bricklayer-build/bricklayer/llbgen"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
@@ -50,6 +52,10 @@ type Request struct {
 	Insecure   bool
 	// LayoutDir, when set, receives an OCI layout of the platform's image.
 	LayoutDir string
+	// Load loads the platform's image into Docker through Config.Loader,
+	// named LoadNames (repository:tag), as docker load does.
+	Load      bool
+	LoadNames []string
 	// CacheTo and CacheFrom are this image and platform's own caches.
 	CacheTo, CacheFrom []buildopt.Cache
 }
@@ -63,6 +69,8 @@ type Result struct {
 	// Manifest is the digest of the platform's image manifest, when it
 	// was pushed or written to a layout.
 	Manifest digest.Digest
+	// Loaded is what Docker said it loaded.
+	Loaded []string
 }
 
 // Config is what every solve of a run shares.
@@ -81,6 +89,8 @@ type Config struct {
 	// Host names this machine in the identity of its build contexts on
 	// the daemon (default: the host name).
 	Host string
+	// Loader takes the images of requests that Load them.
+	Loader Loader
 }
 
 // Nodes solves on the nodes of a builder; one daemon is a builder of one.
@@ -139,7 +149,27 @@ func attachables(secrets []buildopt.Secret) ([]session.Attachable, error) {
 	if err != nil {
 		return nil, fmt.Errorf("secrets: %w", err)
 	}
-	return append(out, secretsprovider.NewSecretProvider(store)), nil
+	files := map[string]string{}
+	for _, s := range secrets {
+		if s.File != "" {
+			files[s.ID] = s.File
+		}
+	}
+	return append(out, secretsprovider.NewSecretProvider(boundedSecrets{store, files})), nil
+}
+
+// boundedSecrets reads secret files as regular files of at most BuildKit's
+// MaxSecretSize: BuildKit's own store would block forever on a FIFO.
+type boundedSecrets struct {
+	secrets.SecretStore
+	files map[string]string // id -> path
+}
+
+func (b boundedSecrets) GetSecret(ctx context.Context, id string) ([]byte, error) {
+	if p, ok := b.files[id]; ok {
+		return safefile.Read(p, secretsprovider.MaxSecretSize)
+	}
+	return b.SecretStore.GetSecret(ctx, id)
 }
 
 // Solve implements Interface: one session on the node that takes the
@@ -154,16 +184,31 @@ func (n *Nodes) Solve(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	var load *loading
+	if req.Load {
+		var exp client.ExportEntry
+		if exp, load, err = n.loadExport(ctx, req); err != nil {
+			return nil, err
+		}
+		so.Exports = append(so.Exports, exp)
+	}
 	build := func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
 		return n.build(ctx, gw, req)
 	}
 	ch, wait := n.prog.channel()
 	resp, err := node.Client.Build(ctx, so, "", build, ch)
 	wait()
+	var loaded []string
+	if load != nil {
+		var lerr error
+		if loaded, lerr = load.finish(err); lerr != nil && err == nil {
+			return nil, fmt.Errorf("image %s for %s: %w", req.Image, req.Platform, lerr)
+		}
+	}
 	if err != nil {
 		return nil, n.prog.explain(n.spec, err, req.Image, req.Platform, nodeName(n.cfg.Builder, node))
 	}
-	res := &Result{Image: req.Image, Platform: req.Platform, Node: node.Name}
+	res := &Result{Image: req.Image, Platform: req.Platform, Node: node.Name, Loaded: loaded}
 	res.Manifest = digest.Digest(resp.ExporterResponse[exptypes.ExporterImageDigestKey])
 	return res, nil
 }

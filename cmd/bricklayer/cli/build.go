@@ -36,7 +36,12 @@ Outputs:
   --output type=oci,dest=F.tar   write an OCI layout (tar=false: a
                                  directory); with several images, dest is a
                                  directory with one layout per image.
-With neither, the results stay in the BuildKit cache. bricklayer assembles
+  --load                         load one platform's image into Docker
+                                 (DOCKER_HOST) under its tags, as docker
+                                 load does: the --platform given, else the
+                                 Docker host's; other platforms are only
+                                 built (or pushed, with --push).
+With none, the results stay in the BuildKit cache. bricklayer assembles
 every index itself, so one daemon or several give the same index.
 
 The daemon is --addr, else $BUILDKIT_HOST, else
@@ -70,6 +75,13 @@ config (~/.docker/config.json, $DOCKER_CONFIG, credential helpers).`)
 		}
 		if cfg.Epoch == nil {
 			cfg.Epoch = s.Epoch
+		}
+		if *f.load {
+			docker, err := c.loadOptions(ctx, s, &popts, &cfg, *f.output != "")
+			if err != nil {
+				return err
+			}
+			defer docker.Close()
 		}
 		if !f.cacheFlags() {
 			popts.CacheTo, popts.CacheFrom = s.CacheTo, s.CacheFrom
@@ -125,7 +137,7 @@ func classify(err error) error {
 // and the solver's options, the one place that reads them.
 type buildFlags struct {
 	addr, output, progress, metadata, epoch *string
-	push, noCache                           *bool
+	push, noCache, load                     *bool
 	insecure, args, secrets, plats          *[]string
 	cacheTo, cacheFrom                      *[]string
 	contexts                                *[]string
@@ -138,6 +150,7 @@ func buildFlagsOf(fs *pflag.FlagSet) *buildFlags {
 		fs:        fs,
 		addr:      fs.String("addr", "", "BuildKit daemon address (default $BUILDKIT_HOST or "+builders.DefaultAddr+")"),
 		push:      fs.Bool("push", false, "push the images and move their tags"),
+		load:      fs.Bool("load", false, "load the image for one platform (--platform, else the Docker host's) into Docker"),
 		output:    fs.String("output", "", "export as an OCI layout: type=oci,dest=PATH[,tar=false]"),
 		insecure:  fs.StringArray("insecure-registry", nil, "registry HOST[:PORT] reached over plain HTTP (repeatable)"),
 		args:      fs.StringArray("arg", nil, "build arg K=V, overriding the spec's (repeatable)"),
@@ -239,8 +252,11 @@ func (c *CLI) report(results []*pipeline.ImageResult, opts pipeline.Options) {
 		if r.Output != "" {
 			fmt.Fprintf(c.stdout, "  OCI layout: %s\n", r.Output)
 		}
+		for _, l := range r.Loaded {
+			fmt.Fprintf(c.stdout, "  docker: %s\n", l)
+		}
 	}
-	if !opts.Push && opts.Output == nil {
+	if !opts.Push && opts.Output == nil && opts.Load == nil {
 		fmt.Fprintln(c.stdout, "built; the results stay in the BuildKit cache (--push or --output exports them)")
 	}
 }

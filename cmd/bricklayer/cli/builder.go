@@ -11,11 +11,25 @@ import (
 
 func (c *CLI) builderCommand() *command {
 	cmd := newCommand("builder", "bootstrap|stop|inspect", "start, stop or inspect BuildKit daemons", `
-builder bootstrap makes sure a BuildKit daemon answers at --addr (default
-$BUILDKIT_HOST, else unix:///run/buildkit/buildkitd.sock): when none does
-and the address is a unix socket, it starts buildkitd there (an OCI worker
-on runc, its files under --state) and waits until it answers. It prints
-the address and the platforms the daemon builds.
+builder bootstrap makes sure a BuildKit daemon answers, and prints its
+address and the platforms it builds. --driver says how it runs BuildKit:
+  local             buildkitd on this host, at --addr (default
+                    $BUILDKIT_HOST, else unix:///run/buildkit/buildkitd.sock):
+                    an OCI worker on runc, its files under --state.
+  docker-container  BuildKit in a Docker container named --name (default
+                    bricklayer; the address is docker-container://NAME), from
+                    --image (default moby/buildkit at the BuildKit version
+                    bricklayer is built with), its state in the volume
+                    NAME_state so the cache survives restarts. It runs
+                    privileged on the host's network; where Docker cannot
+                    start a privileged container (a capability bounding set
+                    smaller than Docker's list), it gets the host's
+                    capabilities one by one, seccomp, apparmor and /proc
+                    unconfined and writable cgroups instead, and says so.
+                    A running container is reused, a stopped one started.
+  auto (default)    a daemon that answers at the address; else, with no
+                    address asked for, docker-container when Docker answers
+                    (DOCKER_HOST); else local. It says which it chose.
 
 Foreign platforms need QEMU's emulators registered with binfmt_misc before
 the daemon starts. bootstrap registers those the wanted platforms
@@ -25,7 +39,9 @@ with the fix-binary flag so containers use them: what
 "docker run --privileged multiarch/qemu-user-static --reset -p yes" does.
 --emulation=off leaves binfmt_misc alone.
 
-builder stop ends the daemon that bootstrap started in --state.
+builder stop ends the daemon that bootstrap started in --state; with
+--driver docker-container (or a docker-container:// address) it removes the
+container, and with --volumes its state volume too.
 
 builder inspect reaches every node of a builder (--node, --builder; or the
 daemon of --addr) and prints its BuildKit version, the platforms it builds
@@ -40,6 +56,7 @@ will take. --bootstrap first starts the local daemon as bootstrap does.`)
 	specArg := cmd.flags.String("spec", ".", "the spec whose platforms to emulate (bootstrap) or route (inspect)")
 	emulation := cmd.flags.String("emulation", "on", "bootstrap: register QEMU for foreign platforms (on) or not (off)")
 	boot := cmd.flags.Bool("bootstrap", false, "inspect: bootstrap the local daemon first")
+	drv := driverFlags(cmd.flags)
 	cmd.run = func(ctx context.Context, args []string) error {
 		if len(args) != 1 {
 			return usageErrorf("builder takes one of bootstrap, stop, inspect")
@@ -54,31 +71,36 @@ will take. --bootstrap first starts the local daemon as bootstrap does.`)
 		}
 		switch args[0] {
 		case "bootstrap":
-			if err := c.emulate(ctx, *emulation, d.Platforms, *specArg); err != nil {
+			// QEMU first: a daemon sees the handlers registered before
+			// it starts.
+			st, ch, err := c.bootstrap(ctx, drv, d, *addr, func() error {
+				return c.emulate(ctx, *emulation, d.Platforms, *specArg)
+			})
+			if err != nil {
 				return err
 			}
-			st, err := builders.Bootstrap(ctx, d)
-			if err != nil {
-				return &noDaemon{err: err}
-			}
-			how := "running"
-			if st.Started {
-				how = "started (state in " + d.State + ")"
-			}
-			fmt.Fprintf(c.stdout, "BuildKit at %s: %s\nplatforms: %s\n", st.Addr, how, spec.JoinPlatforms(st.Platforms))
+			c.printBootstrap(st, ch, d, drv)
 			return nil
 		case "inspect":
+			at := *addr
 			if *boot {
-				if _, err := builders.Bootstrap(ctx, d); err != nil {
-					return &noDaemon{err: err}
+				st, _, err := c.bootstrap(ctx, drv, d, *addr, nil)
+				if err != nil {
+					return err
+				}
+				if at == "" && len(*nodes.nodes) == 0 && *nodes.file == "" {
+					at = st.Addr
 				}
 			}
-			b, err := nodes.builder(*addr, c.stderr)
+			b, err := nodes.builder(at, c.stderr)
 			if err != nil {
 				return err
 			}
 			return c.inspect(ctx, b, *specArg)
 		case "stop":
+			if done, err := c.stopContainer(ctx, drv, d, *addr); done || err != nil {
+				return err
+			}
 			if err := builders.Stop(d); err != nil {
 				return err
 			}

@@ -37,6 +37,7 @@ func TestE2E(t *testing.T) {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": exits, "envsubst": envsubst, "ociplatforms": ociPlatforms, "htpasswd": htpasswd, "tlscerts": tlsCerts, "freeport": freePort, "waitfor": waitFor, "faultproxy": faultProxy, "waitcount": waitCount, "tagstate": tagState, "envfile": envFile, "binfmtoff": binfmtOff},
+		Condition:           func(cond string) (bool, error) { return e2eCondition(cond, registry) },
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("BUILDKIT_HOST", host)
 			env.Setenv("REGISTRY", registry)
@@ -46,6 +47,7 @@ func TestE2E(t *testing.T) {
 			// share a repository.
 			script := strings.ToLower(strings.TrimPrefix(filepath.Base(env.WorkDir), "script-"))
 			env.Setenv("RUN", runID+"-"+script)
+			dockerSetup(env, registry, runID+"-"+script)
 			repo, err := filepath.Abs("../../..")
 			if err != nil {
 				return err

@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/bricklayer-build/bricklayer/builders"
+	"github.com/bricklayer-build/bricklayer/engine"
+	"github.com/bricklayer-build/bricklayer/spec"
+)
+
+// driverOpts are builder's flags for the driver that runs BuildKit.
+type driverOpts struct {
+	driver, name, image *string
+	volumes             *bool
+	fs                  *pflag.FlagSet
+}
+
+func driverFlags(fs *pflag.FlagSet) *driverOpts {
+	return &driverOpts{
+		fs:      fs,
+		driver:  fs.String("driver", builders.DriverAuto, "how bootstrap runs BuildKit: auto, docker-container (in a Docker container) or local (a buildkitd binary)"),
+		name:    fs.String("name", builders.DefaultContainerName, "docker-container: the container (its address is docker-container://NAME)"),
+		image:   fs.String("image", builders.DefaultImage(), "docker-container: the BuildKit image"),
+		volumes: fs.Bool("volumes", false, "stop, docker-container: remove the container's state volume (the cache) too"),
+	}
+}
+
+func (o *driverOpts) container(d builders.Daemon, name string, c *CLI) builders.Container {
+	return builders.Container{Name: name, Image: *o.image, Insecure: d.Insecure, Platforms: d.Platforms, Notes: c.stderr}
+}
+
+// choose picks the driver (auto looks at the address and at Docker) and
+// says which it took.
+func (o *driverOpts) choose(ctx context.Context, c *CLI, flagAddr string) (builders.Choice, error) {
+	if !slices.Contains(builders.Drivers, *o.driver) {
+		return builders.Choice{}, usageErrorf("builder: --driver %q: want %s", *o.driver, strings.Join(builders.Drivers, ", "))
+	}
+	ch, err := builders.ChooseDriver(ctx, *o.driver, flagAddr, os.Getenv("BUILDKIT_HOST"), *o.name, o.fs.Changed("name"), builders.Probe(func() (string, bool) {
+		d, err := engine.New()
+		if err != nil {
+			return "", false
+		}
+		defer d.Close()
+		return d.Host(), d.Ping(ctx) == nil
+	}))
+	if err != nil {
+		return ch, err
+	}
+	if *o.driver == builders.DriverAuto {
+		what := "driver " + ch.Driver
+		if ch.Running() {
+			what = "using it"
+		}
+		fmt.Fprintf(c.stderr, "bricklayer: %s: %s\n", ch.Why, what)
+	}
+	return ch, nil
+}
+
+// bootstrap makes sure a daemon answers, as the chosen driver does it;
+// ready runs between the choice and the start.
+func (c *CLI) bootstrap(ctx context.Context, o *driverOpts, d builders.Daemon, flagAddr string, ready func() error) (*builders.Status, builders.Choice, error) {
+	ch, err := o.choose(ctx, c, flagAddr)
+	if err != nil {
+		return nil, ch, err
+	}
+	if ready != nil {
+		if err := ready(); err != nil {
+			return nil, ch, err
+		}
+	}
+	var st *builders.Status
+	switch ch.Driver {
+	case builders.DriverDockerContainer:
+		dc, err := engine.New()
+		if err != nil {
+			return nil, ch, &noDaemon{err: err}
+		}
+		defer dc.Close()
+		st, err = o.container(d, ch.Name, c).Bootstrap(ctx, dc)
+		if err != nil {
+			return nil, ch, &noDaemon{err: err}
+		}
+	default:
+		// A running daemon, or the local driver: Bootstrap reports the
+		// first and starts the second.
+		d.Addr = ch.Addr
+		if st, err = builders.Bootstrap(ctx, d); err != nil {
+			return nil, ch, &noDaemon{err: err}
+		}
+	}
+	return st, ch, nil
+}
+
+// printBootstrap tells where the daemon is, how it came to run, and what
+// it builds.
+func (c *CLI) printBootstrap(st *builders.Status, ch builders.Choice, d builders.Daemon, o *driverOpts) {
+	how := "running"
+	switch {
+	case st.Started && ch.Driver == builders.DriverDockerContainer:
+		how = fmt.Sprintf("started (container %s, image %s, state in volume %s)", ch.Name, *o.image, o.container(d, ch.Name, c).Volume())
+	case st.Started:
+		how = "started (state in " + d.State + ")"
+	}
+	fmt.Fprintf(c.stdout, "BuildKit at %s: %s\nplatforms: %s\n", st.Addr, how, spec.JoinPlatforms(st.Platforms))
+	if st.Addr != builders.Addr("") {
+		fmt.Fprintf(c.stderr, "bricklayer: build on it with --addr %s, or: export BUILDKIT_HOST=%s\n", st.Addr, st.Addr)
+	}
+}
+
+// stopContainer removes the docker-container driver's container, and with
+// --volumes its state. It tells whether the driver was docker-container.
+func (c *CLI) stopContainer(ctx context.Context, o *driverOpts, d builders.Daemon, flagAddr string) (bool, error) {
+	addr := flagAddr
+	if addr == "" {
+		addr = os.Getenv("BUILDKIT_HOST")
+	}
+	name := *o.name
+	if n, ok := strings.CutPrefix(addr, "docker-container://"); ok && (*o.driver != builders.DriverLocal) {
+		if o.fs.Changed("name") && n != name {
+			return true, usageErrorf("builder: --name %s and address %s name different containers", name, addr)
+		}
+		name = n
+	} else if *o.driver != builders.DriverDockerContainer {
+		return false, nil
+	}
+	dc, err := engine.New()
+	if err != nil {
+		return true, err
+	}
+	defer dc.Close()
+	removed, err := o.container(d, name, c).Stop(ctx, dc, *o.volumes)
+	if err != nil {
+		var na *engine.NotAnsweringError
+		if errors.As(err, &na) {
+			return true, &noDaemon{err: err}
+		}
+		return true, err
+	}
+	fmt.Fprintf(c.stdout, "removed %s\n", strings.Join(removed, " and "))
+	return true, nil
+}

@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/bricklayer-build/bricklayer/builders"
+	"github.com/bricklayer-build/bricklayer/engine"
+)
+
+// buildkitImage is the BuildKit image hack/buildkit-image.sh pushes to the
+// test registry: moby/buildkit cannot be pulled here.
+func buildkitImage(registry string) string {
+	return registry + "/bricklayer-test/buildkit:" + builders.BuildKitVersion
+}
+
+// dockerCondition is [docker]: Docker answers at $DOCKER_HOST and the
+// BuildKit image is in the registry. Outside CI a script skips without
+// them; in CI their absence fails it.
+func dockerCondition(registry string) (bool, error) {
+	err := dockerReady(registry)
+	if err == nil {
+		return true, nil
+	}
+	if os.Getenv("CI") != "" {
+		return false, fmt.Errorf("%v (hack/up.sh starts dockerd and pushes the image)", err)
+	}
+	return false, nil
+}
+
+func dockerReady(registry string) error {
+	if os.Getenv("DOCKER_HOST") == "" {
+		return fmt.Errorf("DOCKER_HOST is not set")
+	}
+	d, err := engine.New()
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Ping(context.Background()); err != nil {
+		return err
+	}
+	ref, err := name.ParseReference(buildkitImage(registry), name.Insecure)
+	if err != nil {
+		return err
+	}
+	if _, err := remote.Head(ref); err != nil {
+		return fmt.Errorf("no BuildKit image %s: %w", ref, err)
+	}
+	return nil
+}
+
+// dockerSetup gives a script Docker and a builder name of its own
+// ($BUILDER), and removes that builder's container and volume when the
+// script ends, even when it fails half way.
+func dockerSetup(env *testscript.Env, registry, run string) {
+	env.Setenv("DOCKER_HOST", os.Getenv("DOCKER_HOST"))
+	env.Setenv("BUILDKIT_IMAGE", buildkitImage(registry))
+	builder := "bl-" + run
+	env.Setenv("BUILDER", builder)
+	env.Defer(func() {
+		if os.Getenv("DOCKER_HOST") == "" {
+			return
+		}
+		d, err := engine.New()
+		if err != nil {
+			return
+		}
+		defer d.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if d.Ping(ctx) == nil {
+			_, _ = builders.Container{Name: builder}.Stop(ctx, d, true)
+		}
+	})
+}
+
+// e2eCondition knows the end-to-end scripts' own conditions.
+func e2eCondition(cond, registry string) (bool, error) {
+	if cond == "docker" {
+		return dockerCondition(registry)
+	}
+	return false, fmt.Errorf("unknown condition %q", cond)
+}
