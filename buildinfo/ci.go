@@ -56,6 +56,13 @@ func readGitHub(env func(string) string) (ciState, error) {
 			s.tag = env("GITHUB_REF_NAME")
 		}
 	}
+	// The event payload names the repository's default branch, which no
+	// variable does (tag builds have no branch to compare with otherwise).
+	ev, err := githubEvent(env("GITHUB_EVENT_PATH"))
+	if err != nil {
+		return s, err
+	}
+	s.defaultBranch = ev.Repository.DefaultBranch
 	event := env("GITHUB_EVENT_NAME")
 	if s.pullRequest == "" && event != "pull_request" && event != "pull_request_target" {
 		return s, nil
@@ -67,11 +74,7 @@ func readGitHub(env func(string) string) (ciState, error) {
 	if s.pullRequest == "" {
 		// pull_request_target builds the base branch, so its ref holds no
 		// number; the event payload does.
-		n, err := githubEventPR(env("GITHUB_EVENT_PATH"))
-		if err != nil {
-			return s, err
-		}
-		s.pullRequest = n
+		s.pullRequest = ev.pr()
 	}
 	return s, nil
 }
@@ -80,35 +83,46 @@ func readGitHub(env func(string) string) (ciState, error) {
 // payloads at 25 MB).
 const maxEventFile = 25 << 20
 
-// githubEventPR reads the pull request number from the GitHub event
-// payload at path. A payload that is not there (a job run in a container
-// without the runner's files) just leaves the number unknown.
-func githubEventPR(path string) (string, error) {
+// githubPayload is what bricklayer reads of a GitHub event payload.
+type githubPayload struct {
+	Number      int `json:"number"`
+	PullRequest struct {
+		Number int `json:"number"`
+	} `json:"pull_request"`
+	Repository struct {
+		DefaultBranch string `json:"default_branch"`
+	} `json:"repository"`
+}
+
+// pr is the pull request number of the event, or "".
+func (p githubPayload) pr() string {
+	for _, n := range []int{p.PullRequest.Number, p.Number} {
+		if n > 0 {
+			return fmt.Sprint(n)
+		}
+	}
+	return ""
+}
+
+// githubEvent reads the GitHub event payload at path. A payload that is
+// not there (a job run in a container without the runner's files) just
+// leaves what it would tell unknown.
+func githubEvent(path string) (githubPayload, error) {
+	var p githubPayload
 	if path == "" {
-		return "", nil
+		return p, nil
 	}
 	data, err := safefile.Read(path, maxEventFile)
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", nil
+		return p, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("reading the GitHub event payload: %w", err)
+		return p, fmt.Errorf("reading the GitHub event payload: %w", err)
 	}
-	var event struct {
-		Number      int `json:"number"`
-		PullRequest struct {
-			Number int `json:"number"`
-		} `json:"pull_request"`
+	if err := json.Unmarshal(data, &p); err != nil {
+		return p, fmt.Errorf("reading the GitHub event payload %s: %w", path, err)
 	}
-	if err := json.Unmarshal(data, &event); err != nil {
-		return "", fmt.Errorf("reading the GitHub event payload %s: %w", path, err)
-	}
-	for _, n := range []int{event.PullRequest.Number, event.Number} {
-		if n > 0 {
-			return fmt.Sprint(n), nil
-		}
-	}
-	return "", nil
+	return p, nil
 }
 
 // readGitLab reads GitLab CI variables. In a merge request pipeline

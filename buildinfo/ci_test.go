@@ -38,12 +38,22 @@ func TestDetectCI(t *testing.T) {
 	if err := os.WriteFile(event, []byte(`{"action":"opened","number":7,"pull_request":{"number":7}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	push := filepath.Join(t.TempDir(), "push.json")
+	if err := os.WriteFile(push, []byte(`{"ref":"refs/tags/v1.2.3","repository":{"name":"x","default_branch":"trunk"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		env  map[string]string
 		want Info
 	}{
 		{"none", nil, Info{}},
+		// A tag build names no branch; the payload names the default one,
+		// so build.branch == build.defaultBranch is false on releases.
+		{"github tag with payload", map[string]string{
+			"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": push,
+			"GITHUB_REF": "refs/tags/v1.2.3", "GITHUB_REF_NAME": "v1.2.3", "GITHUB_REF_TYPE": "tag",
+		}, Info{CI: "github", Tag: "v1.2.3", DefaultBranch: "trunk"}},
 		{"github branch", map[string]string{
 			"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "push", "GITHUB_SHA": sha1,
 			"GITHUB_REF": "refs/heads/feature/x", "GITHUB_REF_NAME": "feature/x", "GITHUB_REF_TYPE": "branch",
