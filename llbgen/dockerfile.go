@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 
 	cueerrors "cuelang.org/go/cue/errors"
@@ -29,7 +30,8 @@ func (l *lowering) dockerfile(ctx context.Context, im *spec.Image, target ocispe
 	if l.opts.Epoch != nil {
 		args["SOURCE_DATE_EPOCH"] = strconv.FormatInt(l.opts.Epoch.Unix(), 10)
 	}
-	var resolver sourceresolver.ImageMetaResolver = offlineResolver{}
+	offline := &offlineResolver{}
+	var resolver sourceresolver.ImageMetaResolver = offline
 	if l.opts.Resolver != nil {
 		resolver = l.opts.Resolver
 	}
@@ -51,7 +53,10 @@ func (l *lowering) dockerfile(ctx context.Context, im *spec.Image, target ocispe
 	r := &result{state: res.State, config: cloneConfig(*res.Image)}
 	r.addLocal(name, im.Context)
 	if l.opts.Resolver == nil {
-		r.unresolved = dockerfileBases(im)
+		// The base images the converter asked for, with their args
+		// expanded: the FROM lines' images, not the stages.
+		// Sorted: the converter resolves stages concurrently.
+		r.unresolved = slices.Sorted(slices.Values(offline.refs))
 	}
 	return r, nil
 }
@@ -82,10 +87,4 @@ func Check(ctx context.Context, s *spec.Spec) error {
 		return nil
 	}
 	return errs
-}
-
-// dockerfileBases names what an offline Dockerfile conversion could not
-// resolve: its base images.
-func dockerfileBases(im *spec.Image) []string {
-	return []string{im.Dockerfile + " (base images)"}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client/llb"
@@ -56,9 +58,18 @@ func resolveImage(ctx context.Context, r sourceresolver.ImageMetaResolver, ref s
 // offlineResolver answers the Dockerfile converter without a network: the
 // base image stays as written (no digest) and its config is unknown. It
 // claims one layer so the converter does not take the image for scratch.
-type offlineResolver struct{}
+// It records the references it was asked for, in order, once each.
+type offlineResolver struct {
+	mu   sync.Mutex
+	refs []string
+}
 
-func (offlineResolver) ResolveImageConfig(ctx context.Context, ref string, opt sourceresolver.Opt) (string, digest.Digest, []byte, error) {
+func (o *offlineResolver) ResolveImageConfig(ctx context.Context, ref string, opt sourceresolver.Opt) (string, digest.Digest, []byte, error) {
+	o.mu.Lock()
+	if !slices.Contains(o.refs, ref) {
+		o.refs = append(o.refs, ref)
+	}
+	o.mu.Unlock()
 	var cfg dockerspec.DockerOCIImage
 	if opt.ImageOpt != nil && opt.ImageOpt.Platform != nil {
 		p := opt.ImageOpt.Platform
