@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,11 +19,18 @@ import (
 
 func (c *CLI) initCommand() *command {
 	cmd := newCommand("init", "", "write a starter bricklayer.cue in the current directory", `
-Init writes a bricklayer.cue for the current directory: an image built from
-./Dockerfile when there is one, else an image built by native steps. The
-result passes bricklayer vet; edit the repository and tags to taste.`)
+Init writes a bricklayer.cue for the current directory: one image per
+Dockerfile it finds (Dockerfile, Dockerfile.NAME, NAME.Dockerfile), else
+an image built by native steps. The result passes bricklayer vet; edit the
+repositories and tags to taste.
+
+An image's name is the last part of --repository (default the
+directory's name); Dockerfile.NAME adds -NAME to both. Its platforms are
+--platform, else what its base images serve when their names tell
+(arm32v7/..., arm64v8/..., balenalib/raspberrypi3-...), else the three
+usual ones, with a note to check that the base images serve them.`)
 	repo := cmd.flags.String("repository", "", "repository to publish to (default ghcr.io/example/DIRNAME)")
-	plats := cmd.flags.StringSlice("platform", []string{"linux/amd64", "linux/arm64", "linux/arm/v7"}, "platforms to build")
+	plats := cmd.flags.StringSlice("platform", nil, "platforms to build (default: what the base images serve, else linux/amd64, linux/arm64, linux/arm/v7)")
 	force := cmd.flags.Bool("force", false, "overwrite an existing bricklayer.cue")
 	cmd.run = func(ctx context.Context, args []string) error {
 		if len(args) > 0 {
@@ -39,23 +48,70 @@ result passes bricklayer vet; edit the repository and tags to taste.`)
 		if err != nil {
 			return err
 		}
-		name := imageName(filepath.Base(wd))
-		if *repo == "" {
-			*repo = "ghcr.io/example/" + name
+		base := *repo
+		if base == "" {
+			base = "ghcr.io/example/" + imageName(filepath.Base(wd))
 		}
-		_, err = os.Stat("Dockerfile")
-		src := starter(name, *repo, *plats, err == nil)
-		out, err := format.Source([]byte(src))
+		images, notes := starterImages(base, *plats, dockerfiles("."))
+		out, err := format.Source([]byte(starter(images)))
 		if err != nil {
 			return fmt.Errorf("internal error: formatting the starter spec: %w", err)
 		}
 		if err := safefile.Write(spec.FileName, out, 0o644); err != nil {
 			return fmt.Errorf("writing %s: %w", spec.FileName, err)
 		}
+		for _, n := range notes {
+			fmt.Fprintf(c.stdout, "note: %s\n", n)
+		}
 		fmt.Fprintf(c.stdout, "wrote %s; check it with: bricklayer vet\n", spec.FileName)
 		return nil
 	}
 	return cmd
+}
+
+// defaultPlatforms are init's when nothing tells better.
+var defaultPlatforms = []string{"linux/amd64", "linux/arm64", "linux/arm/v7"}
+
+// starterImage is one image init writes.
+type starterImage struct {
+	name, repository, dockerfile string
+	platforms                    []string
+	note                         string // a comment above it
+}
+
+// starterImages turns what init found into images, and notes for the user.
+func starterImages(repo string, plats []string, files []foundDockerfile) ([]starterImage, []string) {
+	name := imageName(path.Base(repo))
+	if len(files) == 0 {
+		p := plats
+		if len(p) == 0 {
+			p = defaultPlatforms
+		}
+		return []starterImage{{name: name, repository: repo, platforms: p}}, nil
+	}
+	var out []starterImage
+	var notes []string
+	for _, f := range files {
+		im := starterImage{name: name, repository: repo, dockerfile: f.file, platforms: plats}
+		if f.name != "" {
+			im.name = imageName(name + "-" + f.name)
+			im.repository = repo + "-" + imageName(f.name)
+		}
+		switch {
+		case len(plats) > 0:
+		case f.platforms != nil:
+			im.platforms = f.platforms
+			notes = append(notes, fmt.Sprintf("%s: built for %s, the platform %s serves", f.file, strings.Join(f.platforms, ", "), strings.Join(f.bases, ", ")))
+		default:
+			im.platforms = defaultPlatforms
+			if len(f.bases) > 0 {
+				im.note = fmt.Sprintf("Check that %s serves these platforms (crane manifest %s).", strings.Join(f.bases, ", "), f.bases[0])
+				notes = append(notes, fmt.Sprintf("%s: check that %s serves %s", f.file, strings.Join(f.bases, ", "), strings.Join(defaultPlatforms, ", ")))
+			}
+		}
+		out = append(out, im)
+	}
+	return out, notes
 }
 
 var (
@@ -72,32 +128,46 @@ func imageName(dir string) string {
 	return n
 }
 
-func starter(name, repo string, plats []string, dockerfile bool) string {
+func starter(images []starterImage) string {
 	var b strings.Builder
 	b.WriteString("// What this repository publishes. Check it with `bricklayer vet`;\n")
 	b.WriteString("// `bricklayer schema` prints the language.\n\n")
-	quoted := make([]string, len(plats))
-	for i, p := range plats {
-		quoted[i] = strconv.Quote(p)
-	}
-	fmt.Fprintf(&b, "platforms: [%s]\n\n", strings.Join(quoted, ", "))
-	label := strconv.Quote(name)
-	if identRE.MatchString(name) {
-		label = name
-	}
-	fmt.Fprintf(&b, "images: %s: {\n", label)
-	fmt.Fprintf(&b, "repository: %s\n", strconv.Quote(repo))
-	if dockerfile {
-		b.WriteString("dockerfile: \"Dockerfile\"\n")
-	} else {
-		b.WriteString(`from: "debian:bookworm-slim"
+	// The platforms most images share go to the top level.
+	top := images[0].platforms
+	fmt.Fprintf(&b, "platforms: [%s]\n\n", quoteAll(top))
+	for _, im := range images {
+		label := strconv.Quote(im.name)
+		if identRE.MatchString(im.name) {
+			label = im.name
+		}
+		if im.note != "" {
+			fmt.Fprintf(&b, "// %s\n", im.note)
+		}
+		fmt.Fprintf(&b, "images: %s: {\n", label)
+		fmt.Fprintf(&b, "repository: %s\n", strconv.Quote(im.repository))
+		if !slices.Equal(im.platforms, top) {
+			fmt.Fprintf(&b, "platforms: [%s]\n", quoteAll(im.platforms))
+		}
+		if im.dockerfile != "" {
+			fmt.Fprintf(&b, "dockerfile: %s\n", strconv.Quote(im.dockerfile))
+		} else {
+			b.WriteString(`from: "debian:bookworm-slim"
 steps: [
 	{copy: ".", dest: "/app/"},
 ]
 workdir: "/app"
 cmd: ["/bin/sh"]
 `)
+		}
+		b.WriteString("tags: [\"latest\"]\n}\n")
 	}
-	b.WriteString("tags: [\"latest\"]\n}\n")
 	return b.String()
+}
+
+func quoteAll(s []string) string {
+	q := make([]string, len(s))
+	for i, x := range s {
+		q[i] = strconv.Quote(x)
+	}
+	return strings.Join(q, ", ")
 }
