@@ -41,7 +41,10 @@ func (l *lowering) dockerfile(ctx context.Context, im *spec.Image, target ocispe
 			Target:          im.Target,
 			Labels:          im.Labels,
 			TargetPlatforms: []ocispecs.Platform{target},
-			BuildPlatforms:  []ocispecs.Platform{l.build},
+			// Names steps [PLATFORM N/M]; Marshal adds the image, so the
+			// progress of Dockerfile images reads like native steps'.
+			MultiPlatformRequested: true,
+			BuildPlatforms:         []ocispecs.Platform{l.build},
 		},
 		MainContext:    &main,
 		TargetPlatform: &target,

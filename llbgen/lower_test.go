@@ -732,3 +732,33 @@ func TestCacheScope(t *testing.T) {
 		t.Errorf("other repositories share scope %s", CacheScope(one))
 	}
 }
+
+// TestDockerfileStepNames: a Dockerfile image's steps are named like
+// native ones, [IMAGE PLATFORM ...], so progress tells them apart.
+func TestDockerfileStepNames(t *testing.T) {
+	s := load(t, `images: app: {repository: "example.com/app", platforms: ["linux/arm64"], dockerfile: "Dockerfile"}`,
+		map[string]string{"Dockerfile": "FROM alpine:3.20 AS build\nRUN echo hi > /x\nFROM scratch\nCOPY --from=build /x /x\n"})
+	ctx := context.Background()
+	p, _ := spec.ParsePlatform("linux/arm64")
+	tg, err := New(s, Options{}).Lower(ctx, "app", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := tg.Marshal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, md := range def.Metadata {
+		if n := md.Description["llb.customname"]; n != "" {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	want := []string{"[app linux/arm64 build 1/2] FROM docker.io/library/alpine:3.20", "[app linux/arm64 build 2/2] RUN echo hi > /x", "[app linux/arm64 stage-1 1/1] COPY --from=build /x /x"}
+	for _, w := range want {
+		if !slices.Contains(names, w) {
+			t.Errorf("no step named %q in %q", w, names)
+		}
+	}
+}

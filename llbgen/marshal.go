@@ -3,6 +3,7 @@ package llbgen
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/moby/buildkit/client/llb"
 	digest "github.com/opencontainers/go-digest"
@@ -20,6 +21,15 @@ func (t *Target) Marshal(ctx context.Context) (*llb.Definition, error) {
 	def, err := t.State.Marshal(ctx, co...)
 	if err != nil {
 		return nil, fmt.Errorf("marshalling %s for %s: %w", t.Image, t.Platform, err)
+	}
+	// The Dockerfile converter names its steps [PLATFORM N/M] ...: add
+	// the image, as native steps have it. Names are metadata: digests do
+	// not change.
+	prefix := "[" + t.Platform.String() + " "
+	for _, md := range def.Metadata {
+		if name, ok := md.Description["llb.customname"]; ok && strings.HasPrefix(name, prefix) {
+			md.Description["llb.customname"] = "[" + t.Image + " " + name[1:]
+		}
 	}
 	return def, nil
 }
