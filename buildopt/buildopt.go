@@ -227,6 +227,37 @@ func (c Cache) PerTarget(image, slug string) Cache {
 				out.Attrs[k] = filepath.Join(d, image, slug)
 			}
 		}
+	case "gha":
+		// GitHub's cache is one namespace per repository: a scope per
+		// image and platform keeps them from overwriting each other.
+		scope := c.Attrs["scope"]
+		if scope == "" {
+			scope = "bricklayer"
+		}
+		out.Attrs["scope"] = scope + "-" + image + "-" + slug
+	}
+	return out
+}
+
+// FromRunner fills in what a type=gha cache needs from a GitHub Actions
+// runner's environment (getenv), where the option string does not say:
+// the token (ACTIONS_RUNTIME_TOKEN) and the cache service's addresses
+// (ACTIONS_CACHE_URL, ACTIONS_RESULTS_URL), as buildx does. Other types
+// pass unchanged.
+func (c Cache) FromRunner(getenv func(string) string) Cache {
+	if c.Type != "gha" {
+		return c
+	}
+	out := Cache{Type: c.Type, Attrs: make(map[string]string, len(c.Attrs)+3)}
+	for k, v := range c.Attrs {
+		out.Attrs[k] = v
+	}
+	for attr, env := range map[string]string{"token": "ACTIONS_RUNTIME_TOKEN", "url": "ACTIONS_CACHE_URL", "url_v2": "ACTIONS_RESULTS_URL"} {
+		if out.Attrs[attr] == "" {
+			if v := getenv(env); v != "" {
+				out.Attrs[attr] = v
+			}
+		}
 	}
 	return out
 }

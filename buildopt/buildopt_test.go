@@ -142,3 +142,27 @@ func TestPerTarget(t *testing.T) {
 		}
 	}
 }
+
+func TestGitHubCache(t *testing.T) {
+	c, err := ParseCache("type=gha,mode=max")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"ACTIONS_RUNTIME_TOKEN": "tok", "ACTIONS_CACHE_URL": "https://cache/", "ACTIONS_RESULTS_URL": "https://results/"}
+	got := c.FromRunner(func(k string) string { return env[k] }).PerTarget("ui", "linux-arm-v7")
+	want := map[string]string{"mode": "max", "token": "tok", "url": "https://cache/", "url_v2": "https://results/", "scope": "bricklayer-ui-linux-arm-v7"}
+	if !reflect.DeepEqual(got.Attrs, want) {
+		t.Errorf("got %v, want %v", got.Attrs, want)
+	}
+	if len(c.Attrs) != 1 {
+		t.Errorf("the parsed entry was changed: %v", c.Attrs)
+	}
+	own, _ := ParseCache("type=gha,scope=web,token=mine")
+	got = own.FromRunner(func(k string) string { return env[k] }).PerTarget("ui", "linux-amd64")
+	if got.Attrs["token"] != "mine" || got.Attrs["scope"] != "web-ui-linux-amd64" {
+		t.Errorf("given attributes must win: %v", got.Attrs)
+	}
+	if reg, _ := ParseCache("type=registry,ref=r.io/c"); !reflect.DeepEqual(reg.FromRunner(func(string) string { return "x" }), reg) {
+		t.Errorf("a registry cache changed")
+	}
+}
