@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end tests need: Debian packages (runc, qemu
 # binfmt handlers, busybox, docker.io), the binfmt_misc registration, and the Go tools
-# pinned by tools/go.mod (buildkitd, buildctl, registry, crane) into $BIN.
+# pinned by tools/go.mod (buildkitd, buildctl, registry, crane, actionlint) into $BIN.
 # Idempotent; a re-run with nothing to do takes about a second.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -49,7 +49,7 @@ log "binfmt: qemu handlers enabled (${#handlers[@]} registered)"
 command -v go >/dev/null || export PATH="$PATH:/usr/local/go/bin"
 command -v go >/dev/null || die "go not found"
 
-TOOLS=(buildkitd buildctl registry crane)
+TOOLS=(buildkitd buildctl registry crane actionlint)
 # Mirrors buildkit's own Dockerfile: static, CGO off, seccomp profile built in.
 TAGS="osusergo netgo static_build seccomp"
 BK_VERSION="$(cd "$REPO/tools" && go list -m -f '{{.Version}}' github.com/moby/buildkit)"
@@ -72,18 +72,19 @@ else
   mkdir -p "$BIN"
   tmp="$(mktemp -d "$BIN/.build.XXXXXX")"
   trap 'rm -rf "$tmp"' EXIT
-  # One go build for all four shares the compile of their common deps.
+  # One go build for all of them shares the compile of their common deps.
   (cd "$REPO/tools" && CGO_ENABLED=0 go build -trimpath -tags "$TAGS" -ldflags "$LDFLAGS" -o "$tmp/" \
     github.com/moby/buildkit/cmd/buildkitd \
     github.com/moby/buildkit/cmd/buildctl \
     github.com/distribution/distribution/v3/cmd/registry \
-    github.com/google/go-containerregistry/cmd/crane)
+    github.com/google/go-containerregistry/cmd/crane \
+    github.com/rhysd/actionlint/cmd/actionlint)
   for t in "${TOOLS[@]}"; do mv -f "$tmp/$t" "$BIN/$t"; done
   echo "$stamp" >"$stamp_file"
 fi
 
 log "buildkitd: $("$BIN/buildkitd" --version)"
-log "crane: $("$BIN/crane" version); registry: $("$BIN/registry" --version | awk '{print $NF}')"
+log "crane: $("$BIN/crane" version); registry: $("$BIN/registry" --version | awk '{print $NF}'); actionlint: $("$BIN/actionlint" -version | head -1)"
 log "runc: $(runc --version | head -1)"
 log "dockerd: $(dockerd --version)"
 log "install done"

@@ -22,6 +22,9 @@ fi
 echo "==> go vet"
 go vet ./...
 
+echo "==> actionlint"
+bash hack/actionlint.sh
+
 echo "==> go test"
 # CI=true makes the end-to-end tests fail instead of skipping when the
 # daemon or registry is missing.
