@@ -26,6 +26,10 @@ type Info struct {
 	// at least HighestRelease: a v1.9.1 released after v2.0.1 is not.
 	// Without the other tags (a shallow clone), every release is.
 	Latest bool `json:"latest"`
+	// Source is the repository's web address, from git's origin remote
+	// (an ssh remote made https, credentials and .git dropped); "" when
+	// unknown. It is the default org.opencontainers.image.source.
+	Source string `json:"source"`
 }
 
 // Version is a release tag parsed as semver (a leading v is allowed).

@@ -61,6 +61,7 @@ func merge(g gitState, c ciState) *Info {
 		PullRequest:    c.pullRequest,
 		HighestRelease: g.highest,
 		CI:             c.name,
+		Source:         g.source,
 	}
 	detached := g.branch == ""
 	switch {

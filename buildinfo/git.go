@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"slices"
@@ -30,6 +31,8 @@ type gitState struct {
 	localDefault  string
 	// highest is the highest release among all the repository's tags.
 	highest string
+	// source is origin's URL as a web address (SourceURL).
+	source string
 }
 
 // gitRepo runs git on the work tree at dir.
@@ -166,6 +169,16 @@ func readGit(ctx context.Context, dir string) (gitState, error) {
 	// local build dirty. This matches `git describe --dirty`.
 	query(&status, "reading the work tree status", false, "status", "--porcelain", "--untracked-files=no")
 	query(&origin, "reading origin's default branch", true, "symbolic-ref", "-q", "refs/remotes/origin/HEAD")
+	eg.Go(func() error {
+		// No origin: status 2 ("No such remote"), nothing to report.
+		url, err := g.run(ectx, "remote", "get-url", "origin")
+		if err == nil {
+			s.source = SourceURL(url)
+		} else if c := exitCode(err); c != 1 && c != 2 {
+			return fmt.Errorf("reading origin's URL: %w", err)
+		}
+		return nil
+	})
 	exists(&hasMain, "main")
 	exists(&hasMaster, "master")
 	if err := eg.Wait(); err != nil {
@@ -240,4 +253,52 @@ func pickTag(tags []string) string {
 		return tags[0]
 	}
 	return best
+}
+
+// Origin is the web address of the repository at dir, from its origin
+// remote (SourceURL); "" without git, a repository or an origin.
+func Origin(ctx context.Context, dir string) string {
+	url, err := gitRepo{dir: dir}.run(ctx, "remote", "get-url", "origin")
+	if err != nil {
+		return ""
+	}
+	return SourceURL(url)
+}
+
+// SourceURL makes a git remote URL a web address: git@host:o/r.git and
+// ssh://git@host[:port]/o/r.git become https://host/o/r, an https URL
+// loses its credentials and .git. A local path or another scheme is "".
+func SourceURL(remote string) string {
+	remote = strings.TrimSpace(remote)
+	var host, path string
+	switch {
+	case strings.HasPrefix(remote, "https://"), strings.HasPrefix(remote, "http://"),
+		strings.HasPrefix(remote, "ssh://"), strings.HasPrefix(remote, "git://"),
+		strings.HasPrefix(remote, "git+ssh://"):
+		u, err := url.Parse(remote)
+		if err != nil || u.Hostname() == "" {
+			return ""
+		}
+		host, path = u.Hostname(), u.Path
+		if u.Scheme == "https" || u.Scheme == "http" {
+			host = u.Host // a web port is part of the address
+		}
+	case !strings.Contains(remote, "://") && strings.Contains(remote, ":"):
+		// scp-like: [user@]host:path
+		h, p, _ := strings.Cut(remote, ":")
+		if strings.Contains(h, "/") || len(h) == 1 {
+			return "" // a local path with a colon in it, or C:/...
+		}
+		if _, after, ok := strings.Cut(h, "@"); ok {
+			h = after
+		}
+		host, path = h, p
+	default:
+		return ""
+	}
+	path = strings.TrimSuffix(strings.Trim(path, "/"), ".git")
+	if host == "" || path == "" {
+		return ""
+	}
+	return "https://" + host + "/" + path
 }

@@ -258,3 +258,22 @@ func TestDetectGitTimeout(t *testing.T) {
 		t.Errorf("Detect took %v to give up", d)
 	}
 }
+
+func TestSourceURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"git@github.com:acme/pi.git":                         "https://github.com/acme/pi",
+		"ssh://git@gitlab.example.com:2222/group/sub/pi.git": "https://gitlab.example.com/group/sub/pi",
+		"https://x-access-token:secret@github.com/acme/pi":   "https://github.com/acme/pi",
+		"https://git.example.com:8443/acme/pi.git/":          "https://git.example.com:8443/acme/pi",
+		"git://example.com/pi.git":                           "https://example.com/pi",
+		"/srv/git/pi.git":                                    "",
+		"../pi":                                              "",
+		"file:///srv/git/pi.git":                             "",
+		"C:/repos/pi":                                        "",
+		"":                                                   "",
+	} {
+		if got := SourceURL(in); got != want {
+			t.Errorf("SourceURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -24,7 +24,7 @@ import (
 // real one.
 type Publisher interface {
 	IsInsecure(repo string) bool
-	PushIndex(ctx context.Context, repo string, manifests []publish.Manifest) (digest.Digest, error)
+	PushIndex(ctx context.Context, repo string, manifests []publish.Manifest, annotations map[string]string) (digest.Digest, error)
 	MoveTags(ctx context.Context, jobs []publish.Tagging) ([]string, error)
 }
 
@@ -193,7 +193,7 @@ func Run(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publisher, o
 		}
 		res.Partial = subset
 		if opts.Push && !subset {
-			if res.Digest, err = pub.PushIndex(ctx, im.Repository, manifests(res.Platforms)); err != nil {
+			if res.Digest, err = pub.PushIndex(ctx, im.Repository, manifests(res.Platforms), im.Annotations); err != nil {
 				return nil, fmt.Errorf("image %s: assembling the index: %w", name, err)
 			}
 		}
@@ -203,7 +203,7 @@ func Run(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publisher, o
 			if len(im.Tags) > 0 {
 				ref = im.Tags[0]
 			}
-			d, _, err := publish.WriteLayout(res.Output, opts.Output.Tar, ref, parts)
+			d, _, err := publish.WriteLayout(res.Output, opts.Output.Tar, ref, parts, im.Annotations)
 			if err != nil {
 				return nil, fmt.Errorf("image %s: writing %s: %w", name, res.Output, err)
 			}
@@ -264,6 +264,7 @@ func solveAll(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publish
 			Push:         opts.Push,
 			Repository:   im.Repository,
 			Insecure:     pub.IsInsecure(im.Repository),
+			Annotations:  im.Annotations,
 		}
 		if layouts != "" {
 			req.LayoutDir = layoutDir(layouts, t)

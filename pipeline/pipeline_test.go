@@ -162,7 +162,7 @@ func (p *fakePublisher) IsInsecure(repo string) bool {
 	return strings.HasPrefix(repo, "localhost:5000/")
 }
 
-func (p *fakePublisher) PushIndex(ctx context.Context, repo string, manifests []publish.Manifest) (digest.Digest, error) {
+func (p *fakePublisher) PushIndex(ctx context.Context, repo string, manifests []publish.Manifest, annotations map[string]string) (digest.Digest, error) {
 	p.ev.add("pushindex %s", repo)
 	s := repo
 	for _, m := range manifests {

@@ -125,7 +125,7 @@ func Publish(ctx context.Context, s *spec.Spec, pub Publisher, sources []Source,
 		for _, p := range im.Platforms {
 			res.Platforms = append(res.Platforms, got[name][p].PlatformResult)
 		}
-		if res.Digest, err = pub.PushIndex(ctx, im.Repository, manifests(res.Platforms)); err != nil {
+		if res.Digest, err = pub.PushIndex(ctx, im.Repository, manifests(res.Platforms), im.Annotations); err != nil {
 			return nil, fmt.Errorf("image %s: assembling the index: %w", name, err)
 		}
 		res.Seconds = time.Since(start).Round(time.Millisecond).Seconds()

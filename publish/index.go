@@ -62,7 +62,7 @@ func (r Registry) IsInsecure(repo string) bool { return len(r.nameOpts(repo)) > 
 // PushIndex pushes, by digest, the index of the manifests (already in
 // repo) and returns its digest. The index is the same bytes for the same
 // manifests, whichever nodes built them.
-func (r Registry) PushIndex(ctx context.Context, repo string, manifests []Manifest) (digest.Digest, error) {
+func (r Registry) PushIndex(ctx context.Context, repo string, manifests []Manifest, annotations map[string]string) (digest.Digest, error) {
 	var adds []mutate.IndexAddendum
 	for _, m := range manifests {
 		ref, err := name.NewDigest(repo+"@"+m.Digest.String(), r.nameOpts(repo)...)
@@ -79,7 +79,7 @@ func (r Registry) PushIndex(ctx context.Context, repo string, manifests []Manife
 		}
 		adds = append(adds, addendum(img, desc.MediaType, m.Platform))
 	}
-	idx := index(adds)
+	idx := index(adds, annotations)
 	d, err := idx.Digest()
 	if err != nil {
 		return "", err
@@ -103,7 +103,12 @@ func addendum(img v1.Image, mt types.MediaType, p spec.Platform) mutate.IndexAdd
 }
 
 // index is the one way bricklayer makes an index: an OCI index of the
-// manifests in the order given (the spec's platform order).
-func index(adds []mutate.IndexAddendum) v1.ImageIndex {
-	return mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex), adds...)
+// manifests in the order given (the spec's platform order), with the
+// image's annotations (none: no annotations field).
+func index(adds []mutate.IndexAddendum, annotations map[string]string) v1.ImageIndex {
+	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex), adds...)
+	if len(annotations) == 0 {
+		return idx
+	}
+	return mutate.Annotations(idx, annotations).(v1.ImageIndex)
 }

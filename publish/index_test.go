@@ -81,7 +81,7 @@ func pubTestIndex(t *testing.T, reg publish.Registry, repo string) digest.Digest
 	d, err := reg.PushIndex(context.Background(), repo, []publish.Manifest{
 		{Platform: pubTestArmV7, Digest: a},
 		{Platform: pubTestAmd64, Digest: b},
-	})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestPushIndex(t *testing.T) {
 		{Platform: pubTestAmd64, Digest: amd},
 	}
 	ctx := context.Background()
-	d, err := reg.PushIndex(ctx, repo, manifests)
+	d, err := reg.PushIndex(ctx, repo, manifests, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestPushIndex(t *testing.T) {
 	}
 
 	// Determinism: the same manifests give the same index.
-	d2, err := reg.PushIndex(ctx, repo, manifests)
+	d2, err := reg.PushIndex(ctx, repo, manifests, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestPushIndex(t *testing.T) {
 	}
 
 	// The order is the one given: reversed manifests are another index.
-	d3, err := reg.PushIndex(ctx, repo, []publish.Manifest{manifests[1], manifests[0]})
+	d3, err := reg.PushIndex(ctx, repo, []publish.Manifest{manifests[1], manifests[0]}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +216,7 @@ func TestPushIndexMissingManifest(t *testing.T) {
 	_, err := reg.PushIndex(context.Background(), repo, []publish.Manifest{
 		{Platform: pubTestArmV7, Digest: arm},
 		{Platform: pubTestAmd64, Digest: pubTestMissingDigest("missing manifest")},
-	})
+	}, nil)
 	if err == nil {
 		t.Fatal("PushIndex of a manifest not in the registry succeeded")
 	}
@@ -227,7 +227,7 @@ func TestPushIndexNotAnImage(t *testing.T) {
 	idx := pubTestIndex(t, reg, repo)
 	_, err := reg.PushIndex(context.Background(), repo, []publish.Manifest{
 		{Platform: pubTestAmd64, Digest: idx},
-	})
+	}, nil)
 	if err == nil {
 		t.Fatal("PushIndex of an index as a platform's manifest succeeded")
 	}

@@ -31,7 +31,7 @@ type LayoutPart struct {
 // when ref is set. The index is made as PushIndex makes it, so a layout
 // and a push of the same images have the same digest. dest is written
 // whole or not at all.
-func WriteLayout(dest string, asTar bool, ref string, parts []LayoutPart) (digest.Digest, []Manifest, error) {
+func WriteLayout(dest string, asTar bool, ref string, parts []LayoutPart, annotations map[string]string) (digest.Digest, []Manifest, error) {
 	// out/ is out: the temporary sibling must not land inside it.
 	dest = filepath.Clean(dest)
 	var adds []mutate.IndexAddendum
@@ -44,7 +44,7 @@ func WriteLayout(dest string, asTar bool, ref string, parts []LayoutPart) (diges
 		adds = append(adds, addendum(img, desc.MediaType, p.Platform))
 		manifests = append(manifests, Manifest{Platform: p.Platform, Digest: digest.Digest(desc.Digest.String())})
 	}
-	idx := index(adds)
+	idx := index(adds, annotations)
 	d, err := idx.Digest()
 	if err != nil {
 		return "", nil, err

@@ -133,12 +133,14 @@ func TestWriteLayout(t *testing.T) {
 	out := t.TempDir()
 
 	tarPath := filepath.Join(out, "image.tar")
-	dTar, manifests, err := publish.WriteLayout(tarPath, true, "1.0", parts)
+	// Annotations go on the index, the same way for a layout and a push.
+	ann := map[string]string{"org.opencontainers.image.source": "https://example.com/acme/app"}
+	dTar, manifests, err := publish.WriteLayout(tarPath, true, "1.0", parts, ann)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dirPath := filepath.Join(out, "image")
-	dDir, manifestsDir, err := publish.WriteLayout(dirPath, false, "1.0", parts)
+	dDir, manifestsDir, err := publish.WriteLayout(dirPath, false, "1.0", parts, ann)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +173,7 @@ func TestWriteLayout(t *testing.T) {
 	for i, img := range imgs {
 		pushed = append(pushed, publish.Manifest{Platform: parts[i].Platform, Digest: pubTestPushImage(t, repo, img)})
 	}
-	dPush, err := reg.PushIndex(context.Background(), repo, pushed)
+	dPush, err := reg.PushIndex(context.Background(), repo, pushed, ann)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,6 +190,9 @@ func TestWriteLayout(t *testing.T) {
 	}
 	if len(im.Manifests) != len(parts) {
 		t.Fatalf("the index has %d manifests, want %d", len(im.Manifests), len(parts))
+	}
+	if got := im.Annotations["org.opencontainers.image.source"]; got != ann["org.opencontainers.image.source"] {
+		t.Errorf("index annotations %v, want %v", im.Annotations, ann)
 	}
 	for i, p := range parts {
 		got := im.Manifests[i]
@@ -250,7 +255,7 @@ func TestWriteLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	tar2 := filepath.Join(t.TempDir(), "again.tar")
-	if _, _, err := publish.WriteLayout(tar2, true, "1.0", parts); err != nil {
+	if _, _, err := publish.WriteLayout(tar2, true, "1.0", parts, ann); err != nil {
 		t.Fatal(err)
 	}
 	second, err := os.ReadFile(tar2)
@@ -261,7 +266,7 @@ func TestWriteLayout(t *testing.T) {
 		t.Error("the tar written twice differs")
 	}
 	// Over itself too.
-	if _, _, err := publish.WriteLayout(tarPath, true, "1.0", parts); err != nil {
+	if _, _, err := publish.WriteLayout(tarPath, true, "1.0", parts, ann); err != nil {
 		t.Fatal(err)
 	}
 	third, err := os.ReadFile(tarPath)
@@ -276,7 +281,7 @@ func TestWriteLayout(t *testing.T) {
 func TestWriteLayoutNoRef(t *testing.T) {
 	parts, _ := pubTestParts(t)
 	dir := filepath.Join(t.TempDir(), "image")
-	d, _, err := publish.WriteLayout(dir, false, "", parts)
+	d, _, err := publish.WriteLayout(dir, false, "", parts, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +299,7 @@ func TestWriteLayoutRefusesOtherDirectory(t *testing.T) {
 	if err := os.WriteFile(keep, []byte("precious"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := publish.WriteLayout(dir, false, "1.0", parts); err == nil {
+	if _, _, err := publish.WriteLayout(dir, false, "1.0", parts, nil); err == nil {
 		t.Fatal("WriteLayout over a directory that is not an OCI layout succeeded")
 	}
 	b, err := os.ReadFile(keep)
@@ -315,7 +320,7 @@ func TestWriteLayoutOverFile(t *testing.T) {
 	if err := os.WriteFile(dest, []byte("precious"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := publish.WriteLayout(dest, false, "1.0", parts); err == nil {
+	if _, _, err := publish.WriteLayout(dest, false, "1.0", parts, nil); err == nil {
 		t.Error("WriteLayout of a directory over a regular file succeeded")
 	}
 	if b, err := os.ReadFile(dest); err != nil || string(b) != "precious" {
@@ -329,7 +334,7 @@ func TestWriteLayoutIntoEmptyDirectory(t *testing.T) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	d, _, err := publish.WriteLayout(dir, false, "1.0", parts)
+	d, _, err := publish.WriteLayout(dir, false, "1.0", parts, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +345,7 @@ func TestWriteLayoutReplacesLayout(t *testing.T) {
 	parts, _ := pubTestParts(t)
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "image")
-	if _, _, err := publish.WriteLayout(dir, false, "1.0", parts); err != nil {
+	if _, _, err := publish.WriteLayout(dir, false, "1.0", parts, nil); err != nil {
 		t.Fatal(err)
 	}
 	stale := filepath.Join(dir, "stale.txt")
@@ -349,7 +354,7 @@ func TestWriteLayoutReplacesLayout(t *testing.T) {
 	}
 
 	// Another index (one platform only) over the existing layout.
-	d2, _, err := publish.WriteLayout(dir, false, "2.0", parts[1:])
+	d2, _, err := publish.WriteLayout(dir, false, "2.0", parts[1:], nil)
 	if err != nil {
 		t.Fatalf("WriteLayout over an existing OCI layout: %v", err)
 	}
@@ -375,7 +380,7 @@ func TestWriteLayoutBadPart(t *testing.T) {
 	parts = append(parts, publish.LayoutPart{Platform: pubTestAmd64, Dir: notLayout})
 	parent := t.TempDir()
 	dest := filepath.Join(parent, "image.tar")
-	if _, _, err := publish.WriteLayout(dest, true, "1.0", parts); err == nil {
+	if _, _, err := publish.WriteLayout(dest, true, "1.0", parts, nil); err == nil {
 		t.Fatal("WriteLayout of a part that is no layout succeeded")
 	}
 	if got := pubTestDirEntries(t, parent); len(got) != 0 {
@@ -387,13 +392,13 @@ func TestWriteLayoutTrailingSlash(t *testing.T) {
 	parts, _ := pubTestParts(t)
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "image") + string(filepath.Separator)
-	d, _, err := publish.WriteLayout(dir, false, "1.0", parts)
+	d, _, err := publish.WriteLayout(dir, false, "1.0", parts, nil)
 	if err != nil {
 		t.Fatalf("WriteLayout(%q): %v", dir, err)
 	}
 	pubTestTopIndex(t, dir, "1.0", d.String())
 	// And over the layout it wrote.
-	d, _, err = publish.WriteLayout(dir, false, "2.0", parts)
+	d, _, err = publish.WriteLayout(dir, false, "2.0", parts, nil)
 	if err != nil {
 		t.Fatalf("WriteLayout(%q) over a layout: %v", dir, err)
 	}

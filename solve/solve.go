@@ -58,6 +58,8 @@ type Request struct {
 	LoadNames []string
 	// CacheTo and CacheFrom are this image and platform's own caches.
 	CacheTo, CacheFrom []buildopt.Cache
+	// Annotations go on the platform's manifest.
+	Annotations map[string]string
 }
 
 // Result is what one solve produced.
@@ -247,11 +249,13 @@ func (n *Nodes) solveOpt(req Request) (client.SolveOpt, error) {
 			attrs["registry.insecure"] = "true"
 		}
 		n.epochAttrs(attrs)
+		annotationAttrs(attrs, req.Annotations)
 		so.Exports = append(so.Exports, client.ExportEntry{Type: client.ExporterImage, Attrs: attrs})
 	}
 	if req.LayoutDir != "" {
 		attrs := map[string]string{"oci-mediatypes": "true", "tar": "false"}
 		n.epochAttrs(attrs)
+		annotationAttrs(attrs, req.Annotations)
 		so.Exports = append(so.Exports, client.ExportEntry{Type: client.ExporterOCI, Attrs: attrs, OutputDir: req.LayoutDir})
 	}
 	for _, c := range req.CacheTo {
@@ -264,6 +268,14 @@ func (n *Nodes) solveOpt(req Request) (client.SolveOpt, error) {
 		so.CacheImports = append(so.CacheImports, client.CacheOptionsEntry{Type: c.Type, Attrs: maps.Clone(c.Attrs)})
 	}
 	return so, nil
+}
+
+// annotationAttrs asks BuildKit's exporters to annotate the platform's
+// manifest (the index is bricklayer's, annotated in publish).
+func annotationAttrs(attrs, annotations map[string]string) {
+	for k, v := range annotations {
+		attrs["annotation-manifest."+k] = v
+	}
 }
 
 // epochAttrs makes an export reproducible: BuildKit clamps the times in

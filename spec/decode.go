@@ -27,6 +27,8 @@ type decoder struct {
 	// root is the directory Dockerfiles must lie in, and rootName says
 	// what it is; see repoRoot.
 	root, rootName string
+	// annotations are the top-level ones, checked.
+	annotations map[string]string
 }
 
 // at is the location of a path in the spec.
@@ -46,6 +48,7 @@ func (d *decoder) spec(r rawSpec, file string) *Spec {
 		s.CacheFrom = d.caches(r.Cache.From, at("cache", "from"))
 	}
 	top := tagRules{policy: r.Policy, policyLoc: at("policy"), aliasesLoc: at("aliases")}
+	d.annotations = d.checkAnnotations(r.Annotations, at("annotations"))
 	if r.Aliases != nil {
 		top.aliases = *r.Aliases
 	}
@@ -333,19 +336,7 @@ func (d *decoder) image(name string, r rawImage, defaults []Platform, top tagRul
 		}
 	}
 
-	im.Context = d.dir
-	if r.Context != nil {
-		rel := *r.Context
-		cl := where.child("context")
-		im.Context = filepath.Join(d.dir, filepath.FromSlash(rel))
-		if path.IsAbs(rel) || filepath.IsAbs(rel) {
-			d.errs.at(cl, "context %q is an absolute path; write it relative to the spec file", rel)
-		} else if fi, err := os.Stat(im.Context); err != nil {
-			d.errs.at(cl, "context directory %q does not exist", rel)
-		} else if !fi.IsDir() {
-			d.errs.at(cl, "context %q is not a directory", rel)
-		}
-	}
+	im.Context, _ = d.context(r.Context, where.child("context"))
 
 	seen := map[string]bool{}
 	for i, tag := range r.Tags {
@@ -372,6 +363,7 @@ func (d *decoder) image(name string, r rawImage, defaults []Platform, top tagRul
 		im.Stages[sname] = st
 	}
 	d.metadata(im, r)
+	im.Annotations = d.imageAnnotations(im, r.Annotations, where.child("annotations"))
 	im.Volumes = r.Volumes
 	for i, e := range r.Expose {
 		port := fmt.Sprint(e)
@@ -391,6 +383,25 @@ func (d *decoder) image(name string, r rawImage, defaults []Platform, top tagRul
 		im.Expose = append(im.Expose, port)
 	}
 	return im
+}
+
+// context is the build context directory rel (nil: the spec's
+// directory), checked at cl; ok is false when it was reported.
+func (d *decoder) context(rel *string, cl loc) (dir string, ok bool) {
+	if rel == nil {
+		return d.dir, true
+	}
+	dir = filepath.Join(d.dir, filepath.FromSlash(*rel))
+	if path.IsAbs(*rel) || filepath.IsAbs(*rel) {
+		d.errs.at(cl, "context %q is an absolute path; write it relative to the spec file", *rel)
+	} else if fi, err := os.Stat(dir); err != nil {
+		d.errs.at(cl, "context directory %q does not exist", *rel)
+	} else if !fi.IsDir() {
+		d.errs.at(cl, "context %q is not a directory", *rel)
+	} else {
+		return dir, true
+	}
+	return dir, false
 }
 
 // buildSource checks that an image is built from exactly one source:

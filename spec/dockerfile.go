@@ -115,22 +115,23 @@ func dockerfileMessage(name string, err error) string {
 // DockerfileError is err, from converting the Dockerfile of im, as an
 // error of the spec at im's dockerfile field.
 func (im *Image) DockerfileError(err error) error {
-	return &specError{pos: im.dockerfilePos, path: im.Stage.loc.child("dockerfile").path, msg: dockerfileMessage(im.Dockerfile, err)}
+	where := im.dockerfilePath
+	if where == nil {
+		where = im.Stage.loc.child("dockerfile").path
+	}
+	return &specError{pos: im.dockerfilePos, path: where, msg: dockerfileMessage(im.Dockerfile, err)}
 }
 
 // checkTarget reports a target that names no stage of the Dockerfile.
 // BuildKit compares stage names without regard to case.
 func checkTarget(im *Image, errs *errorList) {
-	if im.dockerfileStages == nil {
-		return // no Dockerfile, or one that did not parse
-	}
 	for _, v := range im.All() {
-		if v.Target == "" {
-			continue
+		if v.Target == "" || v.dockerfileStages == nil {
+			continue // no Dockerfile, or one that did not parse
 		}
 		var named []string
 		found := false
-		for _, n := range im.dockerfileStages {
+		for _, n := range v.dockerfileStages {
 			if n != "" {
 				named = append(named, n)
 			}
@@ -140,9 +141,9 @@ func checkTarget(im *Image, errs *errorList) {
 			continue
 		}
 		if len(named) == 0 {
-			errs.at(v.targetLoc, "target %q: %s has no named stage (FROM ... AS NAME)", v.Target, im.Dockerfile)
+			errs.at(v.targetLoc, "target %q: %s has no named stage (FROM ... AS NAME)", v.Target, v.Dockerfile)
 		} else {
-			errs.at(v.targetLoc, "target %q is not a stage of %s (its stages: %s)", v.Target, im.Dockerfile, strings.Join(named, ", "))
+			errs.at(v.targetLoc, "target %q is not a stage of %s (its stages: %s)", v.Target, v.Dockerfile, strings.Join(named, ", "))
 		}
 	}
 }

@@ -69,7 +69,8 @@ func ReadFile(file string) ([]byte, error) {
 type Option func(*options)
 
 type options struct {
-	build func(full bool) (*buildinfo.Info, error)
+	build     func(full bool) (*buildinfo.Info, error)
+	overrides []Override
 }
 
 // WithBuild sets the build context the spec sees as `build` and its tag
@@ -123,6 +124,11 @@ func Parse(file string, src []byte, opts ...Option) (*Spec, error) {
 		errs.add(err)
 		return nil, errs.err()
 	}
+	if len(o.overrides) > 0 {
+		if user, err = applyOverrides(ctx, user, o.overrides); err != nil {
+			return nil, err
+		}
+	}
 	// User value first, so error paths read images.ui.tags, not #Spec.
 	def := schema.LookupPath(cue.MakePath(cue.Def("#Spec")))
 	v := user.Unify(def)
@@ -147,6 +153,7 @@ func Parse(file string, src []byte, opts ...Option) (*Spec, error) {
 	s := d.spec(raw, file)
 	s.Source = src
 	s.Build = info
+	s.value = v
 	// Positions first: a variant that keeps its image's steps copies
 	// their positions.
 	positions(s, user)

@@ -16,11 +16,12 @@ type rawSpec struct {
 		To   []string `json:"to"`
 		From []string `json:"from"`
 	} `json:"cache"`
-	Epoch     any                 `json:"epoch"`
-	Platforms *[]string           `json:"platforms"`
-	Policy    *rawPolicy          `json:"policy"`
-	Aliases   *[]rawAlias         `json:"aliases"`
-	Stages    map[string]rawStage `json:"stages"`
+	Epoch       any                 `json:"epoch"`
+	Annotations map[string]string   `json:"annotations"`
+	Platforms   *[]string           `json:"platforms"`
+	Policy      *rawPolicy          `json:"policy"`
+	Aliases     *[]rawAlias         `json:"aliases"`
+	Stages      map[string]rawStage `json:"stages"`
 	// Images stay JSON until decoded one by one: an image with
 	// per-platform overrides keeps its JSON to make its variants from.
 	Images map[string]json.RawMessage `json:"images"`
@@ -45,22 +46,23 @@ type rawStage struct {
 type rawImage struct {
 	rawStage
 
-	Repository *string             `json:"repository"`
-	Platforms  *[]string           `json:"platforms"`
-	Context    *string             `json:"context"`
-	Tags       []string            `json:"tags"`
-	Dockerfile *string             `json:"dockerfile"`
-	Target     *string             `json:"target"`
-	Stages     map[string]rawStage `json:"stages"`
-	Labels     map[string]string   `json:"labels"`
-	Entrypoint any                 `json:"entrypoint"`
-	Cmd        any                 `json:"cmd"`
-	Expose     []any               `json:"expose"`
-	Volumes    []string            `json:"volumes"`
-	Platform   map[string]any      `json:"platform"`
-	Policy     *rawPolicy          `json:"policy"`
-	Aliases    *[]rawAlias         `json:"aliases"`
-	Cache      *bool               `json:"cache"`
+	Repository  *string             `json:"repository"`
+	Platforms   *[]string           `json:"platforms"`
+	Context     *string             `json:"context"`
+	Tags        []string            `json:"tags"`
+	Dockerfile  *string             `json:"dockerfile"`
+	Target      *string             `json:"target"`
+	Stages      map[string]rawStage `json:"stages"`
+	Labels      map[string]string   `json:"labels"`
+	Annotations map[string]string   `json:"annotations"`
+	Entrypoint  any                 `json:"entrypoint"`
+	Cmd         any                 `json:"cmd"`
+	Expose      []any               `json:"expose"`
+	Volumes     []string            `json:"volumes"`
+	Platform    map[string]any      `json:"platform"`
+	Policy      *rawPolicy          `json:"policy"`
+	Aliases     *[]rawAlias         `json:"aliases"`
+	Cache       *bool               `json:"cache"`
 }
 
 type rawPolicy struct {

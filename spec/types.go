@@ -3,6 +3,7 @@ package spec
 import (
 	"time"
 
+	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/token"
 
 	"github.com/bricklayer-build/bricklayer/buildinfo"
@@ -38,6 +39,9 @@ type Spec struct {
 	// Warnings are mistakes that do not stop a build yet, such as an
 	// alias past its end date.
 	Warnings []Diagnostic
+
+	// value is the spec unified with the schema, for Export.
+	value cue.Value
 }
 
 // Stage is a filesystem built by Steps on top of From.
@@ -151,8 +155,11 @@ type Image struct {
 	Dockerfile string // path of the Dockerfile in Context; empty for steps
 	Target     string
 	targetLoc  loc
-	// dockerfilePos is where dockerfile is written, for DockerfileError.
-	dockerfilePos token.Pos
+	// dockerfilePos is where dockerfile is written, for DockerfileError;
+	// dockerfilePath its path when a platform overrides it (nil: the
+	// image's dockerfile field).
+	dockerfilePos  token.Pos
+	dockerfilePath []string
 	// dockerfileStages are the stage names of the Dockerfile ("" for an
 	// unnamed one), nil when it did not parse.
 	dockerfileStages []string
@@ -164,11 +171,15 @@ type Image struct {
 	// Stages private to this image.
 	Stages map[string]*Stage
 
-	Labels     map[string]string
-	Entrypoint []string
-	Cmd        []string
-	Expose     []string // "80/tcp"
-	Volumes    []string
+	Labels map[string]string
+	// Annotations go on the image's index and on each platform's
+	// manifest: the top-level ones, the image's own over them, and the
+	// defaults (see annotations.go).
+	Annotations map[string]string
+	Entrypoint  []string
+	Cmd         []string
+	Expose      []string // "80/tcp"
+	Volumes     []string
 
 	variants map[Platform]*Image
 	// rawJSON is the image as decoded, kept when it has per-platform

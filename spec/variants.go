@@ -50,7 +50,7 @@ func hasIdent(n ast.Node) bool {
 
 // overridable lists the image fields a platform override may set; the
 // schema's #Override closes the same list.
-var overridable = []string{"from", "args", "env", "labels", "workdir", "user", "target", "entrypoint", "cmd", "steps"}
+var overridable = []string{"from", "args", "env", "labels", "workdir", "user", "dockerfile", "context", "target", "entrypoint", "cmd", "steps"}
 
 // variants unifies each per-platform override with its image, so that
 // platform: "linux/arm/v7": args: X: "arm" adds to the image's args, a
@@ -173,12 +173,42 @@ func (d *decoder) imageVariants(im *Image, v cue.Value) {
 				d.errs.at(variant.targetLoc, "target picks a stage of a Dockerfile; this image has no dockerfile")
 			}
 		}
+		if changed("context") || changed("dockerfile") {
+			d.variantSource(&variant, im, r, pl, set)
+		}
 		d.metadata(&variant, r)
 		if im.variants == nil {
 			im.variants = map[Platform]*Image{}
 		}
 		im.variants[p] = &variant
 	})
+}
+
+// variantSource reads the build context and Dockerfile of a platform
+// that changes either: one Dockerfile per architecture (Dockerfile and
+// arm/Dockerfile) makes one image with one index.
+func (d *decoder) variantSource(v, im *Image, r rawImage, pl loc, set func(string) bool) {
+	cl := at("images", im.Name).child("context")
+	if set("context") {
+		cl = pl.child("context")
+	}
+	var ok bool
+	if v.Context, ok = d.context(r.Context, cl); !ok || r.Dockerfile == nil {
+		return // native steps: copies read the platform's context
+	}
+	if im.Dockerfile == "" {
+		d.errs.at(pl.child("dockerfile"), "a platform may change the Dockerfile of a Dockerfile image; this image is built from steps")
+		return
+	}
+	dl := at("images", im.Name).child("dockerfile")
+	if set("dockerfile") {
+		dl = pl.child("dockerfile")
+		v.dockerfilePath = dl.path
+		v.dockerfilePos = d.errs.posOf(dl.path)
+	}
+	v.Dockerfile = *r.Dockerfile
+	v.DockerfileData, v.DockerIgnore, v.dockerfileStages = nil, nil, nil
+	d.dockerfile(v, dl)
 }
 
 // positions records where each stage and step is in the file, for the

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/bricklayer-build/bricklayer/builders"
+	"github.com/bricklayer-build/bricklayer/buildinfo"
 	"github.com/bricklayer-build/bricklayer/buildopt"
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
 	"github.com/bricklayer-build/bricklayer/pipeline"
@@ -66,9 +67,14 @@ config (~/.docker/config.json, $DOCKER_CONFIG, credential helpers).`)
 		if popts.Push && len(popts.Platforms) > 0 && *f.metadata == "" {
 			return usageErrorf("build: --push with --platform pushes those platforms by digest and moves no tag; --metadata-file FILE must record them for bricklayer publish")
 		}
-		s, err := c.load(ctx, arg, *f.contexts)
+		s, err := c.load(ctx, arg, *f.contexts, *f.sets...)
 		if err != nil {
 			return err
+		}
+		// org.opencontainers.image.source: git's origin, also for a spec
+		// whose load did not read git.
+		if s.Build.Source == "" {
+			s.DefaultSource(buildinfo.Origin(ctx, s.Dir))
 		}
 		if _, err := pipeline.SelectImages(s, pos); err != nil {
 			return err
@@ -85,6 +91,12 @@ config (~/.docker/config.json, $DOCKER_CONFIG, credential helpers).`)
 		}
 		if !f.cacheFlags() {
 			popts.CacheTo, popts.CacheFrom = s.CacheTo, s.CacheFrom
+		}
+		// type=gha caches take the runner's token and addresses.
+		for _, l := range []*[]buildopt.Cache{&popts.CacheTo, &popts.CacheFrom} {
+			for i, e := range *l {
+				(*l)[i] = e.FromRunner(os.Getenv)
+			}
 		}
 		results, err := c.runBuild(ctx, s, cfg, popts, publish.Registry{Insecure: *f.insecure})
 		if err != nil {
@@ -140,7 +152,7 @@ type buildFlags struct {
 	push, noCache, load                     *bool
 	insecure, args, secrets, plats          *[]string
 	cacheTo, cacheFrom                      *[]string
-	contexts                                *[]string
+	contexts, sets                          *[]string
 	nodes                                   *nodeOpts
 	fs                                      *pflag.FlagSet
 }
@@ -159,6 +171,7 @@ func buildFlagsOf(fs *pflag.FlagSet) *buildFlags {
 		metadata:  fs.String("metadata-file", "", "write digests, platforms, tags and timings as JSON to FILE"),
 		plats:     fs.StringArray("platform", nil, "build only these platforms of each image: P[,P...] (repeatable; images without them are skipped)"),
 		contexts:  contextFlag(fs),
+		sets:      setFlag(fs),
 		nodes:     nodeFlags(fs),
 		cacheTo:   fs.StringArray("cache-to", nil, "export build cache, one per image and platform: type=registry,ref=REF[,mode=max] | type=local,dest=DIR | type=inline (repeatable)"),
 		cacheFrom: fs.StringArray("cache-from", nil, "import build cache: type=registry,ref=REF | type=local,src=DIR (repeatable)"),

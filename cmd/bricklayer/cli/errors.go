@@ -68,12 +68,13 @@ func (c *CLI) exitCode(err error) int {
 		un *builders.UnreachableError
 		nd *noDaemon
 		ui *pipeline.UnknownImageError
+		se *spec.OverrideError
 		ce cueerrors.Error
 	)
 	switch {
 	case errors.As(err, &ie):
 		code = ExitInterrupted
-	case errors.As(err, &ue), errors.As(err, &ui), builders.IsAddrError(err):
+	case errors.As(err, &ue), errors.As(err, &ui), errors.As(err, &se), builders.IsAddrError(err):
 		code = ExitUsage
 	case errors.As(err, &cf):
 		fmt.Fprintln(c.stderr, cf.msg)

@@ -19,6 +19,11 @@ func contextFlag(fs *pflag.FlagSet) *[]string {
 	return fs.StringArray("context", nil, "override the build context: KEY=VALUE with KEY one of branch, tag, sha, describe, dirty, defaultBranch, pullRequest, ci, date, highestRelease (repeatable)")
 }
 
+// setFlag adds --set IMAGE.FIELD=VALUE to a command that loads a spec.
+func setFlag(fs *pflag.FlagSet) *[]string {
+	return fs.StringArray("set", nil, "override a field of images, as bake --set: IMAGE.FIELD=VALUE, or IMAGE.FIELD+=VALUE to append to tags or platforms; IMAGE may be a pattern (*); FIELD one of "+strings.Join(spec.SetFields(), ", ")+" (args, labels, env, annotations: FIELD.KEY) (repeatable)")
+}
+
 // buildContext detects the build context of the spec's repository (git,
 // then CI variables; with full false only the date) and applies the
 // --context overrides.
@@ -42,14 +47,23 @@ func buildContext(ctx context.Context, file string, overrides []string, full boo
 	return info, nil
 }
 
-// load loads the spec named by arg for the build context, and prints its
+// load loads the spec named by arg for the build context (with the
+// --context overrides) and the --set options sets, and prints its
 // warnings.
-func (c *CLI) load(ctx context.Context, arg string, overrides []string) (*spec.Spec, error) {
+func (c *CLI) load(ctx context.Context, arg string, overrides []string, sets ...string) (*spec.Spec, error) {
+	var ovs []spec.Override
+	for i, set := range sets {
+		o, err := spec.ParseOverride(i, set)
+		if err != nil {
+			return nil, err
+		}
+		ovs = append(ovs, o)
+	}
 	file, err := spec.Find(arg)
 	if err != nil {
 		return nil, err
 	}
-	s, err := spec.Load(file, spec.WithBuildFunc(func(full bool) (*buildinfo.Info, error) {
+	s, err := spec.Load(file, spec.WithOverrides(ovs...), spec.WithBuildFunc(func(full bool) (*buildinfo.Info, error) {
 		return buildContext(ctx, file, overrides, full)
 	}))
 	if err != nil {

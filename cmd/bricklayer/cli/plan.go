@@ -11,6 +11,7 @@ import (
 	"github.com/containerd/platforms"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/bricklayer-build/bricklayer/builders"
 	"github.com/bricklayer-build/bricklayer/buildinfo"
 	"github.com/bricklayer-build/bricklayer/llbgen"
 	"github.com/bricklayer-build/bricklayer/spec"
@@ -37,6 +38,7 @@ built from it).
 	format := cmd.flags.String("format", "text", "output format: text or json")
 	buildPlatform := cmd.flags.String("build-platform", "linux/amd64", "platform that build-platform stages run on")
 	contexts := contextFlag(cmd.flags)
+	sets := setFlag(cmd.flags)
 	cmd.run = func(ctx context.Context, args []string) error {
 		arg, err := oneArg("plan", args)
 		if err != nil {
@@ -49,7 +51,7 @@ built from it).
 		if err != nil {
 			return err
 		}
-		s, err := c.load(ctx, arg, *contexts)
+		s, err := c.load(ctx, arg, *contexts, *sets...)
 		if err != nil {
 			return err
 		}
@@ -85,6 +87,16 @@ type planImage struct {
 	References []string       `json:"references"`
 	Platforms  []planPlatform `json:"platforms"`
 	Unresolved []string       `json:"unresolved,omitempty"`
+	// Syntax is the ignored # syntax= line of the Dockerfile.
+	Syntax *planSyntax `json:"syntax,omitempty"`
+}
+
+// planSyntax is a Dockerfile's # syntax= frontend, which bricklayer
+// ignores for the converter it is built with.
+type planSyntax struct {
+	Frontend  string `json:"frontend"`
+	Converter string `json:"converter"` // BuildKit vX.Y.Z
+	Ignored   bool   `json:"ignored"`
 }
 
 type planPlatform struct {
@@ -99,6 +111,9 @@ func makePlan(ctx context.Context, s *spec.Spec, opts llbgen.Options) (*plan, er
 	for _, name := range s.ImageNames {
 		im := s.Images[name]
 		pi := planImage{Name: name, Repository: im.Repository, Tags: nonNil(im.Tags), Aliases: nonNil(im.AliasTags), References: []string{}}
+		if syn := im.SyntaxDirective(); syn != "" {
+			pi.Syntax = &planSyntax{Frontend: syn, Converter: "BuildKit " + builders.BuildKitVersion, Ignored: true}
+		}
 		for _, t := range im.AllTags() {
 			pi.References = append(pi.References, im.Repository+":"+t)
 		}
@@ -147,6 +162,9 @@ func (p *plan) writeText(w io.Writer) {
 		}
 		if len(im.Unresolved) > 0 {
 			fmt.Fprintf(w, "  unresolved until build: %s\n", strings.Join(im.Unresolved, ", "))
+		}
+		if im.Syntax != nil {
+			fmt.Fprintf(w, "  note: # syntax=%s ignored: converted with %s's built-in Dockerfile converter\n", im.Syntax.Frontend, im.Syntax.Converter)
 		}
 	}
 }

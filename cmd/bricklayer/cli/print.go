@@ -32,6 +32,7 @@ image's first) and prints its LLB graph, without a daemon:
 	format := cmd.flags.String("format", "json", "output format: json, llb or dot")
 	buildPlatform := cmd.flags.String("build-platform", "linux/amd64", "platform that build-platform stages run on")
 	contexts := contextFlag(cmd.flags)
+	sets := setFlag(cmd.flags)
 	cmd.run = func(ctx context.Context, args []string) error {
 		if len(args) < 1 || len(args) > 2 {
 			return usageErrorf("print takes IMAGE and at most one FILE or DIR")
@@ -49,7 +50,7 @@ image's first) and prints its LLB graph, without a daemon:
 		if len(args) == 2 {
 			arg = args[1]
 		}
-		s, err := c.load(ctx, arg, *contexts)
+		s, err := c.load(ctx, arg, *contexts, *sets...)
 		if err != nil {
 			return err
 		}

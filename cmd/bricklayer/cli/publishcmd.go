@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/bricklayer-build/bricklayer/buildinfo"
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
 	"github.com/bricklayer-build/bricklayer/pipeline"
 	"github.com/bricklayer-build/bricklayer/publish"
@@ -37,6 +38,7 @@ The first argument is the spec when it is a directory or a .cue file.`)
 	images := cmd.flags.StringArray("image", nil, "publish only this image (repeatable; default all)")
 	args := cmd.flags.StringArray("arg", nil, "build arg K=V the runners built with (repeatable)")
 	contexts := contextFlag(cmd.flags)
+	sets := setFlag(cmd.flags)
 	cmd.run = func(ctx context.Context, pos []string) error {
 		arg := "."
 		if len(pos) > 0 {
@@ -63,9 +65,12 @@ The first argument is the spec when it is a directory or a .cue file.`)
 			}
 			sources = append(sources, pipeline.Source{Name: f, Meta: &m})
 		}
-		s, err := c.load(ctx, arg, *contexts)
+		s, err := c.load(ctx, arg, *contexts, *sets...)
 		if err != nil {
 			return err
+		}
+		if s.Build.Source == "" {
+			s.DefaultSource(buildinfo.Origin(ctx, s.Dir))
 		}
 		results, err := pipeline.Publish(ctx, s, publish.Registry{Insecure: *insecure}, sources, pipeline.PublishOptions{Images: *images, Args: buildArgs})
 		if err != nil {

@@ -57,6 +57,7 @@ func New(args []string) *CLI {
 		c.completionCommand(),
 		c.builderCommand(),
 		c.contextCommand(),
+		c.exportCommand(),
 		c.migrateCommand(),
 		c.fmtCommand(),
 		c.initCommand(),

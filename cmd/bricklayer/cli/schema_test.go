@@ -29,6 +29,23 @@ images: app: {repository: "example.com/app", from: "scratch", tagz: ["x"]}
 		{`package bricklayer
 images: app: {from: "scratch"}
 `, false},
+		// build is declared by the schema's package, with defaults.
+		{`package bricklayer
+images: app: {
+	repository: "example.com/app"
+	from:       "scratch"
+	tags: [build.branchTag, "sha-\(build.shortSha)", if build.branch != "" && build.branch == build.defaultBranch {"edge"}, if build.version != null {build.version.full}]
+}
+`, true},
+		// A file of the package may set the context.
+		{`package bricklayer
+build: {branch: "main", defaultBranch: "main", branchTag: "main"}
+images: app: {repository: "example.com/app", tags: [if build.branch == build.defaultBranch {"edge"}]}
+`, true},
+		{`package bricklayer
+build: {branch: 1}
+images: app: {repository: "example.com/app"}
+`, false},
 	} {
 		dir := t.TempDir()
 		for name, data := range map[string]string{"schema.cue": schemaPackage(), "bricklayer.cue": tc.spec} {

@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/bricklayer-build/bricklayer/builders"
 	"github.com/bricklayer-build/bricklayer/buildinfo"
 	"github.com/bricklayer-build/bricklayer/llbgen"
 	"github.com/bricklayer-build/bricklayer/spec"
@@ -24,12 +26,13 @@ spec prints nothing and exits 0; every mistake prints one line,
 FILE:LINE:COL: PATH: message, and the exit code is 1.`)
 	verbose := cmd.flags.BoolP("verbose", "v", false, "print a summary of the images")
 	contexts := contextFlag(cmd.flags)
+	sets := setFlag(cmd.flags)
 	cmd.run = func(ctx context.Context, args []string) error {
 		arg, err := oneArg("vet", args)
 		if err != nil {
 			return err
 		}
-		s, err := c.load(ctx, arg, *contexts)
+		s, err := c.load(ctx, arg, *contexts, *sets...)
 		if err != nil {
 			return err
 		}
@@ -57,8 +60,22 @@ func (c *CLI) summary(s *spec.Spec) {
 		}
 		fmt.Fprintf(c.stdout, "  %s: %s (%s) [%s] tags: %s\n", name, im.Repository, source,
 			spec.JoinPlatforms(im.Platforms), strings.Join(im.Tags, ", "))
+		if len(im.AliasTags) > 0 {
+			fmt.Fprintf(c.stdout, "    aliases: %s\n", strings.Join(im.AliasTags, ", "))
+		}
+		if syn := im.SyntaxDirective(); syn != "" {
+			fmt.Fprintf(c.stdout, "    note: %s\n", syntaxNote(im.Dockerfile, syn))
+		}
+		unused := im.UnusedArgs()
+		for _, k := range unused {
+			if im.Dockerfile != "" {
+				fmt.Fprintf(c.stdout, "    warning: args.%s is declared by no ARG of %s: it changes nothing in the image\n", k, im.Dockerfile)
+			} else {
+				fmt.Fprintf(c.stdout, "    warning: args.%s is declared by no arg step and the image runs no command: it changes nothing in the image\n", k)
+			}
+		}
 		for _, k := range spec.SortedKeys(im.Args) {
-			if what := volatile(s.Build, im.Args[k]); what != "" {
+			if what := volatile(s.Build, im.Args[k]); what != "" && !slices.Contains(unused, k) {
 				fmt.Fprintf(c.stdout, "    note: args.%s holds the build's %s: the image changes with every build, so it is not reproducible\n", k, what)
 			}
 		}
@@ -76,4 +93,9 @@ func volatile(b *buildinfo.Info, v string) string {
 		return "describe of a dirty tree"
 	}
 	return ""
+}
+
+// syntaxNote says that the Dockerfile's # syntax= line is ignored.
+func syntaxNote(dockerfile, syntax string) string {
+	return fmt.Sprintf("%s asks for the frontend %s (# syntax=): ignored; bricklayer converts it with BuildKit %s's built-in Dockerfile converter", dockerfile, syntax, builders.BuildKitVersion)
 }

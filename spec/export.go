@@ -1,0 +1,126 @@
+package spec
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/encoding/yaml"
+)
+
+// Export is the evaluated spec, as JSON (indented) or YAML ("yaml"): the
+// file's values after --set, unified with the schema (its defaults filled
+// in, hidden fields and definitions left out), with build, the build
+// context, and for each image what it resolves to for this build:
+// platforms (the image's own or the top-level ones, normalized), tags
+// (its own and those its policy yields), aliasTags (their aliases) and
+// references (repository:tag for each of them).
+func (s *Spec) Export(format string) ([]byte, error) {
+	v := s.value
+	if !v.Exists() {
+		return nil, fmt.Errorf("internal error: no evaluated spec to export")
+	}
+	var images []field
+	fields(lookup(v, "images"), func(name string, iv cue.Value) {
+		im := s.Images[name]
+		if im == nil {
+			return
+		}
+		plats := make([]string, len(im.Platforms))
+		for i, p := range im.Platforms {
+			plats[i] = p.String()
+		}
+		refs := []string{}
+		for _, t := range im.AllTags() {
+			refs = append(refs, im.Repository+":"+t)
+		}
+		images = append(images, field{name, withFields(iv, []field{
+			{"platforms", jsonOf(plats)},
+			{"tags", jsonOf(nonNil(im.Tags))},
+			{"aliasTags", jsonOf(nonNil(im.AliasTags))},
+			{"references", jsonOf(refs)},
+		})})
+	})
+	build, err := json.Marshal(s.Build) // a nil version is null
+	if err != nil {
+		return nil, err
+	}
+	dt := withFields(v, []field{{"images", object(images)}, {"build", build}})
+	if format == "yaml" {
+		y := v.Context().CompileBytes(dt)
+		if err := y.Err(); err != nil {
+			return nil, fmt.Errorf("internal error: exporting the spec: %w", err)
+		}
+		return yaml.Encode(y)
+	}
+	var b bytes.Buffer
+	if err := json.Indent(&b, dt, "", "  "); err != nil {
+		return nil, fmt.Errorf("internal error: exporting the spec: %w", err)
+	}
+	b.WriteByte('\n')
+	return b.Bytes(), nil
+}
+
+// field is a field of a JSON object being made.
+type field struct {
+	name  string
+	value json.RawMessage
+}
+
+// withFields is the struct v as a JSON object in v's order, with the
+// values of fs replacing those of the same name in place and the others
+// added at the end.
+func withFields(v cue.Value, fs []field) json.RawMessage {
+	byName := map[string]json.RawMessage{}
+	for _, f := range fs {
+		byName[f.name] = f.value
+	}
+	var out []field
+	fields(v, func(name string, fv cue.Value) {
+		if nv, ok := byName[name]; ok {
+			out = append(out, field{name, nv})
+			delete(byName, name)
+			return
+		}
+		dt, err := fv.MarshalJSON()
+		if err != nil {
+			dt = jsonOf(err.Error()) // not reached: the spec is valid
+		}
+		out = append(out, field{name, dt})
+	})
+	for _, f := range fs {
+		if _, ok := byName[f.name]; ok {
+			out = append(out, f)
+		}
+	}
+	return object(out)
+}
+
+// object is the JSON object of fs, in their order.
+func object(fs []field) json.RawMessage {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, f := range fs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(jsonOf(f.name))
+		b.WriteByte(':')
+		b.Write(f.value)
+	}
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
+func jsonOf(x any) json.RawMessage {
+	dt, _ := json.Marshal(x) // strings and lists of them
+	return dt
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
