@@ -31,12 +31,18 @@ type Builder struct {
 	// AllowEmulation lets a platform no node serves natively go to a node
 	// whose daemon builds it under QEMU.
 	AllowEmulation bool
+	// single is set on the builder of SingleDaemon: errors then speak of "the
+	// daemon" rather than of nodes.
+	single bool
 }
 
-// Single is the builder of one daemon at addr, taking every platform it
-// advertises.
-func Single(addr string) *Builder {
-	return &Builder{Nodes: []Node{{Name: "default", Addr: addr}}}
+// Single tells whether b is the one daemon of --addr (SingleDaemon).
+func (b *Builder) Single() bool { return b.single }
+
+// SingleDaemon is the builder of one daemon at addr, taking every
+// platform it advertises.
+func SingleDaemon(addr string) *Builder {
+	return &Builder{Nodes: []Node{{Name: "default", Addr: addr}}, single: true}
 }
 
 // Node is one daemon of a builder.
@@ -192,7 +198,7 @@ func ConnectAll(ctx context.Context, b *Builder) ([]*Conn, error) {
 		c, workers, err := connect(ctx, n.Addr, n.clientOpts()...)
 		if err != nil {
 			CloseAll(out)
-			if len(b.Nodes) == 1 && n.Name == "default" {
+			if b.single {
 				return nil, err
 			}
 			return nil, fmt.Errorf("node %s: %w", n.Name, err)
@@ -239,7 +245,7 @@ func Route(b *Builder, nodes []*Conn, plats []spec.Platform) (map[spec.Platform]
 		if out[p] != nil {
 			continue
 		}
-		if len(b.Nodes) == 1 && b.Nodes[0].Name == "default" && len(nodes) == 1 {
+		if b.single && len(nodes) == 1 {
 			return nil, &RouteError{Platform: p, msg: fmt.Sprintf(
 				"platform %s is not supported by the daemon at %s (it builds %s); for emulation install qemu-user-static and binfmt-support, then restart buildkitd",
 				p, nodes[0].Addr, spec.JoinPlatforms(nodes[0].Advertised))}

@@ -89,7 +89,7 @@ func TestRoute(t *testing.T) {
 		t.Errorf("a node without platforms takes what it advertises: %v, %v", r, err)
 	}
 	one := &Conn{Node: Node{Name: "default", Addr: "unix:///x"}, Advertised: []spec.Platform{amd64}}
-	if _, err := Route(Single("unix:///x"), []*Conn{one}, []spec.Platform{arm64}); err == nil || !strings.Contains(err.Error(), "platform linux/arm64 is not supported by the daemon at unix:///x (it builds linux/amd64)") {
+	if _, err := Route(SingleDaemon("unix:///x"), []*Conn{one}, []spec.Platform{arm64}); err == nil || !strings.Contains(err.Error(), "platform linux/arm64 is not supported by the daemon at unix:///x (it builds linux/amd64)") {
 		t.Errorf("single daemon: %v", err)
 	}
 }

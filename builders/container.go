@@ -8,7 +8,6 @@ import (
 	"io"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -226,17 +225,9 @@ func (c Container) pull(ctx context.Context, d *engine.Client) error {
 func (c Container) configTar() io.Reader {
 	var b strings.Builder
 	b.WriteString("[worker.oci]\n  # Steps share the container's network: the host's.\n  networkMode = \"host\"\n  gc = true\n")
-	if len(c.Platforms) > 0 {
-		quoted := make([]string, len(c.Platforms))
-		for i, p := range c.Platforms {
-			quoted[i] = strconv.Quote(p.String())
-		}
-		fmt.Fprintf(&b, "  platforms = [%s]\n", strings.Join(quoted, ", "))
-	}
+	restrictPlatforms(&b, c.Platforms)
 	b.WriteString("\n[worker.containerd]\n  enabled = false\n")
-	for _, r := range c.Insecure {
-		fmt.Fprintf(&b, "\n[registry.%q]\n  http = true\n  insecure = true\n", r)
-	}
+	insecureRegistries(&b, c.Insecure)
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: "etc/buildkit/", Mode: 0o755})

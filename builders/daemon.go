@@ -213,19 +213,31 @@ func (d Daemon) config(runc string) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "root = %q\n\n[grpc]\n  address = [%q]\n\n", filepath.Join(d.State, "root"), d.Addr)
 	fmt.Fprintf(&b, "[worker.oci]\n  enabled = true\n  binary = %q\n  # No CNI here: steps share the host network.\n  networkMode = \"host\"\n  gc = true\n", runc)
-	if len(d.Platforms) > 0 {
-		quoted := make([]string, len(d.Platforms))
-		for i, p := range d.Platforms {
-			quoted[i] = strconv.Quote(p.String())
-		}
-		fmt.Fprintf(&b, "  platforms = [%s]\n", strings.Join(quoted, ", "))
-	}
+	restrictPlatforms(&b, d.Platforms)
 	b.WriteString("\n")
 	b.WriteString("[worker.containerd]\n  enabled = false\n\n[cdi]\n  disabled = true\n")
-	for _, r := range d.Insecure {
-		fmt.Fprintf(&b, "\n[registry.%q]\n  http = true\n  insecure = true\n", r)
-	}
+	insecureRegistries(&b, d.Insecure)
 	return []byte(b.String())
+}
+
+// restrictPlatforms restricts the [worker.oci] section being written to
+// plats, when there are any.
+func restrictPlatforms(b *strings.Builder, plats []spec.Platform) {
+	if len(plats) == 0 {
+		return
+	}
+	quoted := make([]string, len(plats))
+	for i, p := range plats {
+		quoted[i] = strconv.Quote(p.String())
+	}
+	fmt.Fprintf(b, "  platforms = [%s]\n", strings.Join(quoted, ", "))
+}
+
+// insecureRegistries lets the daemon reach each registry over plain HTTP.
+func insecureRegistries(b *strings.Builder, regs []string) {
+	for _, r := range regs {
+		fmt.Fprintf(b, "\n[registry.%q]\n  http = true\n  insecure = true\n", r)
+	}
 }
 
 // tail is the last n lines of the daemon's log, read from its last 64 KiB.

@@ -217,7 +217,7 @@ func (n *Nodes) Solve(ctx context.Context, req Request) (*Result, error) {
 
 // nodeName names the node in errors, unless it is the only daemon.
 func nodeName(b *builders.Builder, c *builders.Conn) string {
-	if len(b.Nodes) == 1 && b.Nodes[0].Name == "default" {
+	if b.Single() {
 		return ""
 	}
 	return c.Name

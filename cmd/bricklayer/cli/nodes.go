@@ -39,7 +39,7 @@ func (o *nodeOpts) builder(addrFlag string, stderr io.Writer) (*builders.Builder
 		if err := builders.CheckAddr(addr); err != nil {
 			return nil, usageErrorf("%v", err)
 		}
-		b = builders.Single(addr)
+		b = builders.SingleDaemon(addr)
 	} else if addrFlag != "" {
 		return nil, usageErrorf("--addr and --node/--builder exclude each other")
 	}
