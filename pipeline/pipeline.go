@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
@@ -253,7 +252,6 @@ func lowerOffline(ctx context.Context, l *llbgen.Lowerer, image string, p spec.P
 // others.
 func solveAll(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publisher, opts Options, targets []*target, layouts string) error {
 	eg, ectx := errgroup.WithContext(ctx)
-	var mu sync.Mutex
 	for _, t := range targets {
 		im := s.Images[t.image]
 		req := solve.Request{
@@ -284,14 +282,10 @@ func solveAll(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publish
 			}
 		}
 		eg.Go(func() error {
+			// Each goroutine writes its own target; Wait orders the reads.
 			res, err := sv.Solve(ectx, req)
-			if err != nil {
-				return err
-			}
-			mu.Lock()
 			t.res = res
-			mu.Unlock()
-			return nil
+			return err
 		})
 	}
 	return eg.Wait()
