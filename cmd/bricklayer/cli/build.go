@@ -135,11 +135,13 @@ func (c *CLI) runBuild(ctx context.Context, s *spec.Spec, cfg solve.Config, opts
 }
 
 // classify marks a failure of the build itself (exit 3), leaving the
-// errors that have codes of their own (no daemon, usage) as they are.
+// errors that have codes of their own (no daemon, usage, metadata that
+// publish refuses) as they are.
 func classify(err error) error {
 	var un *builders.UnreachableError
 	var ui *pipeline.UnknownImageError
-	if errors.As(err, &un) || errors.As(err, &ui) || builders.IsAddrError(err) {
+	var rej *pipeline.RejectedError
+	if errors.As(err, &un) || errors.As(err, &ui) || errors.As(err, &rej) || builders.IsAddrError(err) {
 		return err
 	}
 	return &buildFailed{err: err}

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -74,12 +73,8 @@ The first argument is the spec when it is a directory or a .cue file.`)
 		}
 		results, err := pipeline.Publish(ctx, s, publish.Registry{Insecure: *insecure}, sources, pipeline.PublishOptions{Images: *images, Args: buildArgs})
 		if err != nil {
-			var rej *pipeline.RejectedError
-			switch {
-			case ctx.Err() != nil:
+			if ctx.Err() != nil {
 				return &interrupted{err: err}
-			case errors.As(err, &rej):
-				return err
 			}
 			return classify(err)
 		}
