@@ -247,7 +247,7 @@ func Route(b *Builder, nodes []*Conn, plats []spec.Platform) (map[spec.Platform]
 		}
 		if b.single && len(nodes) == 1 {
 			return nil, &RouteError{Platform: p, msg: fmt.Sprintf(
-				"platform %s is not supported by the daemon at %s (it builds %s); for emulation install qemu-user-static and binfmt-support, then restart buildkitd",
+				"platform %s is not supported by the daemon at %s (it builds %s); bricklayer builder bootstrap sets up emulation for the spec's platforms (a docker-container builder runs them with its image's emulators; otherwise it registers the host's qemu-user-static, then restart buildkitd)",
 				p, nodes[0].Addr, spec.JoinPlatforms(nodes[0].Advertised))}
 		}
 		var names []string

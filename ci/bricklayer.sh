@@ -167,20 +167,27 @@ words images "${INPUT_IMAGES:-}"
 words platforms "${INPUT_PLATFORMS:-}"
 
 # --- QEMU -------------------------------------------------------------------
-# Foreign platforms need QEMU's emulators registered with the kernel;
-# Debian's and Ubuntu's qemu-user-static do that (with the fix-binary flag).
+# builder bootstrap sets up emulation for the spec's foreign platforms: the
+# BuildKit image's own emulators run them without root (auto). host also
+# installs the distribution's qemu-user-static with sudo, which registers
+# the kernel's handlers, for platforms the image lacks; false turns it off.
 qemu="${INPUT_QEMU:-auto}"
-if [ "$mode" = build ] && [ "$qemu" != false ] && [ "$(uname -s)" = Linux ]; then
-  if ! compgen -G '/proc/sys/fs/binfmt_misc/qemu-*' >/dev/null; then
-    if command -v apt-get >/dev/null && sudo -n true 2>/dev/null; then
-      group "install qemu-user-static"
-      sudo -n apt-get install -y -qq qemu-user-static
-      endgroup
-    elif [ "$qemu" = true ]; then
-      fail "QEMU is not registered and cannot be installed here (apt-get and sudo)"
-    fi
+emulation=(--emulation=on)
+case "$qemu" in
+auto | true) ;;
+false) emulation=(--emulation=off) ;;
+host)
+  if [ "$mode" = build ] && [ "$(uname -s)" = Linux ] &&
+    ! compgen -G '/proc/sys/fs/binfmt_misc/qemu-*' >/dev/null; then
+    command -v apt-get >/dev/null && sudo -n true 2>/dev/null ||
+      fail "qemu: host needs apt-get and sudo to install qemu-user-static"
+    group "install qemu-user-static"
+    sudo -n apt-get install -y -qq qemu-user-static
+    endgroup
   fi
-fi
+  ;;
+*) fail "qemu must be auto, host or false, not $qemu" 2 ;;
+esac
 
 # --- log in -----------------------------------------------------------------
 if [ -n "${INPUT_LOGIN_USERNAME:-}" ] || [ -n "${INPUT_LOGIN_PASSWORD:-}" ]; then
@@ -223,10 +230,10 @@ if [ "$mode" = build ]; then
   addr="${INPUT_BUILDER_ADDR:-}"
   group "bricklayer builder bootstrap"
   if [ -n "$addr" ]; then
-    run builder bootstrap --addr "$addr" --spec "$spec" ${insecure[@]+"${insecure[@]}"}
+    run builder bootstrap --addr "$addr" --spec "$spec" "${emulation[@]}" ${insecure[@]+"${insecure[@]}"}
   else
     addr=docker-container://bricklayer
-    run builder bootstrap --driver docker-container --spec "$spec" ${insecure[@]+"${insecure[@]}"}
+    run builder bootstrap --driver docker-container --spec "$spec" "${emulation[@]}" ${insecure[@]+"${insecure[@]}"}
   fi
   endgroup
   setenv BUILDKIT_HOST "$addr"

@@ -3,7 +3,8 @@
 # linux/arm/v7) to the local registry, built only from Debian's busybox-static
 # packages: no outside registry is reachable here.
 #   $REGISTRY/bricklayer-test/busybox:latest          the index (3 platforms)
-#   $REGISTRY/bricklayer-test/busybox:latest-<arch>   each platform's image
+#   $REGISTRY/bricklayer-test/busybox:latest-<arch>   each platform's image,
+#                                                     s390x too (not indexed)
 # Needs hack/install.sh and `hack/services.sh start` first. Deterministic:
 # re-running pushes the same digests.
 set -euo pipefail
@@ -15,9 +16,13 @@ WORK="$STATE/base"
 APTDIR="$WORK/apt"
 DEBS="$WORK/debs"
 # Debian arch -> OCI platform, and the tag suffix of the per-platform image.
-ARCHES=(amd64 arm64 armhf)
-declare -A PLATFORM=([amd64]=linux/amd64 [arm64]=linux/arm64 [armhf]=linux/arm/v7)
-declare -A SUFFIX=([amd64]=amd64 [arm64]=arm64 [armhf]=armv7)
+# s390x is pushed only as latest-s390x, outside the index: the test of
+# BuildKit's own emulators builds it with the host's handler turned off,
+# and no other test touches it.
+ARCHES=(amd64 arm64 armhf s390x)
+INDEXED=(amd64 arm64 armhf)
+declare -A PLATFORM=([amd64]=linux/amd64 [arm64]=linux/arm64 [armhf]=linux/arm/v7 [s390x]=linux/s390x)
+declare -A SUFFIX=([amd64]=amd64 [arm64]=arm64 [armhf]=armv7 [s390x]=s390x)
 
 need_bin crane
 curl -fsS --max-time 5 "http://$REGISTRY/v2/" >/dev/null 2>&1 ||
@@ -34,6 +39,7 @@ crane() {
 APT_OPTS=(
   -o "Dir::State::Lists=$APTDIR/lists" -o "Dir::Cache=$APTDIR/cache"
   -o "APT::Architectures::=amd64" -o "APT::Architectures::=arm64" -o "APT::Architectures::=armhf"
+  -o "APT::Architectures::=s390x"
   -o "APT::Sandbox::User=root"
 )
 mkdir -p "$APTDIR/lists/partial" "$APTDIR/cache/archives/partial" "$DEBS"
@@ -105,7 +111,7 @@ done
 # Appending by digest pins exactly the images pushed above; crane reads each
 # entry's platform from its config.
 args=()
-for a in "${ARCHES[@]}"; do args+=(-m "$IMAGE@${DIGEST[$a]}"); done
+for a in "${INDEXED[@]}"; do args+=(-m "$IMAGE@${DIGEST[$a]}"); done
 crane index append "${args[@]}" -t "$IMAGE:latest" >/dev/null
 
 got="$(crane manifest "$IMAGE:latest" |

@@ -3,7 +3,8 @@
 #   $REGISTRY/bricklayer-test/buildkit:<BuildKit version>   (linux/amd64)
 # built with bricklayer itself from testdata/buildkit-image/bricklayer.cue:
 # the busybox base image, the pinned static buildkitd and buildctl from
-# $BIN, and Debian's runc with the shared libraries it needs. No outside
+# $BIN, Debian's runc with the shared libraries it needs, and Debian's
+# static QEMU as BuildKit's emulators (buildkit-qemu-*). No outside
 # registry is reachable, so moby/buildkit cannot be pulled. Needs
 # hack/install.sh, `hack/services.sh start` and hack/base-images.sh first.
 # Re-running rebuilds from BuildKit's cache and pushes the same digest.
@@ -22,6 +23,14 @@ rm -rf "$ctx"
 mkdir -p "$ctx/rootfs/usr/sbin"
 cp "$BIN/buildkitd" "$BIN/buildctl" "$ctx/"
 cp "$RUNC" "$ctx/rootfs/usr/sbin/runc"
+# BuildKit's own emulators, as moby/buildkit carries them: it runs a
+# foreign RUN step through buildkit-qemu-NAME when binfmt_misc lacks a
+# handler. Debian's static QEMU stands in for BuildKit's patched build.
+mkdir -p "$ctx/rootfs/usr/bin"
+for q in aarch64 arm s390x; do
+  [ -x "/usr/bin/qemu-$q-static" ] || die "/usr/bin/qemu-$q-static missing: run hack/install.sh first"
+  cp "/usr/bin/qemu-$q-static" "$ctx/rootfs/usr/bin/buildkit-qemu-$q"
+done
 # Each library where the dynamic loader looks for it (ldd's paths), its
 # symlinks resolved.
 while read -r lib; do

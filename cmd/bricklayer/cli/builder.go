@@ -31,13 +31,17 @@ address and the platforms it builds. --driver says how it runs BuildKit:
                     address asked for, docker-container when Docker answers
                     (DOCKER_HOST); else local. It says which it chose.
 
-Foreign platforms need QEMU's emulators registered with binfmt_misc before
-the daemon starts. bootstrap registers those the wanted platforms
-(--platform, else the spec's, --spec) need and the host lacks, from the
-host's qemu-user-static (apt-get install qemu-user-static binfmt-support),
-with the fix-binary flag so containers use them: what
+Foreign platforms (those of --platform, else of the spec at --spec) run
+under QEMU. With the docker-container driver BuildKit runs them with the
+emulators of its image (moby/buildkit carries buildkit-qemu-* for arm64,
+arm, riscv64, s390x, ppc64le and 386), which need neither root nor
+binfmt_misc: bootstrap makes the daemon list those platforms, restarting
+a container it just started once. Platforms left over need QEMU's
+emulators registered with binfmt_misc: bootstrap registers them from the
+host's qemu-user-static (apt-get install qemu-user-static binfmt-support;
+root), with the fix-binary flag so containers use them, which is what
 "docker run --privileged multiarch/qemu-user-static --reset -p yes" does.
---emulation=off leaves binfmt_misc alone.
+A local daemon sees them as it starts. --emulation=off does neither.
 
 builder stop ends the daemon that bootstrap started in --state; with
 --driver docker-container (or a docker-container:// address) it removes the
@@ -71,10 +75,15 @@ will take. --bootstrap first starts the local daemon as bootstrap does.`)
 		}
 		switch args[0] {
 		case "bootstrap":
-			// QEMU first: a daemon sees the handlers registered before
-			// it starts.
-			st, ch, err := c.bootstrap(ctx, drv, d, *addr, func() error {
-				return c.emulate(ctx, *emulation, d.Platforms, *specArg)
+			if *emulation != "on" && *emulation != "off" {
+				return usageErrorf("builder: --emulation must be on or off, not %q", *emulation)
+			}
+			on := *emulation == "on"
+			st, ch, err := c.bootstrap(ctx, drv, d, *addr, on, func(covered []spec.Platform) ([]spec.Platform, error) {
+				if !on {
+					return nil, nil
+				}
+				return c.emulate(ctx, d.Platforms, *specArg, covered)
 			})
 			if err != nil {
 				return err
@@ -84,7 +93,7 @@ will take. --bootstrap first starts the local daemon as bootstrap does.`)
 		case "inspect":
 			at := *addr
 			if *boot {
-				st, _, err := c.bootstrap(ctx, drv, d, *addr, nil)
+				st, _, err := c.bootstrap(ctx, drv, d, *addr, true, nil)
 				if err != nil {
 					return err
 				}
@@ -141,24 +150,33 @@ func (c *CLI) inspect(ctx context.Context, b *builders.Builder, specArg string) 
 	return nil
 }
 
-// emulate registers QEMU for the wanted platforms (plats, else the spec's)
-// that the host cannot run, telling what it did or what is missing.
-func (c *CLI) emulate(ctx context.Context, mode string, plats []spec.Platform, specArg string) error {
-	switch mode {
-	case "off":
-		return nil
-	case "on":
-	default:
-		return usageErrorf("builder: --emulation must be on or off, not %q", mode)
-	}
+// emulate registers QEMU with binfmt_misc for the wanted platforms
+// (plats, else the spec's) that the host runs neither natively nor
+// through covered (BuildKit's emulators in the builder's image), telling
+// what it did or what is missing. It returns the platforms it registered.
+func (c *CLI) emulate(ctx context.Context, plats []spec.Platform, specArg string, covered []spec.Platform) ([]spec.Platform, error) {
 	want := plats
 	if len(want) == 0 {
 		var err error
 		if want, err = c.specPlatforms(ctx, specArg); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	var e builders.Emulation
+	var inImage []spec.Platform
+	want = slices.DeleteFunc(slices.Clone(want), func(p spec.Platform) bool {
+		if slices.Contains(covered, p) {
+			if slices.Contains(e.Missing([]spec.Platform{p}), p) {
+				inImage = append(inImage, p)
+			}
+			return true
+		}
+		return false
+	})
+	if len(inImage) > 0 {
+		fmt.Fprintf(c.stderr, "bricklayer: %s: emulated by BuildKit's own QEMU in the builder's image (no binfmt_misc needed)\n", spec.JoinPlatforms(inImage))
+	}
+	missing := e.Missing(want)
 	done, err := e.Ensure(want)
 	for _, h := range done {
 		fmt.Fprintf(c.stderr, "bricklayer: registered QEMU handler %s with binfmt_misc\n", h)
@@ -166,7 +184,13 @@ func (c *CLI) emulate(ctx context.Context, mode string, plats []spec.Platform, s
 	if err != nil {
 		fmt.Fprintf(c.stderr, "bricklayer: warning: the daemon will not build some platforms: %v\n", err)
 	}
-	return nil
+	var registered []spec.Platform
+	for _, p := range missing {
+		if slices.Contains(done, builders.Handler(p)) {
+			registered = append(registered, p)
+		}
+	}
+	return registered, nil
 }
 
 // specPlatforms are the platforms of every image of the spec at arg, in

@@ -63,39 +63,87 @@ func (o *driverOpts) choose(ctx context.Context, c *CLI, flagAddr string) (build
 	return ch, nil
 }
 
-// bootstrap makes sure a daemon answers, as the chosen driver does it;
-// ready runs between the choice and the start.
-func (c *CLI) bootstrap(ctx context.Context, o *driverOpts, d builders.Daemon, flagAddr string, ready func() error) (*builders.Status, builders.Choice, error) {
+// bootstrap makes sure a daemon answers, as the chosen driver does it.
+// emulate, when not nil, sets up QEMU for foreign platforms: before a
+// local daemon starts, so it sees the handlers; after a container starts,
+// told which platforms BuildKit's own emulators in the image cover, so
+// the host registers only the rest. A container this call started is
+// told to list those platforms unless emulation is off.
+func (c *CLI) bootstrap(ctx context.Context, o *driverOpts, d builders.Daemon, flagAddr string, emulation bool, emulate func(covered []spec.Platform) ([]spec.Platform, error)) (*builders.Status, builders.Choice, error) {
 	ch, err := o.choose(ctx, c, flagAddr)
 	if err != nil {
 		return nil, ch, err
 	}
-	if ready != nil {
-		if err := ready(); err != nil {
+	if ch.Driver == builders.DriverDockerContainer {
+		st, err := c.bootstrapContainer(ctx, o.container(d, ch.Name, c), emulation, emulate)
+		return st, ch, err
+	}
+	if emulate != nil {
+		if _, err := emulate(nil); err != nil {
 			return nil, ch, err
 		}
 	}
-	var st *builders.Status
-	switch ch.Driver {
-	case builders.DriverDockerContainer:
-		dc, err := engine.New()
-		if err != nil {
-			return nil, ch, &noDaemon{err: err}
-		}
-		defer dc.Close()
-		st, err = o.container(d, ch.Name, c).Bootstrap(ctx, dc)
-		if err != nil {
-			return nil, ch, &noDaemon{err: err}
-		}
-	default:
-		// A running daemon, or the local driver: Bootstrap reports the
-		// first and starts the second.
-		d.Addr = ch.Addr
-		if st, err = builders.Bootstrap(ctx, d); err != nil {
-			return nil, ch, &noDaemon{err: err}
-		}
+	// A running daemon, or the local driver: Bootstrap reports the
+	// first and starts the second.
+	d.Addr = ch.Addr
+	st, err := builders.Bootstrap(ctx, d)
+	if err != nil {
+		return nil, ch, &noDaemon{err: err}
 	}
 	return st, ch, nil
+}
+
+// bootstrapContainer runs the docker-container driver's daemon, then sets
+// up emulation around what its image brings.
+func (c *CLI) bootstrapContainer(ctx context.Context, bc builders.Container, emulation bool, emulate func(covered []spec.Platform) ([]spec.Platform, error)) (*builders.Status, error) {
+	dc, err := engine.New()
+	if err != nil {
+		return nil, &noDaemon{err: err}
+	}
+	defer dc.Close()
+	st, err := bc.Bootstrap(ctx, dc)
+	if err != nil {
+		return nil, &noDaemon{err: err}
+	}
+	if !emulation {
+		return st, nil
+	}
+	ems, err := bc.Emulators(ctx, dc)
+	if err != nil {
+		return nil, &noDaemon{err: err}
+	}
+	covered := builders.Covered(ems)
+	runs := covered
+	if emulate != nil {
+		registered, err := emulate(covered)
+		if err != nil {
+			return nil, err
+		}
+		// An explicit list ends buildkitd's own detection: keep what
+		// was just registered on the host too.
+		runs = append(slices.Clone(covered), registered...)
+	}
+	var unlisted []spec.Platform
+	for _, p := range runs {
+		if !slices.Contains(st.Platforms, p) {
+			unlisted = append(unlisted, p)
+		}
+	}
+	switch {
+	case len(unlisted) == 0 || len(bc.Platforms) > 0:
+		return st, nil
+	case !st.Started:
+		// Restarting would break the builds of whoever shares it.
+		fmt.Fprintf(c.stderr, "bricklayer: note: the running container %s does not list %s, which its image's emulators run; builder stop, then bootstrap, to add them\n",
+			bc.Addr(), spec.JoinPlatforms(unlisted))
+		return st, nil
+	}
+	fmt.Fprintf(c.stderr, "bricklayer: restarting %s to list %s, which it runs under emulation\n",
+		bc.Addr(), spec.JoinPlatforms(unlisted))
+	if st, err = bc.Advertise(ctx, dc, st, runs); err != nil {
+		return nil, &noDaemon{err: err}
+	}
+	return st, nil
 }
 
 // printBootstrap tells where the daemon is, how it came to run, and what
