@@ -196,7 +196,8 @@ if [ -n "${INPUT_LOGIN_USERNAME:-}" ] || [ -n "${INPUT_LOGIN_PASSWORD:-}" ]; the
   [ "$ci" != github ] || echo "::add-mask::$INPUT_LOGIN_PASSWORD"
   group "docker login ${INPUT_LOGIN_REGISTRY:-docker.io}"
   printf '%s' "$INPUT_LOGIN_PASSWORD" |
-    docker login ${INPUT_LOGIN_REGISTRY:+"$INPUT_LOGIN_REGISTRY"} -u "$INPUT_LOGIN_USERNAME" --password-stdin
+    docker login ${INPUT_LOGIN_REGISTRY:+"$INPUT_LOGIN_REGISTRY"} -u "$INPUT_LOGIN_USERNAME" --password-stdin ||
+    fail "docker login ${INPUT_LOGIN_REGISTRY:-docker.io} failed"
   endgroup
 fi
 

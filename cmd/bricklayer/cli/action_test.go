@@ -3,6 +3,8 @@ package cli
 import (
 	"bufio"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -122,8 +124,13 @@ func TestAction(t *testing.T) {
 		Dir:                 "../../../testdata/action",
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": exits, "envsubst": envsubst, "ghoutput": ghOutput},
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){
+			"exits": exits, "envsubst": envsubst, "ghoutput": ghOutput, "releaseserver": releaseServer,
+			"htpasswd": htpasswd, "freeport": freePort, "waitfor": waitFor,
+		},
+		Condition: func(cond string) (bool, error) { return e2eCondition(cond, registry) },
 		Setup: func(env *testscript.Env) error {
+			env.Setenv("DOCKER_HOST", os.Getenv("DOCKER_HOST"))
 			env.Setenv("BUILDKIT_HOST", host)
 			env.Setenv("REGISTRY", registry)
 			env.Setenv("BASE", registry+"/bricklayer-test/busybox:latest")
@@ -198,4 +205,26 @@ func ghOutput(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("output %s is set %d times", args[1], len(v))
 	}
 	fmt.Fprintln(ts.Stdout(), v[0])
+}
+
+// releaseserver DIR VERSION serves DIR over HTTP the way GitHub serves a
+// repository's releases: DIR/download/V/FILE at /download/V/FILE, and
+// /latest redirecting to /tag/VERSION. It sets BRICKLAYER_RELEASES to its
+// address for the rest of the script.
+func releaseServer(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: releaseserver DIR VERSION")
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/download/", http.FileServer(http.Dir(ts.MkAbs(args[0]))))
+	mux.HandleFunc("/latest", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/tag/"+args[1], http.StatusFound)
+	})
+	mux.HandleFunc("/tag/", func(w http.ResponseWriter, r *http.Request) {})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(l)
+	ts.Defer(func() { srv.Close() })
+	ts.Setenv("BRICKLAYER_RELEASES", "http://"+l.Addr().String())
 }
