@@ -40,16 +40,15 @@ type ImageEmulator struct {
 	Platforms []spec.Platform
 }
 
-// Emulators lists BuildKit's emulators in the container's image for the
-// architectures the Docker host does not run natively, in a fixed order.
-// BuildKit uses them by itself for a foreign RUN step that binfmt_misc
-// does not cover.
+// Emulators lists BuildKit's emulators in the container's image, but the
+// Docker host's own architecture's, in a fixed order. BuildKit uses them
+// by itself for a RUN step the kernel cannot run, so they also cover arm
+// on an arm64 host whose CPU lacks 32-bit mode.
 func (c Container) Emulators(ctx context.Context, d *engine.Client) ([]ImageEmulator, error) {
 	v, err := d.API.ServerVersion(ctx, client.ServerVersionOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("asking Docker for its architecture: %w", err)
 	}
-	host := Emulation{Arch: v.Arch}
 	archs := make([]string, 0, len(emulatorNames))
 	for a := range emulatorNames {
 		archs = append(archs, a)
@@ -57,10 +56,10 @@ func (c Container) Emulators(ctx context.Context, d *engine.Client) ([]ImageEmul
 	slices.Sort(archs)
 	var out []ImageEmulator
 	for _, a := range archs {
-		plats := emulatorPlatforms(a)
-		if host.native(plats[0]) {
+		if a == v.Arch {
 			continue
 		}
+		plats := emulatorPlatforms(a)
 		p := path.Join(emulatorDir, "buildkit-qemu-"+emulatorNames[a])
 		_, err := d.API.ContainerStatPath(ctx, c.name(), client.ContainerStatPathOptions{Path: p})
 		switch {
