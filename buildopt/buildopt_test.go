@@ -90,7 +90,7 @@ func check[T any](t *testing.T, in string, got, want T, err error, wantErr strin
 
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"type=oci,dest=x", "type=registry,ref=a/b,mode=max", "id=a,src=b", `"a=b,c`, "=", ",,",
-		"type=registry,ref=a/b:" + strings.Repeat("t", 100), "type=registry,ref=a/b@sha256:" + strings.Repeat("0", 64)} {
+		"type=registry,ref=a/b:" + strings.Repeat("t", 100), "type=registry,ref=a/b@sha256:" + strings.Repeat("0", 64), "mode=max,version=v0.2", "true"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -114,6 +114,10 @@ func FuzzParse(f *testing.F) {
 		}
 		if sec, err := ParseSecret(s); err == nil && (sec.ID == "" || (sec.File == "") == (sec.Env == "")) {
 			t.Errorf("ParseSecret(%q) = %+v without error", s, sec)
+		}
+		// An accepted provenance is off only when it says false.
+		if p, err := ParseProvenance(s); err == nil && p.Enabled() == (s == "false") {
+			t.Errorf("ParseProvenance(%q) = %+v without error", s, p)
 		}
 	})
 }
@@ -164,5 +168,41 @@ func TestGitHubCache(t *testing.T) {
 	}
 	if reg, _ := ParseCache("type=registry,ref=r.io/c"); !reflect.DeepEqual(reg.FromRunner(func(string) string { return "x" }), reg) {
 		t.Errorf("a registry cache changed")
+	}
+}
+
+func TestParseProvenance(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    Provenance
+		attr    string
+		wantErr string
+	}{
+		{in: "true", want: Provenance{Mode: "min"}, attr: "mode=min"},
+		{in: "false", want: Provenance{}, attr: ""},
+		{in: "mode=min", want: Provenance{Mode: "min"}, attr: "mode=min"},
+		{in: "mode=max", want: Provenance{Mode: "max"}, attr: "mode=max"},
+		{in: "mode=max,version=v0.2", want: Provenance{Mode: "max", Version: "v0.2"}, attr: "mode=max,version=v0.2"},
+		{in: "version=v1", want: Provenance{Mode: "min", Version: "v1"}, attr: "mode=min,version=v1"},
+		{in: "", wantErr: "want true, false or mode=min|max"},
+		{in: "yes", wantErr: "want true, false or mode=min|max"},
+		{in: "1", wantErr: "want true, false or mode=min|max"},
+		{in: "mode=full", wantErr: `mode="full": want min or max`},
+		{in: "mode=", wantErr: `mode="": want min or max`},
+		{in: "version=v2", wantErr: `version="v2": want v1 or v0.2`},
+		{in: "mode=max,builder-id=x", wantErr: `unknown key "builder-id" (want mode, version)`},
+		{in: "mode=min,mode=max", wantErr: "mode given twice"},
+		{in: "type=provenance", wantErr: `unknown key "type"`},
+	} {
+		got, err := ParseProvenance(tc.in)
+		check(t, tc.in, got, tc.want, err, tc.wantErr)
+		if err == nil {
+			if a := got.Attr(); a != tc.attr {
+				t.Errorf("%q: Attr() = %q, want %q", tc.in, a, tc.attr)
+			}
+			if got.Enabled() != (tc.attr != "") {
+				t.Errorf("%q: Enabled() = %v", tc.in, got.Enabled())
+			}
+		}
 	}
 }

@@ -23,6 +23,9 @@ import (
 // real one.
 type Publisher interface {
 	IsInsecure(repo string) bool
+	// Unfold gives the image manifest and the attestation manifest of
+	// what BuildKit pushed for one platform with provenance (an index).
+	Unfold(ctx context.Context, repo string, d digest.Digest) (image, attestation digest.Digest, err error)
 	PushIndex(ctx context.Context, repo string, manifests []publish.Manifest, annotations map[string]string) (digest.Digest, error)
 	MoveTags(ctx context.Context, jobs []publish.Tagging) ([]string, error)
 }
@@ -78,6 +81,9 @@ type PlatformResult struct {
 	Platform spec.Platform `json:"platform"`
 	// Digest is the platform's image manifest (with push or output).
 	Digest digest.Digest `json:"digest,omitempty"`
+	// Attestation is the manifest of BuildKit's provenance about it
+	// (with --provenance), which Publish puts in the index beside it.
+	Attestation digest.Digest `json:"attestation,omitempty"`
 	// LLB is the digest of the plan's graph for the platform (what
 	// bricklayer plan prints), which Publish checks against the spec.
 	LLB digest.Digest `json:"llb"`
@@ -87,7 +93,7 @@ type PlatformResult struct {
 func manifests(ps []PlatformResult) []publish.Manifest {
 	out := make([]publish.Manifest, len(ps))
 	for i, p := range ps {
-		out[i] = publish.Manifest{Platform: p.Platform, Digest: p.Digest}
+		out[i] = publish.Manifest{Platform: p.Platform, Digest: p.Digest, Attestation: p.Attestation}
 	}
 	return out
 }
@@ -185,7 +191,16 @@ func Run(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publisher, o
 		var parts []publish.LayoutPart
 		for _, t := range targets {
 			if t.image == name {
-				res.Platforms = append(res.Platforms, PlatformResult{Platform: t.plat, Digest: t.res.Manifest, LLB: t.llb})
+				pr := PlatformResult{Platform: t.plat, Digest: t.res.Manifest, LLB: t.llb}
+				// With provenance BuildKit pushed an index of the image
+				// and its attestation: the index bricklayer makes holds
+				// both instead.
+				if opts.Push && t.res.Attested {
+					if pr.Digest, pr.Attestation, err = pub.Unfold(ctx, im.Repository, t.res.Manifest); err != nil {
+						return nil, fmt.Errorf("image %s for %s: %w", name, t.plat, err)
+					}
+				}
+				res.Platforms = append(res.Platforms, pr)
 				res.Loaded = append(res.Loaded, t.res.Loaded...)
 				parts = append(parts, publish.LayoutPart{Platform: t.plat, Dir: layoutDir(layouts, t)})
 			}
@@ -202,11 +217,18 @@ func Run(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publisher, o
 			if len(im.Tags) > 0 {
 				ref = im.Tags[0]
 			}
-			d, _, err := publish.WriteLayout(res.Output, opts.Output.Tar, ref, parts, im.Annotations)
+			d, ms, err := publish.WriteLayout(res.Output, opts.Output.Tar, ref, parts, im.Annotations)
 			if err != nil {
 				return nil, fmt.Errorf("image %s: writing %s: %w", name, res.Output, err)
 			}
 			res.Digest = d
+			if !opts.Push {
+				// The layout's reading: the image manifests also with
+				// provenance, when BuildKit exported indexes.
+				for i, m := range ms {
+					res.Platforms[i].Digest, res.Platforms[i].Attestation = m.Digest, m.Attestation
+				}
+			}
 		}
 		res.Seconds = time.Since(start).Round(time.Millisecond).Seconds()
 		results = append(results, res)

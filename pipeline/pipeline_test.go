@@ -57,6 +57,9 @@ type fakeSolver struct {
 	// fail is the image and platform ("b linux/arm64") whose solve fails
 	// with errSolve.
 	fail string
+	// attest exports as BuildKit does with provenance: an index of the
+	// image and its attestation manifest.
+	attest bool
 
 	mu     sync.Mutex
 	checks [][]spec.Platform
@@ -90,12 +93,16 @@ func (f *fakeSolver) Solve(ctx context.Context, req solve.Request) (*solve.Resul
 	if key == f.fail {
 		return nil, fmt.Errorf("%s: %w", key, errSolve)
 	}
-	res := &solve.Result{Image: req.Image, Platform: req.Platform, Node: "fake", Manifest: digest.FromString(key)}
+	res := &solve.Result{Image: req.Image, Platform: req.Platform, Node: "fake", Manifest: digest.FromString(key), Attested: f.attest}
 	if req.Load {
 		res.Loaded = []string{"loaded " + strings.Join(req.LoadNames, ",")}
 	}
 	if req.LayoutDir != "" {
-		d, err := writeImageLayout(req.LayoutDir, key)
+		write := writeImageLayout
+		if f.attest {
+			write = writeAttestedLayout
+		}
+		d, err := write(req.LayoutDir, key)
 		if err != nil {
 			return nil, err
 		}
@@ -160,6 +167,17 @@ type fakePublisher struct {
 
 func (p *fakePublisher) IsInsecure(repo string) bool {
 	return strings.HasPrefix(repo, "localhost:5000/")
+}
+
+// Unfold gives made-up digests of the image and attestation manifests
+// in the index d.
+func (p *fakePublisher) Unfold(ctx context.Context, repo string, d digest.Digest) (digest.Digest, digest.Digest, error) {
+	p.ev.add("unfold %s", repo)
+	return unfolded(d)
+}
+
+func unfolded(d digest.Digest) (digest.Digest, digest.Digest, error) {
+	return digest.FromString("image " + d.String()), digest.FromString("attestation " + d.String()), nil
 }
 
 func (p *fakePublisher) PushIndex(ctx context.Context, repo string, manifests []publish.Manifest, annotations map[string]string) (digest.Digest, error) {

@@ -50,7 +50,8 @@ type found struct {
 // (CI matrix runners, or nodes) into one index per image and moves the
 // tags, as build --push does. Every platform the spec gives each image
 // must be in exactly one source, pushed, and built from the spec as it
-// is now (its plan's LLB digest); otherwise nothing is published.
+// is now (its plan's LLB digest), all of an image's platforms with
+// provenance or none; otherwise nothing is published.
 func Publish(ctx context.Context, s *spec.Spec, pub Publisher, sources []Source, opts PublishOptions) ([]*ImageResult, error) {
 	start := time.Now()
 	names, err := SelectImages(s, opts.Images)
@@ -100,11 +101,17 @@ func Publish(ctx context.Context, s *spec.Spec, pub Publisher, sources []Source,
 	}
 	l := llbgen.New(s, llbgen.Options{Args: opts.Args})
 	for _, name := range names {
+		var attested, plain []string
 		for _, p := range s.Images[name].Platforms {
 			f, ok := got[name][p]
 			if !ok {
 				bad("image %s: platform %s is in no metadata file", name, p)
 				continue
+			}
+			if f.Attestation != "" {
+				attested = append(attested, p.String())
+			} else {
+				plain = append(plain, p.String())
 			}
 			_, now, err := lowerOffline(ctx, l, name, p)
 			if err != nil {
@@ -113,6 +120,10 @@ func Publish(ctx context.Context, s *spec.Spec, pub Publisher, sources []Source,
 			if f.LLB != now {
 				bad("image %s: platform %s in %s was built from another spec: its LLB digest is %s, the spec's now %s", name, p, f.source, f.LLB, now)
 			}
+		}
+		// Half an image attested is a runner that forgot --provenance.
+		if len(attested) > 0 && len(plain) > 0 {
+			bad("image %s: %s built with --provenance, %s without: build every platform the same way", name, strings.Join(attested, ", "), strings.Join(plain, ", "))
 		}
 	}
 	if len(problems) > 0 {

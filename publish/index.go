@@ -19,10 +19,12 @@ import (
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
-// Manifest is one platform's image manifest of an index.
+// Manifest is one platform's image manifest of an index, and the
+// attestation manifest about it when BuildKit attached provenance.
 type Manifest struct {
-	Platform spec.Platform `json:"platform"`
-	Digest   digest.Digest `json:"digest"`
+	Platform    spec.Platform `json:"platform"`
+	Digest      digest.Digest `json:"digest"`
+	Attestation digest.Digest `json:"attestation,omitempty"`
 }
 
 // Registry publishes to registries, with the credentials of the Docker
@@ -63,28 +65,27 @@ func (r Registry) IsInsecure(repo string) bool { return len(r.nameOpts(repo)) > 
 // repo) and returns its digest. The index is the same bytes for the same
 // manifests, whichever nodes built them.
 func (r Registry) PushIndex(ctx context.Context, repo string, manifests []Manifest, annotations map[string]string) (digest.Digest, error) {
-	var adds []mutate.IndexAddendum
+	var adds, atts []mutate.IndexAddendum
 	for _, m := range manifests {
-		ref, err := name.NewDigest(repo+"@"+m.Digest.String(), r.nameOpts(repo)...)
+		img, mt, err := r.image(ctx, repo, m.Digest)
 		if err != nil {
 			return "", err
 		}
-		desc, err := remote.Get(ref, r.remoteOpts(ctx)...)
-		if err != nil {
-			return "", fmt.Errorf("reading %s: %w", ref, err)
+		adds = append(adds, addendum(img, mt, m.Platform))
+		if m.Attestation != "" {
+			att, mt, err := r.image(ctx, repo, m.Attestation)
+			if err != nil {
+				return "", fmt.Errorf("the attestation manifest of %s: %w", m.Platform, err)
+			}
+			atts = append(atts, attestationAddendum(att, mt, m.Digest))
 		}
-		img, err := desc.Image()
-		if err != nil {
-			return "", fmt.Errorf("%s is not an image: %w", ref, err)
-		}
-		adds = append(adds, addendum(img, desc.MediaType, m.Platform))
 	}
-	idx := index(adds, annotations)
+	idx := index(append(adds, atts...), annotations)
 	d, err := idx.Digest()
 	if err != nil {
 		return "", err
 	}
-	ref, err := name.NewDigest(repo+"@"+d.String(), r.nameOpts(repo)...)
+	ref, err := r.digestRef(repo, digest.Digest(d.String()))
 	if err != nil {
 		return "", err
 	}
@@ -92,6 +93,27 @@ func (r Registry) PushIndex(ctx context.Context, repo string, manifests []Manife
 		return "", fmt.Errorf("pushing %s: %w", ref, err)
 	}
 	return digest.Digest(d.String()), nil
+}
+
+func (r Registry) digestRef(repo string, d digest.Digest) (name.Digest, error) {
+	return name.NewDigest(repo+"@"+d.String(), r.nameOpts(repo)...)
+}
+
+// image reads the image manifest of digest d in repo.
+func (r Registry) image(ctx context.Context, repo string, d digest.Digest) (v1.Image, types.MediaType, error) {
+	ref, err := r.digestRef(repo, d)
+	if err != nil {
+		return nil, "", err
+	}
+	desc, err := remote.Get(ref, r.remoteOpts(ctx)...)
+	if err != nil {
+		return nil, "", fmt.Errorf("reading %s: %w", ref, err)
+	}
+	img, err := desc.Image()
+	if err != nil {
+		return nil, "", fmt.Errorf("%s is not an image: %w", ref, err)
+	}
+	return img, desc.MediaType, nil
 }
 
 // addendum is one entry of an index: the image and its platform.
@@ -103,8 +125,9 @@ func addendum(img v1.Image, mt types.MediaType, p spec.Platform) mutate.IndexAdd
 }
 
 // index is the one way bricklayer makes an index: an OCI index of the
-// manifests in the order given (the spec's platform order), with the
-// image's annotations (none: no annotations field).
+// manifests in the order given (the spec's platform order, then their
+// attestation manifests), with the image's annotations (none: no
+// annotations field).
 func index(adds []mutate.IndexAddendum, annotations map[string]string) v1.ImageIndex {
 	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex), adds...)
 	if len(annotations) == 0 {

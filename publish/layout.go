@@ -34,17 +34,22 @@ type LayoutPart struct {
 func WriteLayout(dest string, asTar bool, ref string, parts []LayoutPart, annotations map[string]string) (digest.Digest, []Manifest, error) {
 	// out/ is out: the temporary sibling must not land inside it.
 	dest = filepath.Clean(dest)
-	var adds []mutate.IndexAddendum
+	var adds, atts []mutate.IndexAddendum
 	var manifests []Manifest
 	for _, p := range parts {
-		img, desc, err := onlyImage(p.Dir)
+		e, err := readPart(p.Dir)
 		if err != nil {
 			return "", nil, fmt.Errorf("%s: %w", p.Platform, err)
 		}
-		adds = append(adds, addendum(img, desc.MediaType, p.Platform))
-		manifests = append(manifests, Manifest{Platform: p.Platform, Digest: digest.Digest(desc.Digest.String())})
+		adds = append(adds, addendum(e.img, e.desc.MediaType, p.Platform))
+		m := Manifest{Platform: p.Platform, Digest: digest.Digest(e.desc.Digest.String())}
+		if e.att != nil {
+			atts = append(atts, attestationAddendum(e.att, e.attDesc.MediaType, m.Digest))
+			m.Attestation = digest.Digest(e.attDesc.Digest.String())
+		}
+		manifests = append(manifests, m)
 	}
-	idx := index(adds, annotations)
+	idx := index(append(adds, atts...), annotations)
 	d, err := idx.Digest()
 	if err != nil {
 		return "", nil, err
@@ -79,27 +84,67 @@ func WriteLayout(dest string, asTar bool, ref string, parts []LayoutPart, annota
 	return digest.Digest(d.String()), manifests, nil
 }
 
-// onlyImage is the one image of a single-platform layout.
-func onlyImage(dir string) (v1.Image, v1.Descriptor, error) {
+// part is one platform's image as BuildKit exported it to a layout, and
+// the attestation manifest about it (att nil without provenance).
+type part struct {
+	img, att      v1.Image
+	desc, attDesc v1.Descriptor
+}
+
+// readPart reads the one image of a single-platform layout: the image
+// manifest index.json names, or the one in the index BuildKit made to
+// hold its attestation manifest.
+func readPart(dir string) (part, error) {
 	p, err := layout.FromPath(dir)
 	if err != nil {
-		return nil, v1.Descriptor{}, err
+		return part{}, err
 	}
 	top, err := p.ImageIndex()
 	if err != nil {
-		return nil, v1.Descriptor{}, err
+		return part{}, err
 	}
 	im, err := top.IndexManifest()
 	if err != nil {
-		return nil, v1.Descriptor{}, err
+		return part{}, err
 	}
 	for _, desc := range im.Manifests {
-		if desc.MediaType.IsImage() {
+		switch {
+		case desc.MediaType.IsImage():
 			img, err := top.Image(desc.Digest)
-			return img, desc, err
+			return part{img: img, desc: desc}, err
+		case desc.MediaType.IsIndex():
+			return readAttested(top, desc)
 		}
 	}
-	return nil, v1.Descriptor{}, fmt.Errorf("the layout %s holds no image manifest", dir)
+	return part{}, fmt.Errorf("the layout %s holds no image manifest", dir)
+}
+
+// readAttested reads BuildKit's index of one platform's image and its
+// attestation manifest.
+func readAttested(top v1.ImageIndex, desc v1.Descriptor) (part, error) {
+	idx, err := top.ImageIndex(desc.Digest)
+	if err != nil {
+		return part{}, err
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return part{}, err
+	}
+	imgDesc, attDesc, err := unfold(im)
+	if err != nil {
+		return part{}, err
+	}
+	out := part{desc: imgDesc}
+	if out.img, err = idx.Image(imgDesc.Digest); err != nil {
+		return part{}, err
+	}
+	if attDesc != nil {
+		out.attDesc = *attDesc
+		if out.att, err = idx.Image(attDesc.Digest); err != nil {
+			return part{}, err
+		}
+	}
+	return out, nil
 }
 
 // replaceDir puts the layout written at tmp in place of dest. An existing

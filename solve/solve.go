@@ -69,8 +69,11 @@ type Result struct {
 	// Node is the builder's node that built it.
 	Node string
 	// Manifest is the digest of the platform's image manifest, when it
-	// was pushed or written to a layout.
+	// was pushed or written to a layout; with Attested, of BuildKit's
+	// index of it and its attestation manifest.
 	Manifest digest.Digest
+	// Attested says Manifest is such an index (see Config.Provenance).
+	Attested bool
 	// Loaded is what Docker said it loaded.
 	Loaded []string
 }
@@ -93,6 +96,11 @@ type Config struct {
 	Host string
 	// Loader takes the images of requests that Load them.
 	Loader Loader
+	// Provenance asks BuildKit to attest each platform's image with SLSA
+	// provenance: its exporters then push or write an index of the image
+	// manifest and an attestation manifest. BuildKit's docker exporter
+	// cannot carry that, so requests that Load are refused with it.
+	Provenance buildopt.Provenance
 }
 
 // Nodes solves on the nodes of a builder; one daemon is a builder of one.
@@ -182,6 +190,9 @@ func (n *Nodes) Solve(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	node := routes[req.Platform]
+	if req.Load && n.cfg.Provenance.Enabled() {
+		return nil, fmt.Errorf("image %s for %s: BuildKit's docker exporter cannot carry provenance attestations; load without --provenance", req.Image, req.Platform)
+	}
 	so, err := n.solveOpt(req)
 	if err != nil {
 		return nil, err
@@ -212,6 +223,9 @@ func (n *Nodes) Solve(ctx context.Context, req Request) (*Result, error) {
 	}
 	res := &Result{Image: req.Image, Platform: req.Platform, Node: node.Name, Loaded: loaded}
 	res.Manifest = digest.Digest(resp.ExporterResponse[exptypes.ExporterImageDigestKey])
+	if res.Attested, err = exportedIndex(resp.ExporterResponse); err != nil {
+		return nil, fmt.Errorf("image %s for %s: %w", req.Image, req.Platform, err)
+	}
 	return res, nil
 }
 
@@ -231,6 +245,7 @@ func (n *Nodes) solveOpt(req Request) (client.SolveOpt, error) {
 		FrontendAttrs:       map[string]string{"platform": req.Platform.String()},
 		AllowedEntitlements: req.Entitlements,
 	}
+	provenanceAttrs(so.FrontendAttrs, n.cfg.Provenance)
 	for name, dir := range req.Locals {
 		fs, err := fsutil.NewFS(dir)
 		if err != nil {
@@ -291,6 +306,11 @@ func (n *Nodes) epochAttrs(attrs map[string]string) {
 // build lowers the image again inside the session, resolving base images
 // through it, and solves it with its config.
 func (n *Nodes) build(ctx context.Context, gw gateway.Client, req Request) (*gateway.Result, error) {
+	if n.cfg.Provenance.Enabled() {
+		if err := canAttest(gw); err != nil {
+			return nil, err
+		}
+	}
 	bp := llbgen.DefaultBuildPlatform
 	if ws := gw.BuildOpts().Workers; len(ws) > 0 && len(ws[0].Platforms) > 0 {
 		bp = spec.PlatformOf(ws[0].Platforms[0]).OCI()

@@ -45,6 +45,11 @@ Outputs:
 With none, the results stay in the BuildKit cache. bricklayer assembles
 every index itself, so one daemon or several give the same index.
 
+--provenance mode=min|max (true is mode=min) has BuildKit attest each
+platform's image with SLSA provenance: the index then holds, after the
+images, one attestation manifest per platform (platform unknown/unknown),
+as buildx makes them. Not with --load: Docker cannot take it.
+
 The daemon is --addr, else $BUILDKIT_HOST, else
 unix:///run/buildkit/buildkitd.sock (bricklayer builder bootstrap starts one);
 --node or --builder name several. Registry credentials come from the Docker
@@ -151,6 +156,7 @@ func classify(err error) error {
 // and the solver's options, the one place that reads them.
 type buildFlags struct {
 	addr, output, progress, metadata, epoch *string
+	provenance                              *string
 	push, noCache, load                     *bool
 	insecure, args, secrets, plats          *[]string
 	cacheTo, cacheFrom                      *[]string
@@ -179,6 +185,9 @@ func buildFlagsOf(fs *pflag.FlagSet) *buildFlags {
 		cacheFrom: fs.StringArray("cache-from", nil, "import build cache: type=registry,ref=REF | type=local,src=DIR (repeatable)"),
 		noCache:   fs.Bool("no-cache", false, "run every step again"),
 		epoch:     fs.String("source-date-epoch", "", "reproducible images: Unix seconds to clamp times to (default $SOURCE_DATE_EPOCH, else the spec's epoch)"),
+		// No bare --provenance: "--provenance mode=max" must not read as
+		// true and an image named mode=max.
+		provenance: fs.String("provenance", "false", "attach BuildKit's SLSA provenance to each platform's image: true (mode=min), false, mode=min|max[,version=v1|v0.2]; not with --load"),
 	}
 }
 
@@ -208,6 +217,15 @@ func (f *buildFlags) options(c *CLI) (pipeline.Options, solve.Config, error) {
 		return o, cfg, usageErrorf("build: --platform: %v", err)
 	}
 	o.Push = *f.push
+	if cfg.Provenance, err = buildopt.ParseProvenance(*f.provenance); err != nil {
+		return o, cfg, usageErrorf("build: %v", buildopt.FlagError("provenance", *f.provenance, err))
+	}
+	// BuildKit's docker exporter cannot hold an attestation; buildx
+	// refuses the two together too (unless Docker's containerd store
+	// takes an OCI layout instead).
+	if cfg.Provenance.Enabled() && *f.load {
+		return o, cfg, usageErrorf("build: --provenance cannot go with --load: BuildKit's docker exporter, which --load uses, carries no attestations; attest what --push or --output exports, and load in a build without --provenance")
+	}
 	if *f.output != "" {
 		out, err := buildopt.ParseOutput(*f.output)
 		if err != nil {
