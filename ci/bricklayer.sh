@@ -8,7 +8,8 @@
 # Inputs are INPUT_* variables (INPUT_VERSION, INPUT_SPEC, INPUT_PUSH,
 # INPUT_PLATFORMS, INPUT_IMAGES, INPUT_METADATA_FILE, INPUT_LOGIN_REGISTRY,
 # INPUT_LOGIN_USERNAME, INPUT_LOGIN_PASSWORD, INPUT_MODE, INPUT_METADATA_FILES,
-# INPUT_BUILDER_ADDR, INPUT_INSECURE_REGISTRY, INPUT_ARGS, INPUT_QEMU).
+# INPUT_BUILDER_ADDR, INPUT_INSECURE_REGISTRY, INPUT_ARGS, INPUT_QEMU,
+# INPUT_PROVENANCE).
 # BRICKLAYER_BIN names a bricklayer binary to use instead of a release;
 # BRICKLAYER_RELEASES is the base URL of the releases (tests: file://).
 #
@@ -240,6 +241,8 @@ if [ "$mode" = build ]; then
   setenv BUILDKIT_HOST "$addr"
   cmd=(build "$spec" ${images[@]+"${images[@]}"} --addr "$addr" --progress plain --metadata-file "$meta")
   [ "$push" = false ] || cmd+=(--push)
+  # bricklayer checks the value (true, false, mode=min|max).
+  [ "${INPUT_PROVENANCE:-false}" = false ] || cmd+=(--provenance "$INPUT_PROVENANCE")
   if [ "${#platforms[@]}" -gt 0 ]; then
     cmd+=(--platform "$(IFS=,; echo "${platforms[*]}")")
   fi
