@@ -145,7 +145,11 @@ func policyTags(p Policy, b *buildinfo.Info, where loc) []policyTag {
 	if p.Moving != "" && release && b.Latest {
 		add("moving", p.Moving)
 	}
-	if p.Branch && b.BranchTag != "" && b.PullRequest == "" {
+	// A release build is not a branch build, wherever it runs: a CI's
+	// tag build knows no branch, and a local build of a tagged commit on
+	// main must publish what CI would. Tags can still name
+	// build.branchTag.
+	if p.Branch && b.BranchTag != "" && b.PullRequest == "" && !release {
 		add("branch", b.BranchTag)
 	}
 	if p.PullRequest && b.PullRequest != "" {
