@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-source hack/up.sh
+source hack/up.sh demo
 
 rm -rf out/demo
 go run ./cmd/bricklayer build examples/demo \

@@ -7,6 +7,7 @@
 #              no bridge, no iptables, its own containerd namespace, so it
 #              runs beside any other dockerd of the machine
 # Usage: hack/services.sh start|stop|restart|status|env
+# BRICKLAYER_DOCKERD=0 start leaves dockerd out (the demo needs none).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -135,7 +136,9 @@ start_all() {
       *) die "buildkitd worker lacks $p (has: $plats); binfmt/qemu not active when it started? run: $0 restart" ;;
     esac
   done
-  if alive dockerd; then
+  if [ "${BRICKLAYER_DOCKERD:-1}" = 0 ]; then
+    log "dockerd: not started (BRICKLAYER_DOCKERD=0)"
+  elif alive dockerd; then
     log "dockerd already running (pid $(pid_of dockerd))"
   else
     command -v dockerd >/dev/null || die "dockerd missing: run hack/install.sh first"
@@ -150,7 +153,7 @@ start_all() {
 
   log "buildkitd: $BUILDKIT_ADDR (pid $(pid_of buildkitd))"
   log "registry:  $REGISTRY (pid $(pid_of registry))"
-  log "dockerd:   $DOCKER_ADDR (pid $(pid_of dockerd))"
+  alive dockerd && log "dockerd:   $DOCKER_ADDR (pid $(pid_of dockerd))"
   log "platforms: $plats"
 }
 

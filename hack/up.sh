@@ -2,12 +2,19 @@
 # Brings up what builds need on this machine, for hack/test.sh and
 # hack/demo.sh: installs what is missing, starts buildkitd, the loopback
 # registry and dockerd, and pushes the busybox base image and the BuildKit
-# image of the docker-container driver's tests. Source it to also get
-# BUILDKIT_HOST, BRICKLAYER_REGISTRY, DOCKER_HOST and the tools on PATH.
+# image of the docker-container driver's tests. With "demo" (hack/demo.sh)
+# it leaves out dockerd and the BuildKit image, which only the tests use.
+# Source it to also get BUILDKIT_HOST, BRICKLAYER_REGISTRY, DOCKER_HOST and
+# the tools on PATH.
 set -euo pipefail
 here="$(dirname "${BASH_SOURCE[0]}")"
+up_mode="${1:-test}"
 bash "$here/install.sh"
-bash "$here/services.sh" start
+if [ "$up_mode" = demo ]; then
+  BRICKLAYER_DOCKERD=0 bash "$here/services.sh" start
+else
+  bash "$here/services.sh" start
+fi
 bash "$here/base-images.sh"
-bash "$here/buildkit-image.sh"
+[ "$up_mode" = demo ] || bash "$here/buildkit-image.sh"
 eval "$(bash "$here/services.sh" env)"
