@@ -247,10 +247,16 @@ func moveTags(ctx context.Context, s *spec.Spec, pub Publisher, results []*Image
 		jobs = append(jobs, publish.Tagging{Image: r.Name, Repository: r.Repository, Index: r.Digest, Tags: s.Images[r.Name].AllTags()})
 	}
 	moved, err := pub.MoveTags(ctx, jobs)
-	for _, r := range results {
-		for _, m := range moved {
-			if strings.HasPrefix(m, r.Repository+":") {
-				r.Tags = append(r.Tags, m)
+	// Each moved reference is one of a job's own repository:tag: two
+	// images may share a repository, never a tag of it.
+	done := map[string]bool{}
+	for _, m := range moved {
+		done[m] = true
+	}
+	for i, r := range results {
+		for _, t := range jobs[i].Tags {
+			if ref := r.Repository + ":" + t; done[ref] {
+				r.Tags = append(r.Tags, ref)
 			}
 		}
 	}

@@ -914,3 +914,24 @@ images: a: {
 		t.Errorf("tags %v, want both moved", results[0].Tags)
 	}
 }
+
+// TestSharedRepositoryTags: two images may publish to one repository
+// under different tags; each is credited with its own tags only.
+func TestSharedRepositoryTags(t *testing.T) {
+	s := load(t, `
+images: {
+	app: {repository: "ghcr.io/acme/app", from: "scratch", tags: ["1"], steps: [{run: "true"}]}
+	debug: {repository: "ghcr.io/acme/app", from: "scratch", tags: ["1-debug"], steps: [{run: "false"}]}
+}`)
+	sv, pub := newFakes()
+	results, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{Push: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{"app": {"ghcr.io/acme/app:1"}, "debug": {"ghcr.io/acme/app:1-debug"}}
+	for _, r := range results {
+		if !reflect.DeepEqual(r.Tags, want[r.Name]) {
+			t.Errorf("%s: tags %v, want %v", r.Name, r.Tags, want[r.Name])
+		}
+	}
+}

@@ -58,7 +58,9 @@ func (e *TagMoveError) Unwrap() error { return e.Err }
 
 // move is one tag to move, and where it pointed before (nil: nowhere).
 type move struct {
-	tag    name.Tag
+	tag name.Tag
+	// ref is the tag as the job named it (repository:tag).
+	ref    string
 	to     *remote.Descriptor
 	before *remote.Descriptor
 }
@@ -71,7 +73,8 @@ const rollbackTimeout = 2 * time.Minute
 // every index is in its registry and records where each tag points, so a
 // missing index moves no tag; a failure (or ctx ending) while moving puts
 // every moved tag back, and deletes those that did not exist, before it
-// returns a *TagMoveError. It returns the references moved.
+// returns a *TagMoveError. It returns the references moved, each as its
+// job's repository, ":" and the tag.
 func (r Registry) MoveTags(ctx context.Context, jobs []Tagging) ([]string, error) {
 	var moves []move
 	for _, j := range jobs {
@@ -98,13 +101,13 @@ func (r Registry) MoveTags(ctx context.Context, jobs []Tagging) ([]string, error
 			if err != nil {
 				return nil, fmt.Errorf("image %s: reading %s before moving it: %w", j.Image, tag, err)
 			}
-			moves = append(moves, move{tag: tag, to: to, before: before})
+			moves = append(moves, move{tag: tag, ref: j.Repository + ":" + t, to: to, before: before})
 		}
 	}
 	var moved []string
 	for i, m := range moves {
 		if m.before != nil && m.before.Digest == m.to.Digest {
-			moved = append(moved, m.tag.String())
+			moved = append(moved, m.ref)
 			continue // already there
 		}
 		err := ctx.Err()
@@ -116,7 +119,7 @@ func (r Registry) MoveTags(ctx context.Context, jobs []Tagging) ([]string, error
 			// too.
 			return nil, r.rollback(ctx, moves[:i+1], m.tag.String(), err)
 		}
-		moved = append(moved, m.tag.String())
+		moved = append(moved, m.ref)
 	}
 	return moved, nil
 }
