@@ -336,7 +336,8 @@ func (d *decoder) image(name string, r rawImage, defaults []Platform, top tagRul
 		}
 	}
 
-	im.Context, _ = d.context(r.Context, where.child("context"))
+	var ctxOK bool
+	im.Context, ctxOK = d.context(r.Context, where.child("context"))
 
 	seen := map[string]bool{}
 	for i, tag := range r.Tags {
@@ -354,7 +355,7 @@ func (d *decoder) image(name string, r rawImage, defaults []Platform, top tagRul
 	}
 	d.tags(im, repo, rulesFor(r, where, top))
 
-	d.buildSource(im, r, where)
+	d.buildSource(im, r, where, ctxOK)
 
 	im.Stages = map[string]*Stage{}
 	for _, sname := range SortedKeys(r.Stages) {
@@ -398,6 +399,10 @@ func (d *decoder) context(rel *string, cl loc) (dir string, ok bool) {
 		d.errs.at(cl, "context directory %q does not exist", *rel)
 	} else if !fi.IsDir() {
 		d.errs.at(cl, "context %q is not a directory", *rel)
+	} else if root, ok := d.repoRoot(); ok && !inside(root, dir) {
+		// The daemon gets every file of the context: a spec must not
+		// send it the runner's home or /.
+		d.errs.at(cl, "context %q resolves outside the repository that holds the spec (%s)", *rel, d.rootName)
 	} else {
 		return dir, true
 	}
@@ -406,7 +411,7 @@ func (d *decoder) context(rel *string, cl loc) (dir string, ok bool) {
 
 // buildSource checks that an image is built from exactly one source:
 // native steps on top of from, or a Dockerfile.
-func (d *decoder) buildSource(im *Image, r rawImage, where loc) {
+func (d *decoder) buildSource(im *Image, r rawImage, where loc, ctxOK bool) {
 	if im.BuildPlatform {
 		d.errs.at(where.child("buildPlatform"), "an image is built for each of its platforms; pin one of its stages to the build platform instead")
 	}
@@ -429,7 +434,9 @@ func (d *decoder) buildSource(im *Image, r rawImage, where loc) {
 	im.Dockerfile = *r.Dockerfile
 	im.Target = deref(r.Target)
 	im.targetLoc = where.child("target")
-	d.dockerfile(im, where.child("dockerfile"))
+	if ctxOK { // else the context's error says it all
+		d.dockerfile(im, where.child("dockerfile"))
+	}
 }
 
 // metadata reads the image config fields a platform may override.
