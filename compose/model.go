@@ -1,17 +1,12 @@
 package compose
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"reflect"
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/compose-spec/compose-go/v2/loader"
-	"github.com/compose-spec/compose-go/v2/template"
-	"github.com/compose-spec/compose-go/v2/types"
 )
 
 // model is a compose file as compose-go reads it (its canonical form:
@@ -21,28 +16,7 @@ import (
 // stay different; otherwise vars are the environment and an unset
 // variable is empty, as compose has it.
 func model(name string, src []byte, vars map[string]string) (map[string]any, error) {
-	details := types.ConfigDetails{
-		WorkingDir:  "/nonexistent-bricklayer-compose",
-		ConfigFiles: []types.ConfigFile{{Filename: name, Content: src}},
-		Environment: vars,
-	}
-	m, err := loader.LoadModelWithContext(context.Background(), details, func(o *loader.Options) {
-		o.SetProjectName("bricklayer-compose", true)
-		o.SkipInterpolation = vars == nil
-		if o.Interpolate != nil {
-			o.Interpolate.Substitute = func(s string, m template.Mapping) (string, error) {
-				return template.SubstituteWithOptions(s, m, template.WithoutLogging)
-			}
-		}
-		o.ResolvePaths = false
-		o.SkipValidation = true
-		o.SkipConsistencyCheck = true
-		o.SkipExtends = true
-		o.SkipInclude = true
-		o.SkipResolveEnvironment = true
-		o.SkipResolveLabels = true
-		o.ResourceLoaders = nil
-	})
+	m, err := loadModel(name, src, vars)
 	if err != nil {
 		return nil, fmt.Errorf("loading it as compose does: %w", err)
 	}
