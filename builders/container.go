@@ -47,6 +47,17 @@ type Container struct {
 	Platforms []spec.Platform
 	// Notes receives what the user should know about how it was started.
 	Notes io.Writer
+	// Emulate, when set, is called as a new container is made, with the
+	// platforms BuildKit's emulators in the image run; it sets up the
+	// rest (QEMU on the host) and
+	// returns the platforms it added. The daemon's worker then lists them
+	// all, from its first start: a restart later would break the builds
+	// of whoever shares it by then.
+	Emulate func(covered []spec.Platform) ([]spec.Platform, error)
+
+	// probing marks the short-lived container that learns what the
+	// image's daemon runs: no state volume, no notes.
+	probing bool
 }
 
 func (c Container) name() string {
@@ -70,7 +81,7 @@ func (c Container) Addr() string { return "docker-container://" + c.name() }
 func (c Container) Volume() string { return c.name() + "_state" }
 
 func (c Container) note(format string, args ...any) {
-	if c.Notes != nil {
+	if c.Notes != nil && !c.probing {
 		fmt.Fprintf(c.Notes, "bricklayer: "+format+"\n", args...)
 	}
 }
@@ -100,7 +111,11 @@ func (c Container) Bootstrap(ctx context.Context, d *engine.Client) (*Status, er
 		}
 	case cerrdefs.IsNotFound(err):
 		if err := c.create(ctx, d); err != nil {
-			return nil, err
+			if !cerrdefs.IsConflict(err) {
+				return nil, err
+			}
+			// Another bootstrap made it meanwhile: use it.
+			return c.wait(ctx, d)
 		}
 	default:
 		return nil, fmt.Errorf("inspecting container %s: %w", c.name(), err)
@@ -120,14 +135,30 @@ func (c Container) create(ctx context.Context, d *engine.Client) error {
 	if err := c.pull(ctx, d); err != nil {
 		return err
 	}
+	if c.Emulate != nil && !c.probing {
+		var err error
+		if c.Platforms, err = c.emulate(ctx, d); err != nil {
+			return err
+		}
+	}
+	if c.probing {
+		return c.launch(ctx, d)
+	}
 	if _, err := d.API.VolumeCreate(ctx, client.VolumeCreateOptions{Name: c.Volume(), Labels: map[string]string{ownerLabel: c.name()}}); err != nil {
 		return fmt.Errorf("creating volume %s: %w", c.Volume(), err)
 	}
+	return c.launch(ctx, d)
+}
+
+// launch starts the container: privileged, or, where Docker cannot start
+// a privileged container, with the host's capabilities.
+func (c Container) launch(ctx context.Context, d *engine.Client) error {
 	hc := c.hostConfig()
 	hc.Privileged = true
 	privErr := c.run(ctx, d, hc)
-	if privErr == nil {
-		return nil
+	if privErr == nil || cerrdefs.IsConflict(privErr) {
+		// A conflict is another bootstrap's container, not a refusal.
+		return privErr
 	}
 	caps, err := hostCaps()
 	if err != nil {
@@ -150,12 +181,15 @@ func (c Container) create(ctx context.Context, d *engine.Client) error {
 }
 
 func (c Container) hostConfig() *container.HostConfig {
-	return &container.HostConfig{
+	hc := &container.HostConfig{
 		// Registries on the host's loopback are reachable, as from a
 		// daemon on the host; the steps share this network.
 		NetworkMode: "host",
-		Binds:       []string{c.Volume() + ":/var/lib/buildkit"},
 	}
+	if !c.probing {
+		hc.Binds = []string{c.Volume() + ":/var/lib/buildkit"}
+	}
+	return hc
 }
 
 // unknownCap finds the capability in Docker's "unknown capability" error:
@@ -247,7 +281,9 @@ func (c Container) wait(ctx context.Context, d *engine.Client) (*Status, error) 
 			return st, nil
 		}
 		info, ierr := d.API.ContainerInspect(ctx, c.name(), client.ContainerInspectOptions{})
-		if ierr == nil && info.Container.State != nil && !info.Container.State.Running {
+		// Created or being removed is another bootstrap at work (its
+		// privileged attempt failing, say): only an ended one is final.
+		if ierr == nil && info.Container.State != nil && (info.Container.State.Status == "exited" || info.Container.State.Status == "dead") {
 			return nil, fmt.Errorf("container %s stopped (%s, exit code %d); its last lines:\n%s",
 				c.name(), info.Container.State.Status, info.Container.State.ExitCode, c.logs(ctx, d))
 		}

@@ -2,6 +2,7 @@ package builders
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"path"
 	"slices"
@@ -81,36 +82,57 @@ func Covered(ems []ImageEmulator) []spec.Platform {
 	return out
 }
 
-// Advertise makes the daemon's worker list extra too: buildkitd's own
-// detection sees binfmt_misc only, not the emulators in its image, and
-// routing takes only platforms a worker lists. It writes the whole list
-// into the config and restarts the container, so call it only on a
-// container this bootstrap started: a running one may be serving builds.
-// A config that already lists its platforms (--platform) is left alone.
-func (c Container) Advertise(ctx context.Context, d *engine.Client, st *Status, extra []spec.Platform) (*Status, error) {
-	if len(c.Platforms) > 0 {
-		return st, nil
+// emulate learns, from a short-lived container of the image, what its
+// daemon runs by itself and which of BuildKit's emulators the image has,
+// calls c.Emulate with the platforms those run, and returns the platforms
+// the new container's worker is to list: c.Platforms when given; nil,
+// buildkitd's own detection, when nothing was added; else all of them.
+func (c Container) emulate(ctx context.Context, d *engine.Client) ([]spec.Platform, error) {
+	detected, ems, err := c.probe(ctx, d)
+	if err != nil {
+		return nil, err
 	}
-	all := slices.Clone(st.Platforms)
-	for _, p := range extra {
+	covered := Covered(ems)
+	added, err := c.Emulate(covered)
+	if err != nil {
+		return nil, err
+	}
+	if len(c.Platforms) > 0 {
+		return c.Platforms, nil
+	}
+	all := slices.Clone(detected)
+	for _, p := range append(covered, added...) {
 		if !slices.Contains(all, p) {
 			all = append(all, p)
 		}
 	}
-	if len(all) == len(st.Platforms) {
-		return st, nil
+	if len(all) == len(detected) {
+		return nil, nil
 	}
-	c.Platforms = all
-	if _, err := d.API.CopyToContainer(ctx, c.name(), client.CopyToContainerOptions{DestinationPath: "/", Content: c.configTar()}); err != nil {
-		return nil, fmt.Errorf("writing buildkitd.toml into %s: %w", c.name(), err)
+	c.note("its daemon lists %s too, which it runs under emulation", spec.JoinPlatforms(all[len(detected):]))
+	return all, nil
+}
+
+// probe starts the image once, apart (no state volume), and reads what
+// its daemon detects and which emulators it carries.
+func (c Container) probe(ctx context.Context, d *engine.Client) ([]spec.Platform, []ImageEmulator, error) {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, nil, err
 	}
-	if _, err := d.API.ContainerRestart(ctx, c.name(), client.ContainerRestartOptions{}); err != nil {
-		return nil, fmt.Errorf("restarting container %s: %w", c.name(), err)
+	p := c
+	p.Name, p.probing, p.Platforms = fmt.Sprintf("%s-probe-%x", c.name(), b), true, nil
+	defer d.API.ContainerRemove(context.WithoutCancel(ctx), p.Name, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+	if err := p.create(ctx, d); err != nil {
+		return nil, nil, fmt.Errorf("probing image %s: %w", c.image(), err)
 	}
-	st2, err := c.wait(ctx, d)
+	st, err := p.wait(ctx, d)
 	if err != nil {
-		return nil, err
+		return nil, nil, fmt.Errorf("probing image %s: %w", c.image(), err)
 	}
-	st2.Started = st.Started
-	return st2, nil
+	ems, err := p.Emulators(ctx, d)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st.Platforms, ems, nil
 }

@@ -35,8 +35,9 @@ Foreign platforms (those of --platform, else of the spec at --spec) run
 under QEMU. With the docker-container driver BuildKit runs them with the
 emulators of its image (moby/buildkit carries buildkit-qemu-* for arm64,
 arm, riscv64, s390x, ppc64le and 386), which need neither root nor
-binfmt_misc: bootstrap makes the daemon list those platforms, restarting
-a container it just started once. Platforms left over need QEMU's
+binfmt_misc: a container bootstrap makes lists those platforms (it starts
+the image once, apart, to learn what its daemon runs by itself). A
+container that is there already is left as it is. Platforms left over need QEMU's
 emulators registered with binfmt_misc: bootstrap registers them from the
 host's qemu-user-static (apt-get install qemu-user-static binfmt-support;
 root), with the fix-binary flag so containers use them, which is what

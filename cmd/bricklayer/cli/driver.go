@@ -93,55 +93,61 @@ func (c *CLI) bootstrap(ctx context.Context, o *driverOpts, d builders.Daemon, f
 	return st, ch, nil
 }
 
-// bootstrapContainer runs the docker-container driver's daemon, then sets
-// up emulation around what its image brings.
+// bootstrapContainer runs the docker-container driver's daemon. A new
+// container gets emulation set up as it is made (its worker listing
+// what its image's emulators run); a container that is there already is
+// left as it is, with a note when it lacks platforms its image could add.
 func (c *CLI) bootstrapContainer(ctx context.Context, bc builders.Container, emulation bool, emulate func(covered []spec.Platform) ([]spec.Platform, error)) (*builders.Status, error) {
 	dc, err := engine.New()
 	if err != nil {
 		return nil, &noDaemon{err: err}
 	}
 	defer dc.Close()
+	made := false
+	var emuErr error
+	if emulation {
+		bc.Emulate = func(covered []spec.Platform) ([]spec.Platform, error) {
+			made = true
+			if emulate == nil {
+				return nil, nil
+			}
+			added, err := emulate(covered)
+			emuErr = err
+			return added, err
+		}
+	}
 	st, err := bc.Bootstrap(ctx, dc)
+	if emuErr != nil {
+		return nil, emuErr // the spec's, as vet reports it
+	}
 	if err != nil {
 		return nil, &noDaemon{err: err}
 	}
-	if !emulation {
+	if !emulation || made {
 		return st, nil
 	}
 	ems, err := bc.Emulators(ctx, dc)
 	if err != nil {
 		return nil, &noDaemon{err: err}
 	}
+	// The image's emulators run these whether the daemon lists them or
+	// not: QEMU on the host is for the rest only.
 	covered := builders.Covered(ems)
-	runs := covered
 	if emulate != nil {
-		registered, err := emulate(covered)
-		if err != nil {
+		if _, err := emulate(covered); err != nil {
 			return nil, err
 		}
-		// An explicit list ends buildkitd's own detection: keep what
-		// was just registered on the host too.
-		runs = append(slices.Clone(covered), registered...)
 	}
 	var unlisted []spec.Platform
-	for _, p := range runs {
+	for _, p := range covered {
 		if !slices.Contains(st.Platforms, p) {
 			unlisted = append(unlisted, p)
 		}
 	}
-	switch {
-	case len(unlisted) == 0 || len(bc.Platforms) > 0:
-		return st, nil
-	case !st.Started:
-		// Restarting would break the builds of whoever shares it.
-		fmt.Fprintf(c.stderr, "bricklayer: note: the running container %s does not list %s, which its image's emulators run; builder stop, then bootstrap, to add them\n",
+	if len(unlisted) > 0 && len(bc.Platforms) == 0 {
+		// Restarting it would break the builds of whoever shares it.
+		fmt.Fprintf(c.stderr, "bricklayer: note: the container %s was made without listing %s, which its image's emulators run; builder stop, then bootstrap, to add them\n",
 			bc.Addr(), spec.JoinPlatforms(unlisted))
-		return st, nil
-	}
-	fmt.Fprintf(c.stderr, "bricklayer: restarting %s to list %s, which it runs under emulation\n",
-		bc.Addr(), spec.JoinPlatforms(unlisted))
-	if st, err = bc.Advertise(ctx, dc, st, runs); err != nil {
-		return nil, &noDaemon{err: err}
 	}
 	return st, nil
 }
