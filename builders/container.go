@@ -33,6 +33,10 @@ func DefaultImage() string { return "moby/buildkit:" + BuildKitVersion }
 // is the builder's name.
 const ownerLabel = "org.bricklayer.builder"
 
+// probeLabel marks a probe container (see Container.probe); its value is
+// the builder's name, so builder stop finds one a killed bootstrap left.
+const probeLabel = "org.bricklayer.probe"
+
 // Container is a BuildKit daemon that runs in a Docker container (the
 // docker-container driver), its state in a named volume so the cache
 // survives restarts. Its address is docker-container://NAME.
@@ -56,8 +60,10 @@ type Container struct {
 	Emulate func(covered []spec.Platform) ([]spec.Platform, error)
 
 	// probing marks the short-lived container that learns what the
-	// image's daemon runs: no state volume, no notes.
+	// image's daemon runs: no state volume, no notes. probeOf names the
+	// builder it probes for.
 	probing bool
+	probeOf string
 }
 
 func (c Container) name() string {
@@ -203,6 +209,9 @@ func (c Container) run(ctx context.Context, d *engine.Client, hc *container.Host
 		Image:  c.image(),
 		Labels: map[string]string{ownerLabel: c.name()},
 	}
+	if c.probing {
+		cfg.Labels[probeLabel] = c.probeOf
+	}
 	var created client.ContainerCreateResult
 	var unknown []string
 	for {
@@ -330,6 +339,17 @@ func (c Container) Stop(ctx context.Context, d *engine.Client, volumes bool) ([]
 	case !cerrdefs.IsNotFound(err):
 		return removed, fmt.Errorf("inspecting container %s: %w", c.name(), err)
 	}
+	// Probes a bootstrap killed mid-way (Ctrl-C twice) left behind.
+	probes, err := d.API.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("label", probeLabel+"="+c.name())})
+	if err != nil {
+		return removed, fmt.Errorf("listing the probe containers of %s: %w", c.name(), err)
+	}
+	for _, p := range probes.Items {
+		if _, err := d.API.ContainerRemove(ctx, p.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !cerrdefs.IsNotFound(err) {
+			return removed, fmt.Errorf("removing probe container %s: %w", p.ID, err)
+		}
+		removed = append(removed, "probe container "+strings.TrimPrefix(firstName(p.Names), "/"))
+	}
 	if volumes {
 		v, err := d.API.VolumeInspect(ctx, c.Volume(), client.VolumeInspectOptions{})
 		switch {
@@ -349,4 +369,11 @@ func (c Container) Stop(ctx context.Context, d *engine.Client, volumes bool) ([]
 		return nil, fmt.Errorf("no builder container %s", c.name())
 	}
 	return removed, nil
+}
+
+func firstName(names []string) string {
+	if len(names) == 0 {
+		return "?"
+	}
+	return names[0]
 }

@@ -121,7 +121,7 @@ func (c Container) probe(ctx context.Context, d *engine.Client) ([]spec.Platform
 		return nil, nil, err
 	}
 	p := c
-	p.Name, p.probing, p.Platforms = fmt.Sprintf("%s-probe-%x", c.name(), b), true, nil
+	p.Name, p.probing, p.probeOf, p.Platforms = fmt.Sprintf("%s-probe-%x", c.name(), b), true, c.name(), nil
 	defer d.API.ContainerRemove(context.WithoutCancel(ctx), p.Name, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 	if err := p.create(ctx, d); err != nil {
 		return nil, nil, fmt.Errorf("probing image %s: %w", c.image(), err)
