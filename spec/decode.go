@@ -303,8 +303,12 @@ func (d *decoder) contextSource(src string, where loc) {
 
 var exposeRE = regexp.MustCompile(`^([0-9]{1,5})(/(tcp|udp|sctp))?$`)
 
-// tagRE is the OCI distribution tag grammar.
-var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+// tagRE is the OCI distribution tag grammar, but its length (at most 128,
+// checked apart: a counted repetition costs start-up time).
+var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+
+// validTag tells whether tag is a tag by the OCI distribution grammar.
+func validTag(tag string) bool { return len(tag) <= 128 && tagRE.MatchString(tag) }
 
 func (d *decoder) image(name string, r rawImage, defaults []Platform, top tagRules) *Image {
 	where := at("images", name)

@@ -83,7 +83,7 @@ func (d *decoder) checkTag(tag string, repo reference.Named, where loc) bool {
 	case strings.ContainsAny(tag, "/:@") && tag != "":
 		d.errs.at(where, "tag %q names a repository or digest; a tag is the part after ':' (the repository is the image's)", tag)
 		return false
-	case !tagRE.MatchString(tag):
+	case !validTag(tag):
 		d.errs.at(where, "invalid tag %q: a tag is 1 to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'", tag)
 		return false
 	}
