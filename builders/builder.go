@@ -168,6 +168,37 @@ func (n Node) String() string {
 	return fmt.Sprintf("%s (%s: %s)", n.Name, n.Addr, spec.JoinPlatforms(n.Platforms))
 }
 
+// maxTLSFile bounds a node's CA, certificate and key files.
+const maxTLSFile = 1 << 20
+
+// TLSFileError is a node's TLS file that bricklayer does not hand to
+// BuildKit's client.
+type TLSFileError struct {
+	Node string
+	Err  error
+}
+
+func (e *TLSFileError) Error() string { return fmt.Sprintf("node %s: TLS file: %v", e.Node, e.Err) }
+func (e *TLSFileError) Unwrap() error { return e.Err }
+
+// checkTLSFiles refuses TLS files that are not regular files of at most
+// maxTLSFile: BuildKit's client reads them whole, and a FIFO would hang
+// it.
+func (n Node) checkTLSFiles() error {
+	if n.TLS == nil {
+		return nil
+	}
+	for _, p := range []string{n.TLS.CA, n.TLS.Cert, n.TLS.Key} {
+		if p == "" {
+			continue
+		}
+		if _, err := safefile.Read(p, maxTLSFile); err != nil {
+			return &UnreachableError{Addr: n.Addr, Err: &TLSFileError{Node: n.Name, Err: err}}
+		}
+	}
+	return nil
+}
+
 func (n Node) clientOpts() []client.ClientOpt {
 	if n.TLS == nil {
 		return nil
@@ -195,6 +226,10 @@ type Conn struct {
 func ConnectAll(ctx context.Context, b *Builder) ([]*Conn, error) {
 	var out []*Conn
 	for _, n := range b.Nodes {
+		if err := n.checkTLSFiles(); err != nil {
+			CloseAll(out)
+			return nil, err
+		}
 		c, workers, err := connect(ctx, n.Addr, n.clientOpts()...)
 		if err != nil {
 			CloseAll(out)

@@ -2,6 +2,7 @@ package builders
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -32,6 +33,10 @@ type UnreachableError struct {
 }
 
 func (e *UnreachableError) Error() string {
+	var tf *TLSFileError
+	if errors.As(e.Err, &tf) {
+		return fmt.Sprintf("cannot reach BuildKit at %s: %v", e.Addr, e.Err)
+	}
 	if msg := e.Err.Error(); strings.Contains(msg, "x509:") || strings.Contains(msg, "tls:") {
 		// The daemon answered; it is the one not to trust, or it does
 		// not trust us.

@@ -275,6 +275,11 @@ func Inspect(ctx context.Context, b *Builder, want []spec.Platform) []NodeStatus
 	var reached []*Conn
 	for _, n := range b.Nodes {
 		st := NodeStatus{Node: n}
+		if err := n.checkTLSFiles(); err != nil {
+			st.Err = err
+			out = append(out, st)
+			continue
+		}
 		c, workers, err := connect(ctx, n.Addr, n.clientOpts()...)
 		if err != nil {
 			st.Err = err

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/docker/cli/cli/config"
+	"github.com/docker/cli/cli/config/configfile"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
@@ -96,6 +96,9 @@ type Config struct {
 	Host string
 	// Loader takes the images of requests that Load them.
 	Loader Loader
+	// Auth is the Docker config whose credentials the daemon gets for
+	// registries (dockerauth.Load); nil is none.
+	Auth *configfile.ConfigFile
 	// Provenance asks BuildKit to attest each platform's image with SLSA
 	// provenance: its exporters then push or write an index of the image
 	// manifest and an attestation manifest. BuildKit's docker exporter
@@ -118,7 +121,7 @@ func Open(ctx context.Context, s *spec.Spec, cfg Config) (*Nodes, error) {
 	if cfg.Host == "" {
 		cfg.Host, _ = os.Hostname()
 	}
-	attach, err := attachables(cfg.Secrets)
+	attach, err := attachables(cfg.Auth, cfg.Secrets)
 	if err != nil {
 		return nil, err
 	}
@@ -146,10 +149,12 @@ func (n *Nodes) Check(ctx context.Context, plats []spec.Platform) error {
 	return err
 }
 
-func attachables(secrets []buildopt.Secret) ([]session.Attachable, error) {
-	dockerConfig := config.LoadDefaultConfigFile(io.Discard)
+func attachables(auth *configfile.ConfigFile, secrets []buildopt.Secret) ([]session.Attachable, error) {
+	if auth == nil {
+		auth = configfile.New("")
+	}
 	out := []session.Attachable{authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
-		AuthConfigProvider: authprovider.LoadAuthConfig(dockerConfig),
+		AuthConfigProvider: authprovider.LoadAuthConfig(auth),
 	})}
 	var srcs []secretsprovider.Source
 	for _, s := range secrets {

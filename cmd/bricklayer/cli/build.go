@@ -10,11 +10,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/docker/cli/cli/config/configfile"
 	"github.com/spf13/pflag"
 
 	"github.com/bricklayer-build/bricklayer/builders"
 	"github.com/bricklayer-build/bricklayer/buildinfo"
 	"github.com/bricklayer-build/bricklayer/buildopt"
+	"github.com/bricklayer-build/bricklayer/internal/dockerauth"
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
 	"github.com/bricklayer-build/bricklayer/pipeline"
 	"github.com/bricklayer-build/bricklayer/publish"
@@ -103,7 +105,8 @@ config (~/.docker/config.json, $DOCKER_CONFIG, credential helpers).`)
 				(*l)[i] = e.FromRunner(os.Getenv)
 			}
 		}
-		results, err := c.runBuild(ctx, s, cfg, popts, publish.Registry{Insecure: *f.insecure})
+		cfg.Auth = c.dockerAuth()
+		results, err := c.runBuild(ctx, s, cfg, popts, publish.Registry{Insecure: *f.insecure, Keychain: dockerauth.Keychain(cfg.Auth)})
 		if err != nil {
 			return err
 		}
@@ -319,4 +322,14 @@ func parseArgs(list []string) (map[string]string, error) {
 		out[k] = v
 	}
 	return out, nil
+}
+
+// dockerAuth is the Docker config's credentials, read once per command;
+// one that cannot be read is a warning, as it is for docker.
+func (c *CLI) dockerAuth() *configfile.ConfigFile {
+	cf, err := dockerauth.Load()
+	if err != nil {
+		fmt.Fprintf(c.stderr, "bricklayer: warning: %v\n", err)
+	}
+	return cf
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/bricklayer-build/bricklayer/buildinfo"
+	"github.com/bricklayer-build/bricklayer/internal/dockerauth"
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
 	"github.com/bricklayer-build/bricklayer/pipeline"
 	"github.com/bricklayer-build/bricklayer/publish"
@@ -71,7 +72,8 @@ The first argument is the spec when it is a directory or a .cue file.`)
 		if s.Build.Source == "" {
 			s.DefaultSource(buildinfo.Origin(ctx, s.Dir))
 		}
-		results, err := pipeline.Publish(ctx, s, publish.Registry{Insecure: *insecure}, sources, pipeline.PublishOptions{Images: *images, Args: buildArgs})
+		reg := publish.Registry{Insecure: *insecure, Keychain: dockerauth.Keychain(c.dockerAuth())}
+		results, err := pipeline.Publish(ctx, s, reg, sources, pipeline.PublishOptions{Images: *images, Args: buildArgs})
 		if err != nil {
 			if ctx.Err() != nil {
 				return &interrupted{err: err}
