@@ -20,7 +20,12 @@ pid_of() { cat "$RUN/$1.pid" 2>/dev/null || true; }
 # the pid may be reused: check the process really is ours.
 alive() {
   local p; p="$(pid_of "$1")"
-  [ -n "$p" ] && kill -0 "$p" 2>/dev/null && tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "/$1 "
+  [ -n "$p" ] && kill -0 "$p" 2>/dev/null || return 1
+  # Read whole, not piped to grep -q: with pipefail, tr's SIGPIPE would
+  # read as "not running".
+  local cmd
+  cmd="$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" || return 1
+  [[ "$cmd" == *"/$1 "* ]]
 }
 
 write_configs() {

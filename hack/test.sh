@@ -38,6 +38,9 @@ trap 'rm -rf "$rel"' EXIT
 bash hack/release.sh v0.0.0-ci "$rel" >/dev/null
 (cd "$rel" && sha256sum -c --quiet SHA256SUMS)
 tar -xzf "$rel/bricklayer-v0.0.0-ci-linux-amd64.tar.gz" -C "$rel"
-"$rel/bricklayer-v0.0.0-ci-linux-amd64/bricklayer" version | grep -q '^bricklayer v0.0.0-ci linux/amd64 ' ||
-  { echo "release binary does not report v0.0.0-ci" >&2; exit 1; }
+# Captured first: grep -q stops reading at the match, and with pipefail
+# the SIGPIPE that version's later lines then get would fail the check.
+ver="$("$rel/bricklayer-v0.0.0-ci-linux-amd64/bricklayer" version)"
+grep -q '^bricklayer v0.0.0-ci linux/amd64 ' <<<"$ver" ||
+  { printf 'release binary does not report v0.0.0-ci:\n%s\n' "$ver" >&2; exit 1; }
 echo "release binaries: ok ($(wc -l <"$rel/SHA256SUMS") targets)"
