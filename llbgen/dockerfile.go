@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"strconv"
+	"sync"
 
 	cueerrors "cuelang.org/go/cue/errors"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
@@ -68,23 +70,47 @@ func (l *lowering) dockerfile(ctx context.Context, im *spec.Image, target ocispe
 // offline, and returns every conversion error, each at the image's
 // dockerfile field: what plan would reject, vet rejects first. (Native
 // steps need no such pass: spec checks what their lowering relies on.)
+// The conversions run side by side, one per CPU (vet runs in pre-commit
+// hooks); errors come in image and platform order.
 func Check(ctx context.Context, s *spec.Spec) error {
-	var errs cueerrors.Error
-	l := New(s, Options{})
+	type job struct {
+		im   *spec.Image
+		name string
+		p    spec.Platform
+	}
+	var jobs []job
 	for _, name := range s.ImageNames {
 		im := s.Images[name]
 		if im.Dockerfile == "" {
 			continue
 		}
 		for _, p := range im.Platforms {
-			if _, err := l.Lower(ctx, name, p); err != nil {
-				var ce cueerrors.Error
-				if !errors.As(err, &ce) {
-					return fmt.Errorf("%s, %s: %w", im.Path(), p, err)
-				}
-				errs = cueerrors.Append(errs, ce)
-			}
+			jobs = append(jobs, job{im, name, p})
 		}
+	}
+	l := New(s, Options{})
+	results := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, j := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			_, results[i] = l.Lower(ctx, j.name, j.p)
+		}()
+	}
+	wg.Wait()
+	var errs cueerrors.Error
+	for i, err := range results {
+		if err == nil {
+			continue
+		}
+		var ce cueerrors.Error
+		if !errors.As(err, &ce) {
+			return fmt.Errorf("%s, %s: %w", jobs[i].im.Path(), jobs[i].p, err)
+		}
+		errs = cueerrors.Append(errs, ce)
 	}
 	if errs == nil {
 		return nil
