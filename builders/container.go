@@ -52,12 +52,12 @@ type Container struct {
 	// Notes receives what the user should know about how it was started.
 	Notes io.Writer
 	// Emulate, when set, is called as a new container is made, with the
-	// platforms BuildKit's emulators in the image run; it sets up the
-	// rest (QEMU on the host) and
+	// platforms BuildKit's emulators in the image run and those its
+	// daemon runs by itself; it sets up the rest (QEMU on the host) and
 	// returns the platforms it added. The daemon's worker then lists them
 	// all, from its first start: a restart later would break the builds
 	// of whoever shares it by then.
-	Emulate func(covered []spec.Platform) ([]spec.Platform, error)
+	Emulate func(covered, detected []spec.Platform) ([]spec.Platform, error)
 
 	// probing marks the short-lived container that learns what the
 	// image's daemon runs: no state volume, no notes. probeOf names the

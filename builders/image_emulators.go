@@ -93,7 +93,7 @@ func (c Container) emulate(ctx context.Context, d *engine.Client) ([]spec.Platfo
 		return nil, err
 	}
 	covered := Covered(ems)
-	added, err := c.Emulate(covered)
+	added, err := c.Emulate(covered, detected)
 	if err != nil {
 		return nil, err
 	}

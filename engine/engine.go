@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"time"
 
@@ -39,6 +40,34 @@ func (c *Client) Close() error { return c.API.Close() }
 
 // Host is the daemon's address, for messages.
 func (c *Client) Host() string { return c.API.DaemonHost() }
+
+// Local tells whether the daemon runs on this machine: a unix socket or
+// a named pipe, or tcp:// on a loopback address. ssh:// and other hosts
+// are another machine, whose kernel this one cannot configure.
+func (c *Client) Local() bool { return IsLocal(c.Host()) }
+
+// IsLocal is Local for a Docker host address.
+func IsLocal(host string) bool {
+	scheme, rest, ok := strings.Cut(host, "://")
+	if !ok {
+		return false
+	}
+	switch scheme {
+	case "unix", "npipe":
+		return true
+	case "tcp", "http", "https":
+		h, _, err := net.SplitHostPort(rest)
+		if err != nil {
+			h = rest
+		}
+		if h == "localhost" {
+			return true
+		}
+		ip := net.ParseIP(h)
+		return ip != nil && ip.IsLoopback()
+	}
+	return false
+}
 
 // NotAnsweringError says the Docker daemon did not answer.
 type NotAnsweringError struct {

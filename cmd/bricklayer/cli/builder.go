@@ -42,7 +42,10 @@ emulators registered with binfmt_misc: bootstrap registers them from the
 host's qemu-user-static (apt-get install qemu-user-static binfmt-support;
 root), with the fix-binary flag so containers use them, which is what
 "docker run --privileged multiarch/qemu-user-static --reset -p yes" does.
-A local daemon sees them as it starts. --emulation=off does neither.
+A local daemon sees them as it starts. With Docker on another machine
+(DOCKER_HOST ssh://, or tcp:// to another host) bootstrap registers
+nothing here and says what that machine lacks. --emulation=off does
+neither.
 
 builder stop ends the daemon that bootstrap started in --state; with
 --driver docker-container (or a docker-container:// address) it removes the
@@ -80,11 +83,11 @@ will take. --bootstrap first starts the local daemon as bootstrap does.`)
 				return usageErrorf("builder: --emulation must be on or off, not %q", *emulation)
 			}
 			on := *emulation == "on"
-			st, ch, err := c.bootstrap(ctx, drv, d, *addr, on, func(covered []spec.Platform) ([]spec.Platform, error) {
+			st, ch, err := c.bootstrap(ctx, drv, d, *addr, on, func(at emulationAt) ([]spec.Platform, error) {
 				if !on {
 					return nil, nil
 				}
-				return c.emulate(ctx, d.Platforms, *specArg, covered)
+				return c.emulate(ctx, d.Platforms, *specArg, at)
 			})
 			if err != nil {
 				return err
@@ -155,13 +158,28 @@ func (c *CLI) inspect(ctx context.Context, b *builders.Builder, specArg string) 
 // (plats, else the spec's) that the host runs neither natively nor
 // through covered (BuildKit's emulators in the builder's image), telling
 // what it did or what is missing. It returns the platforms it registered.
-func (c *CLI) emulate(ctx context.Context, plats []spec.Platform, specArg string, covered []spec.Platform) ([]spec.Platform, error) {
+func (c *CLI) emulate(ctx context.Context, plats []spec.Platform, specArg string, at emulationAt) ([]spec.Platform, error) {
 	want := plats
 	if len(want) == 0 {
 		var err error
 		if want, err = c.specPlatforms(ctx, specArg); err != nil {
 			return nil, err
 		}
+	}
+	covered := at.covered
+	if at.remoteDocker != "" {
+		// binfmt_misc is the Docker host's kernel's, not this one's.
+		var left []spec.Platform
+		for _, p := range want {
+			if !slices.Contains(covered, p) && !slices.Contains(at.detected, p) {
+				left = append(left, p)
+			}
+		}
+		if len(left) > 0 {
+			fmt.Fprintf(c.stderr, "bricklayer: warning: the daemon will not build %s: Docker at %s is another machine, whose kernel bricklayer cannot give QEMU; register it there (apt-get install qemu-user-static binfmt-support), then builder stop and bootstrap\n",
+				spec.JoinPlatforms(left), at.remoteDocker)
+		}
+		return nil, nil
 	}
 	var e builders.Emulation
 	var inImage []spec.Platform

@@ -63,13 +63,26 @@ func (o *driverOpts) choose(ctx context.Context, c *CLI, flagAddr string) (build
 	return ch, nil
 }
 
+// emulationAt is what bootstrap knows when it sets up emulation: the
+// platforms the builder image's emulators run and those its daemon runs
+// by itself (docker-container), and the Docker host when it is another
+// machine.
+type emulationAt struct {
+	covered, detected []spec.Platform
+	remoteDocker      string
+}
+
+// emulateFunc sets up QEMU for the wanted platforms and returns those it
+// registered.
+type emulateFunc func(at emulationAt) ([]spec.Platform, error)
+
 // bootstrap makes sure a daemon answers, as the chosen driver does it.
 // emulate, when not nil, sets up QEMU for foreign platforms: before a
 // local daemon starts, so it sees the handlers; after a container starts,
 // told which platforms BuildKit's own emulators in the image cover, so
 // the host registers only the rest. A container this call started is
 // told to list those platforms unless emulation is off.
-func (c *CLI) bootstrap(ctx context.Context, o *driverOpts, d builders.Daemon, flagAddr string, emulation bool, emulate func(covered []spec.Platform) ([]spec.Platform, error)) (*builders.Status, builders.Choice, error) {
+func (c *CLI) bootstrap(ctx context.Context, o *driverOpts, d builders.Daemon, flagAddr string, emulation bool, emulate emulateFunc) (*builders.Status, builders.Choice, error) {
 	ch, err := o.choose(ctx, c, flagAddr)
 	if err != nil {
 		return nil, ch, err
@@ -79,7 +92,7 @@ func (c *CLI) bootstrap(ctx context.Context, o *driverOpts, d builders.Daemon, f
 		return st, ch, err
 	}
 	if emulate != nil {
-		if _, err := emulate(nil); err != nil {
+		if _, err := emulate(emulationAt{}); err != nil {
 			return nil, ch, err
 		}
 	}
@@ -97,21 +110,25 @@ func (c *CLI) bootstrap(ctx context.Context, o *driverOpts, d builders.Daemon, f
 // container gets emulation set up as it is made (its worker listing
 // what its image's emulators run); a container that is there already is
 // left as it is, with a note when it lacks platforms its image could add.
-func (c *CLI) bootstrapContainer(ctx context.Context, bc builders.Container, emulation bool, emulate func(covered []spec.Platform) ([]spec.Platform, error)) (*builders.Status, error) {
+func (c *CLI) bootstrapContainer(ctx context.Context, bc builders.Container, emulation bool, emulate emulateFunc) (*builders.Status, error) {
 	dc, err := engine.New()
 	if err != nil {
 		return nil, &noDaemon{err: err}
 	}
 	defer dc.Close()
+	remote := ""
+	if !dc.Local() {
+		remote = dc.Host()
+	}
 	made := false
 	var emuErr error
 	if emulation {
-		bc.Emulate = func(covered []spec.Platform) ([]spec.Platform, error) {
+		bc.Emulate = func(covered, detected []spec.Platform) ([]spec.Platform, error) {
 			made = true
 			if emulate == nil {
 				return nil, nil
 			}
-			added, err := emulate(covered)
+			added, err := emulate(emulationAt{covered: covered, detected: detected, remoteDocker: remote})
 			emuErr = err
 			return added, err
 		}
@@ -134,7 +151,7 @@ func (c *CLI) bootstrapContainer(ctx context.Context, bc builders.Container, emu
 	// not: QEMU on the host is for the rest only.
 	covered := builders.Covered(ems)
 	if emulate != nil {
-		if _, err := emulate(covered); err != nil {
+		if _, err := emulate(emulationAt{covered: covered, detected: st.Platforms, remoteDocker: remote}); err != nil {
 			return nil, err
 		}
 	}

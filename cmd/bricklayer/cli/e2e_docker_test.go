@@ -3,7 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -87,4 +90,54 @@ func e2eCondition(cond, registry string) (bool, error) {
 		return dockerCondition(registry)
 	}
 	return false, fmt.Errorf("unknown condition %q", cond)
+}
+
+// dockerproxy VAR serves the Docker daemon of $DOCKER_HOST (a unix
+// socket) on a non-loopback address of this machine and sets VAR to it,
+// tcp://IP:PORT: Docker as seen from another machine, for the script's
+// life.
+func dockerProxy(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: dockerproxy VAR")
+	}
+	sock, ok := strings.CutPrefix(ts.Getenv("DOCKER_HOST"), "unix://")
+	if !ok {
+		ts.Fatalf("dockerproxy: DOCKER_HOST %q is not a unix socket", ts.Getenv("DOCKER_HOST"))
+	}
+	var ip net.IP
+	addrs, err := net.InterfaceAddrs()
+	ts.Check(err)
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() {
+			ip = n.IP
+			break
+		}
+	}
+	if ip == nil {
+		ts.Fatalf("dockerproxy: no non-loopback IPv4 address to serve Docker on")
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(ip.String(), "0"))
+	ts.Check(err)
+	ts.Defer(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				d, err := net.Dial("unix", sock)
+				if err != nil {
+					return
+				}
+				defer d.Close()
+				done := make(chan struct{}, 2)
+				go func() { io.Copy(d, c); done <- struct{}{} }()
+				go func() { io.Copy(c, d); done <- struct{}{} }()
+				<-done
+			}()
+		}
+	}()
+	ts.Setenv(args[0], "tcp://"+l.Addr().String())
 }
