@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/encoding/yaml"
@@ -22,6 +23,7 @@ func (s *Spec) Export(format string) ([]byte, error) {
 		return nil, fmt.Errorf("internal error: no evaluated spec to export")
 	}
 	var images []field
+	userImages := lookup(s.user, "images")
 	fields(lookup(v, "images"), func(name string, iv cue.Value) {
 		im := s.Images[name]
 		if im == nil {
@@ -35,7 +37,7 @@ func (s *Spec) Export(format string) ([]byte, error) {
 		for _, t := range im.AllTags() {
 			refs = append(refs, im.Repository+":"+t)
 		}
-		images = append(images, field{name, withFields(iv, []field{
+		images = append(images, field{name, withFields(iv, lookup(userImages, name), []field{
 			{"platforms", jsonOf(plats)},
 			{"tags", jsonOf(nonNil(im.Tags))},
 			{"aliasTags", jsonOf(nonNil(im.AliasTags))},
@@ -46,7 +48,7 @@ func (s *Spec) Export(format string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	dt := withFields(v, []field{{"images", object(images)}, {"build", build}})
+	dt := withFields(v, s.user, []field{{"images", object(images)}, {"build", build}})
 	if format == "yaml" {
 		y := v.Context().CompileBytes(dt)
 		if err := y.Err(); err != nil {
@@ -68,33 +70,87 @@ type field struct {
 	value json.RawMessage
 }
 
-// withFields is the struct v as a JSON object in v's order, with the
-// values of fs replacing those of the same name in place and the others
-// added at the end.
-func withFields(v cue.Value, fs []field) json.RawMessage {
+// withFields is the struct v as a JSON object in the order of the file
+// (see ordered), with the values of fs replacing those of the same name
+// in place and the others added at the end.
+func withFields(v, user cue.Value, fs []field) json.RawMessage {
 	byName := map[string]json.RawMessage{}
 	for _, f := range fs {
 		byName[f.name] = f.value
 	}
 	var out []field
-	fields(v, func(name string, fv cue.Value) {
+	for _, name := range fieldOrder(v, user) {
 		if nv, ok := byName[name]; ok {
 			out = append(out, field{name, nv})
 			delete(byName, name)
-			return
+			continue
 		}
-		dt, err := fv.MarshalJSON()
-		if err != nil {
-			dt = jsonOf(err.Error()) // not reached: the spec is valid
-		}
-		out = append(out, field{name, dt})
-	})
+		out = append(out, field{name, ordered(lookup(v, name), lookup(user, name))})
+	}
 	for _, f := range fs {
 		if _, ok := byName[f.name]; ok {
 			out = append(out, f)
 		}
 	}
 	return object(out)
+}
+
+// ordered is v as JSON with every struct's fields in the order the file
+// (user, v's part in it) has them, as cue export keeps them, then those
+// only the schema gave; unification would put the schema's order first.
+func ordered(v, user cue.Value) json.RawMessage {
+	v, _ = v.Default()
+	switch v.IncompleteKind() {
+	case cue.StructKind:
+		var out []field
+		for _, name := range fieldOrder(v, user) {
+			out = append(out, field{name, ordered(lookup(v, name), lookup(user, name))})
+		}
+		return object(out)
+	case cue.ListKind:
+		var items []json.RawMessage
+		elems(v, func(i int, ev cue.Value) {
+			items = append(items, ordered(ev, user.LookupPath(cue.MakePath(cue.Index(i)))))
+		})
+		return array(items)
+	}
+	dt, err := v.MarshalJSON()
+	if err != nil {
+		return jsonOf(err.Error()) // not reached: the spec is valid
+	}
+	return dt
+}
+
+// fieldOrder is the regular fields of v: those of user first, in its
+// order, then the rest in v's.
+func fieldOrder(v, user cue.Value) []string {
+	var all, out []string
+	fields(v, func(name string, _ cue.Value) { all = append(all, name) })
+	fields(user, func(name string, _ cue.Value) {
+		if slices.Contains(all, name) && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	})
+	for _, name := range all {
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// array is the JSON array of items.
+func array(items []json.RawMessage) json.RawMessage {
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for i, it := range items {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(it)
+	}
+	b.WriteByte(']')
+	return b.Bytes()
 }
 
 // object is the JSON object of fs, in their order.

@@ -124,6 +124,8 @@ func Parse(file string, src []byte, opts ...Option) (*Spec, error) {
 		errs.add(err)
 		return nil, errs.err()
 	}
+	// The file's field order, which --set's rewrite does not keep.
+	order := user
 	if len(o.overrides) > 0 {
 		if user, err = applyOverrides(ctx, user, o.overrides); err != nil {
 			return nil, err
@@ -153,7 +155,7 @@ func Parse(file string, src []byte, opts ...Option) (*Spec, error) {
 	s := d.spec(raw, file)
 	s.Source = src
 	s.Build = info
-	s.value = v
+	s.value, s.user = v, order
 	// Positions first: a variant that keeps its image's steps copies
 	// their positions.
 	positions(s, user)
