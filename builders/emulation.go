@@ -87,8 +87,9 @@ func (e Emulation) Missing(plats []spec.Platform) []spec.Platform {
 
 // Ensure registers (or enables) the handlers of the platforms Missing
 // finds, with the fix-binary flag so that containers use them, and
-// returns the handlers it registered. An error says what to install.
-func (e Emulation) Ensure(plats []spec.Platform) ([]string, error) {
+// returns the platforms it registered them for. An error says what to
+// install.
+func (e Emulation) Ensure(plats []spec.Platform) ([]spec.Platform, error) {
 	missing := e.Missing(plats)
 	if len(missing) == 0 {
 		return nil, nil
@@ -96,7 +97,7 @@ func (e Emulation) Ensure(plats []spec.Platform) ([]string, error) {
 	if err := e.mount(); err != nil {
 		return nil, err
 	}
-	var done []string
+	var done []spec.Platform
 	var errs []error
 	for _, p := range missing {
 		h := Handler(p)
@@ -108,7 +109,7 @@ func (e Emulation) Ensure(plats []spec.Platform) ([]string, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", p, err))
 			continue
 		}
-		done = append(done, h)
+		done = append(done, p)
 	}
 	return done, errors.Join(errs...)
 }

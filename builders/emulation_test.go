@@ -36,7 +36,11 @@ func TestEmulation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(done, " ") != "qemu-aarch64 qemu-riscv64" {
+	var handlers []string
+	for _, p := range done {
+		handlers = append(handlers, Handler(p))
+	}
+	if strings.Join(handlers, " ") != "qemu-aarch64 qemu-riscv64" {
 		t.Errorf("Ensure registered %v", done)
 	}
 	reg, _ := os.ReadFile(filepath.Join(root, "register"))

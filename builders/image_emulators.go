@@ -18,14 +18,11 @@ import (
 // emulators, buildkit-qemu-NAME, found on the daemon's PATH.
 const emulatorDir = "/usr/bin"
 
-// emulatorNames are the architectures whose RUN steps BuildKit runs
-// through buildkit-qemu-NAME when the kernel cannot run them, by the
-// names BuildKit looks up (solver/llbsolver/ops/exec_binfmt.go); it
-// needs no binfmt_misc, so no root on the host.
-var emulatorNames = map[string]string{
-	"arm64": "aarch64", "amd64": "x86_64", "riscv64": "riscv64", "arm": "arm",
-	"s390x": "s390x", "ppc64le": "ppc64le", "386": "i386",
-}
+// emulatedArchs are the architectures whose RUN steps BuildKit runs
+// through buildkit-qemu-NAME, NAME being QEMU's (qemuNames), when the
+// kernel cannot run them (solver/llbsolver/ops/exec_binfmt.go); it needs
+// no binfmt_misc, so no root on the host. In a fixed order.
+var emulatedArchs = []string{"386", "amd64", "arm", "arm64", "ppc64le", "riscv64", "s390x"}
 
 // emulatorPlatforms are the platforms one emulator runs.
 func emulatorPlatforms(arch string) []spec.Platform {
@@ -50,18 +47,13 @@ func (c Container) Emulators(ctx context.Context, d *engine.Client) ([]ImageEmul
 	if err != nil {
 		return nil, fmt.Errorf("asking Docker for its architecture: %w", err)
 	}
-	archs := make([]string, 0, len(emulatorNames))
-	for a := range emulatorNames {
-		archs = append(archs, a)
-	}
-	slices.Sort(archs)
 	var out []ImageEmulator
-	for _, a := range archs {
+	for _, a := range emulatedArchs {
 		if a == v.Arch {
 			continue
 		}
 		plats := emulatorPlatforms(a)
-		p := path.Join(emulatorDir, "buildkit-qemu-"+emulatorNames[a])
+		p := path.Join(emulatorDir, "buildkit-qemu-"+qemuNames[a])
 		_, err := d.API.ContainerStatPath(ctx, c.name(), client.ContainerStatPathOptions{Path: p})
 		switch {
 		case err == nil:

@@ -195,19 +195,16 @@ func (c *CLI) emulate(ctx context.Context, plats []spec.Platform, specArg string
 	if len(inImage) > 0 {
 		fmt.Fprintf(c.stderr, "bricklayer: %s: emulated by BuildKit's own QEMU in the builder's image (no binfmt_misc needed)\n", spec.JoinPlatforms(inImage))
 	}
-	missing := e.Missing(want)
-	done, err := e.Ensure(want)
-	for _, h := range done {
-		fmt.Fprintf(c.stderr, "bricklayer: registered QEMU handler %s with binfmt_misc\n", h)
+	registered, err := e.Ensure(want)
+	var said []string
+	for _, p := range registered {
+		if h := builders.Handler(p); !slices.Contains(said, h) {
+			said = append(said, h)
+			fmt.Fprintf(c.stderr, "bricklayer: registered QEMU handler %s with binfmt_misc\n", h)
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(c.stderr, "bricklayer: warning: the daemon will not build some platforms: %v\n", err)
-	}
-	var registered []spec.Platform
-	for _, p := range missing {
-		if slices.Contains(done, builders.Handler(p)) {
-			registered = append(registered, p)
-		}
 	}
 	return registered, nil
 }
