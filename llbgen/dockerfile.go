@@ -66,24 +66,27 @@ func (l *lowering) dockerfile(ctx context.Context, im *spec.Image, target ocispe
 	return r, nil
 }
 
-// Check lowers every Dockerfile image of s for each of its platforms,
-// offline, and returns every conversion error, each at the image's
-// dockerfile field: what plan would reject, vet rejects first. (Native
-// steps need no such pass: spec checks what their lowering relies on.)
-// The conversions run side by side, one per CPU (vet runs in pre-commit
-// hooks); errors come in image and platform order.
+// Check lowers, offline, every image of s for each of its platforms when
+// s has a Dockerfile image, and returns every conversion error, each at
+// the dockerfile field of its image: what plan would reject, vet rejects
+// first. Every image, not only the Dockerfile ones: an image built from
+// a Dockerfile image converts it for its own platforms too. (Without
+// Dockerfiles no such pass is needed: spec checks what the lowering of
+// native steps relies on.) The lowerings run side by side, one per CPU
+// (vet runs in pre-commit hooks); errors come in image and platform
+// order.
 func Check(ctx context.Context, s *spec.Spec) error {
 	type job struct {
 		im   *spec.Image
 		name string
 		p    spec.Platform
 	}
+	if !slices.ContainsFunc(s.ImageNames, func(name string) bool { return s.Images[name].Dockerfile != "" }) {
+		return nil
+	}
 	var jobs []job
 	for _, name := range s.ImageNames {
 		im := s.Images[name]
-		if im.Dockerfile == "" {
-			continue
-		}
 		for _, p := range im.Platforms {
 			jobs = append(jobs, job{im, name, p})
 		}
