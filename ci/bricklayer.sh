@@ -91,10 +91,11 @@ bool() {
 }
 
 # words splits a list given one item a line, or separated by commas or
-# spaces, into the array named by $1.
+# spaces, into the array named by $1; $3, when given, is what separates
+# instead (args: only blanks, as --cache-to type=x,ref=y has commas).
 words() {
   local -n into="$1"
-  local IFS=$' \t\n,'
+  local IFS="${3:-$' \t\n,'}"
   set -f
   # shellcheck disable=SC2206 # splitting is the point; globbing is off
   into=($2)
@@ -163,7 +164,7 @@ esac
 insecure=()
 words regs "${INPUT_INSECURE_REGISTRY:-}"
 for r in "${regs[@]}"; do insecure+=(--insecure-registry "$r"); done
-words extra "${INPUT_ARGS:-}"
+words extra "${INPUT_ARGS:-}" $' \t\n'
 words images "${INPUT_IMAGES:-}"
 words platforms "${INPUT_PLATFORMS:-}"
 
@@ -183,7 +184,9 @@ host)
     command -v apt-get >/dev/null && sudo -n true 2>/dev/null ||
       fail "qemu: host needs apt-get and sudo to install qemu-user-static"
     group "install qemu-user-static"
-    sudo -n apt-get install -y -qq qemu-user-static
+    # A fresh runner's package lists can be stale.
+    sudo -n apt-get update -qq &&
+      sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-user-static
     endgroup
   fi
   ;;
