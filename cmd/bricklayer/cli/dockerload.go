@@ -22,7 +22,7 @@ func (c *CLI) loadOptions(ctx context.Context, s *spec.Spec, o *pipeline.Options
 	}
 	d, err := engine.New()
 	if err != nil {
-		return nil, err
+		return nil, &noDaemon{err: err}
 	}
 	if err := d.Ping(ctx); err != nil {
 		d.Close()

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -203,16 +202,12 @@ func (c *CLI) stopContainer(ctx context.Context, o *driverOpts, d builders.Daemo
 	}
 	dc, err := engine.New()
 	if err != nil {
-		return true, err
+		return true, &noDaemon{err: err}
 	}
 	defer dc.Close()
 	removed, err := o.container(d, name, c).Stop(ctx, dc, *o.volumes)
 	if err != nil {
-		var na *engine.NotAnsweringError
-		if errors.As(err, &na) {
-			return true, &noDaemon{err: err}
-		}
-		return true, err
+		return true, err // Docker not answering is exit 4, as everywhere
 	}
 	fmt.Fprintf(c.stdout, "removed %s\n", strings.Join(removed, " and "))
 	return true, nil

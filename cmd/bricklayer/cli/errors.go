@@ -7,6 +7,7 @@ import (
 	cueerrors "cuelang.org/go/cue/errors"
 
 	"github.com/bricklayer-build/bricklayer/builders"
+	"github.com/bricklayer-build/bricklayer/engine"
 	"github.com/bricklayer-build/bricklayer/pipeline"
 	"github.com/bricklayer-build/bricklayer/publish"
 	"github.com/bricklayer-build/bricklayer/spec"
@@ -66,6 +67,7 @@ func (c *CLI) exitCode(err error) int {
 		bf *buildFailed
 		ie *interrupted
 		un *builders.UnreachableError
+		na *engine.NotAnsweringError
 		nd *noDaemon
 		ui *pipeline.UnknownImageError
 		se *spec.OverrideError
@@ -79,7 +81,7 @@ func (c *CLI) exitCode(err error) int {
 	case errors.As(err, &cf):
 		fmt.Fprintln(c.stderr, cf.msg)
 		return ExitFailure
-	case errors.As(err, &un), errors.As(err, &nd):
+	case errors.As(err, &un), errors.As(err, &nd), errors.As(err, &na):
 		code = ExitNoDaemon
 	case errors.As(err, &bf):
 		code = ExitBuild
