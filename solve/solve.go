@@ -208,7 +208,8 @@ func (n *Nodes) Solve(ctx context.Context, req Request) (*Result, error) {
 		if exp, load, err = n.loadExport(ctx, req); err != nil {
 			return nil, err
 		}
-		so.Exports = append(so.Exports, exp)
+		// First: the push's digest must win (see solveOpt).
+		so.Exports = append([]client.ExportEntry{exp}, so.Exports...)
 	}
 	build := func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
 		return n.build(ctx, gw, req)
@@ -258,6 +259,15 @@ func (n *Nodes) solveOpt(req Request) (client.SolveOpt, error) {
 		}
 		so.LocalMounts[name] = fs
 	}
+	if req.LayoutDir != "" {
+		attrs := map[string]string{"oci-mediatypes": "true", "tar": "false"}
+		n.epochAttrs(attrs)
+		annotationAttrs(attrs, req.Annotations)
+		so.Exports = append(so.Exports, client.ExportEntry{Type: client.ExporterOCI, Attrs: attrs, OutputDir: req.LayoutDir})
+	}
+	// The push last: BuildKit merges its exporters' responses, the last
+	// one's digest winning, and the pushed manifest is the one publish
+	// needs (a load's docker media types make another digest).
 	if req.Push {
 		attrs := map[string]string{
 			"name":           req.Repository,
@@ -271,12 +281,6 @@ func (n *Nodes) solveOpt(req Request) (client.SolveOpt, error) {
 		n.epochAttrs(attrs)
 		annotationAttrs(attrs, req.Annotations)
 		so.Exports = append(so.Exports, client.ExportEntry{Type: client.ExporterImage, Attrs: attrs})
-	}
-	if req.LayoutDir != "" {
-		attrs := map[string]string{"oci-mediatypes": "true", "tar": "false"}
-		n.epochAttrs(attrs)
-		annotationAttrs(attrs, req.Annotations)
-		so.Exports = append(so.Exports, client.ExportEntry{Type: client.ExporterOCI, Attrs: attrs, OutputDir: req.LayoutDir})
 	}
 	for _, c := range req.CacheTo {
 		so.CacheExports = append(so.CacheExports, client.CacheOptionsEntry{Type: c.Type, Attrs: c.Attrs})
