@@ -221,7 +221,10 @@ func Run(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publisher, o
 			if err != nil {
 				return nil, fmt.Errorf("image %s: writing %s: %w", name, res.Output, err)
 			}
-			res.Digest = d
+			if !opts.Push || subset {
+				// Pushed, the tags go to the index that was pushed.
+				res.Digest = d
+			}
 			if !opts.Push {
 				// The layout's reading: the image manifests also with
 				// provenance, when BuildKit exported indexes.

@@ -935,3 +935,26 @@ images: {
 		}
 	}
 }
+
+// TestPushWithOutputTagsPushedIndex: with --push and --output, the tags
+// go to the index that was pushed, whatever the layout's digest.
+func TestPushWithOutputTagsPushedIndex(t *testing.T) {
+	s := load(t, twoPlatformSpec)
+	sv, pub := newFakes()
+	out := filepath.Join(t.TempDir(), "out")
+	results, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{
+		Push: true, Output: &buildopt.Output{Type: "oci", Dest: out},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub.mu.Lock()
+	pushes, moves := slices.Clone(pub.pushes), slices.Clone(pub.moves)
+	pub.mu.Unlock()
+	if len(pushes) != 1 || len(moves) != 1 || len(moves[0]) != 1 {
+		t.Fatalf("pushes %+v, moves %+v", pushes, moves)
+	}
+	if results[0].Digest != pushes[0].digest || moves[0][0].Index != pushes[0].digest {
+		t.Errorf("result %s, tagged %s, pushed %s", results[0].Digest, moves[0][0].Index, pushes[0].digest)
+	}
+}
