@@ -49,9 +49,9 @@ nodes: [
 		t.Errorf("TLS options not applied")
 	}
 	for _, bad := range []string{
-		`nodes: [{adr: "tcp://x"}]`,                              // typo
-		`nodes: [{addr: "tcp://x", platforms: ["linux/sparc"]}]`, // bad platform
-		`allowEmulation: true`,                                   // no nodes
+		`nodes: [{adr: "tcp://x"}]`,                                // typo
+		`nodes: [{addr: "unix:///x", platforms: ["linux/sparc"]}]`, // bad platform
+		`allowEmulation: true`,                                     // no nodes
 	} {
 		if _, err := LoadBuilder(write(bad)); err == nil {
 			t.Errorf("LoadBuilder accepted %s", bad)

@@ -101,17 +101,14 @@ func (c Container) Bootstrap(ctx context.Context, d *engine.Client) (*Status, er
 		return nil, err
 	}
 	info, err := d.API.ContainerInspect(ctx, c.name(), client.ContainerInspectOptions{})
+	if err == nil && (info.Container.Config == nil || info.Container.Config.Labels[ownerLabel] == "") {
+		// Running or not: someone else's container is not our daemon.
+		return nil, fmt.Errorf("container %s exists and was not made by bricklayer; pick another --name", c.name())
+	}
 	switch {
 	case err == nil && info.Container.State != nil && info.Container.State.Running:
-		st, err := c.wait(ctx, d)
-		if err != nil {
-			return nil, err
-		}
-		return st, nil
+		return c.wait(ctx, d)
 	case err == nil:
-		if info.Container.Config == nil || info.Container.Config.Labels[ownerLabel] == "" {
-			return nil, fmt.Errorf("container %s exists and was not made by bricklayer; pick another --name", c.name())
-		}
 		if _, err := d.API.ContainerStart(ctx, c.name(), client.ContainerStartOptions{}); err != nil {
 			return nil, fmt.Errorf("starting container %s: %w", c.name(), err)
 		}
@@ -141,14 +138,11 @@ func (c Container) create(ctx context.Context, d *engine.Client) error {
 	if err := c.pull(ctx, d); err != nil {
 		return err
 	}
-	if c.Emulate != nil && !c.probing {
+	if c.Emulate != nil {
 		var err error
 		if c.Platforms, err = c.emulate(ctx, d); err != nil {
 			return err
 		}
-	}
-	if c.probing {
-		return c.launch(ctx, d)
 	}
 	if _, err := d.API.VolumeCreate(ctx, client.VolumeCreateOptions{Name: c.Volume(), Labels: map[string]string{ownerLabel: c.name()}}); err != nil {
 		return fmt.Errorf("creating volume %s: %w", c.Volume(), err)

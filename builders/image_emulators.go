@@ -43,13 +43,13 @@ type ImageEmulator struct {
 // by itself for a RUN step the kernel cannot run, so they also cover arm
 // on an arm64 host whose CPU lacks 32-bit mode.
 func (c Container) Emulators(ctx context.Context, d *engine.Client) ([]ImageEmulator, error) {
-	v, err := d.API.ServerVersion(ctx, client.ServerVersionOptions{})
+	host, err := d.Platform(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("asking Docker for its architecture: %w", err)
+		return nil, err
 	}
 	var out []ImageEmulator
 	for _, a := range emulatedArchs {
-		if a == v.Arch {
+		if a == host.Architecture {
 			continue
 		}
 		plats := emulatorPlatforms(a)
@@ -115,7 +115,8 @@ func (c Container) probe(ctx context.Context, d *engine.Client) ([]spec.Platform
 	p := c
 	p.Name, p.probing, p.probeOf, p.Platforms = fmt.Sprintf("%s-probe-%x", c.name(), b), true, c.name(), nil
 	defer d.API.ContainerRemove(context.WithoutCancel(ctx), p.Name, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
-	if err := p.create(ctx, d); err != nil {
+	// The image is there: the caller pulled it.
+	if err := p.launch(ctx, d); err != nil {
 		return nil, nil, fmt.Errorf("probing image %s: %w", c.image(), err)
 	}
 	st, err := p.wait(ctx, d)
