@@ -75,6 +75,20 @@ func Bootstrap(ctx context.Context, d Daemon) (*Status, error) {
 	if err := os.MkdirAll(d.State, 0o700); err != nil {
 		return nil, fmt.Errorf("creating state dir: %w", err)
 	}
+	// One bootstrap of a state at a time: a second would remove the
+	// socket the first one's daemon just made and start a daemon that
+	// exits on buildkitd's own lock. It waits, then finds the daemon.
+	lock, err := os.OpenFile(filepath.Join(d.State, "bootstrap.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("locking %s: %w", d.State, err)
+	}
+	defer lock.Close() // releases the lock
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return nil, fmt.Errorf("locking %s: %w", d.State, err)
+	}
+	if st, err := status(ctx, d.Addr); err == nil {
+		return st, nil
+	}
 	if err := os.MkdirAll(filepath.Dir(sock), 0o755); err != nil {
 		return nil, fmt.Errorf("creating socket dir: %w", err)
 	}
