@@ -131,6 +131,7 @@ func TestAction(t *testing.T) {
 		Condition: func(cond string) (bool, error) { return e2eCondition(cond, registry) },
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("DOCKER_HOST", os.Getenv("DOCKER_HOST"))
+			stopDaemonsAtEnd(env)
 			env.Setenv("BUILDKIT_HOST", host)
 			env.Setenv("REGISTRY", registry)
 			env.Setenv("BASE", registry+"/bricklayer-test/busybox:latest")

@@ -53,14 +53,7 @@ func TestE2E(t *testing.T) {
 				return err
 			}
 			env.Setenv("REPO", repo)
-			// Daemons a script bootstrapped under $WORK end with it, even
-			// when it fails half way.
-			env.Defer(func() {
-				pids, _ := filepath.Glob(filepath.Join(env.WorkDir, "*", "buildkitd.pid"))
-				for _, p := range pids {
-					builders.Stop(builders.Daemon{State: filepath.Dir(p)})
-				}
-			})
+			stopDaemonsAtEnd(env)
 			return nil
 		},
 	})
@@ -117,4 +110,15 @@ func htpasswd(ts *testscript.TestScript, neg bool, args []string) {
 	hash, err := bcrypt.GenerateFromPassword([]byte(args[2]), bcrypt.DefaultCost)
 	ts.Check(err)
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(args[1]+":"+string(hash)+"\n"), 0o600))
+}
+
+// stopDaemonsAtEnd ends the daemons a script bootstrapped under $WORK
+// with the script, even when it fails half way.
+func stopDaemonsAtEnd(env *testscript.Env) {
+	env.Defer(func() {
+		pids, _ := filepath.Glob(filepath.Join(env.WorkDir, "*", "buildkitd.pid"))
+		for _, p := range pids {
+			builders.Stop(builders.Daemon{State: filepath.Dir(p)})
+		}
+	})
 }
