@@ -181,15 +181,7 @@ func (v variant) show(p diffPath) string {
 	if !inModel {
 		return "missing in " + v.name
 	}
-	s := fmt.Sprint(m)
-	switch x := m.(type) {
-	case string:
-		s = strconv.Quote(x)
-	case map[string]any:
-		s = fmt.Sprintf("a mapping of %d keys", len(x))
-	case []any:
-		s = fmt.Sprintf("a list of %d items", len(x))
-	}
+	s := showModel(m)
 	if node != nil {
 		return fmt.Sprintf("%s (%s line %d)", s, v.name, node.line)
 	}

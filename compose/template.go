@@ -120,16 +120,6 @@ func isNameStart(c byte) bool {
 
 func isNameChar(c byte) bool { return isNameStart(c) || '0' <= c && c <= '9' }
 
-// hasVariable tells whether toks hold a variable reference.
-func hasVariable(toks []token) bool {
-	for _, t := range toks {
-		if t.name != "" {
-			return true
-		}
-	}
-	return false
-}
-
 // join is the raw text of toks.
 func join(toks []token) string {
 	var sb strings.Builder

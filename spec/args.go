@@ -27,7 +27,7 @@ func (im *Image) UnusedArgs() []string {
 		return nil
 	}
 	var unused []string
-	for _, v := range append([]*Image{im}, im.variantList()...) {
+	for _, v := range im.All() {
 		for name := range v.Args {
 			if !declared[name] && !slices.Contains(predefinedArgs, name) && !slices.Contains(unused, name) &&
 				!strings.HasPrefix(name, "BUILDKIT_") {
@@ -39,25 +39,12 @@ func (im *Image) UnusedArgs() []string {
 	return unused
 }
 
-// variantList are the image's per-platform variants, by platform.
-func (im *Image) variantList() []*Image {
-	byName := map[string]*Image{}
-	for p, v := range im.variants {
-		byName[p.String()] = v
-	}
-	var out []*Image
-	for _, k := range SortedKeys(byName) {
-		out = append(out, byName[k])
-	}
-	return out
-}
-
 // declaredArgs are the args the image declares; all is true when every
 // arg reaches a step (a native run step sees them all).
 func (im *Image) declaredArgs() (declared map[string]bool, all bool) {
 	declared = map[string]bool{}
 	if im.Dockerfile != "" {
-		for _, v := range append([]*Image{im}, im.variantList()...) {
+		for _, v := range im.All() {
 			if !dockerfileArgs(v.DockerfileData, declared) {
 				return nil, true // vet reports why it does not parse
 			}
@@ -65,7 +52,7 @@ func (im *Image) declaredArgs() (declared map[string]bool, all bool) {
 		return declared, false
 	}
 	stages := []*Stage{&im.Stage}
-	for _, v := range im.variantList() {
+	for _, v := range im.All()[1:] {
 		stages = append(stages, &v.Stage)
 	}
 	for _, name := range SortedKeys(im.Stages) {

@@ -52,7 +52,7 @@ func FuzzTags(f *testing.F) {
 		}
 		seen := map[string]bool{}
 		for _, tg := range im.AllTags() {
-			if !tagRE.MatchString(tg) {
+			if !validTag(tg) {
 				t.Errorf("invalid tag %q published\nspec:\n%s\ncontext: %+v", tg, src, info)
 			}
 			if _, err := reference.WithTag(repo, tg); err != nil {
