@@ -310,6 +310,21 @@ var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
 // validTag tells whether tag is a tag by the OCI distribution grammar.
 func validTag(tag string) bool { return len(tag) <= 128 && tagRE.MatchString(tag) }
 
+// ParseRepository reads an image's repository as the spec takes it: a
+// name without tag or digest, normalized (acme/app is docker.io/acme/app).
+func ParseRepository(raw string) (reference.Named, error) {
+	named, err := reference.ParseNormalizedNamed(raw)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("invalid repository %q: %v", raw, err)
+	case badPort(named) != "":
+		return nil, fmt.Errorf("invalid repository %q: %s", raw, badPort(named))
+	case !reference.IsNameOnly(named):
+		return nil, fmt.Errorf("repository %q has a tag or digest; list tags in tags", raw)
+	}
+	return named, nil
+}
+
 func (d *decoder) image(name string, r rawImage, defaults []Platform, top tagRules) *Image {
 	where := at("images", name)
 	im := &Image{Cache: r.Cache == nil || *r.Cache}
@@ -317,16 +332,10 @@ func (d *decoder) image(name string, r rawImage, defaults []Platform, top tagRul
 
 	var repo reference.Named
 	if r.Repository != nil {
-		raw := *r.Repository
-		named, err := reference.ParseNormalizedNamed(raw)
-		switch {
-		case err != nil:
-			d.errs.at(where.child("repository"), "invalid repository %q: %v", raw, err)
-		case badPort(named) != "":
-			d.errs.at(where.child("repository"), "invalid repository %q: %s", raw, badPort(named))
-		case !reference.IsNameOnly(named):
-			d.errs.at(where.child("repository"), "repository %q has a tag or digest; list tags in tags", raw)
-		default:
+		named, err := ParseRepository(*r.Repository)
+		if err != nil {
+			d.errs.at(where.child("repository"), "%v", err)
+		} else {
 			repo = named
 			im.Repository = named.Name()
 		}

@@ -205,7 +205,7 @@ func (f *buildFlags) options(c *CLI) (pipeline.Options, solve.Config, error) {
 		return o, cfg, usageErrorf("build: --progress must be auto, tty, plain, rawjson or quiet")
 	}
 	var err error
-	if o.Args, err = parseArgs(*f.args); err != nil {
+	if o.Args, err = parseArgs("build", *f.args); err != nil {
 		return o, cfg, err
 	}
 	cfg.Args = o.Args
@@ -312,12 +312,12 @@ func writeMetadata(file string, results []*pipeline.ImageResult) error {
 	return nil
 }
 
-func parseArgs(list []string) (map[string]string, error) {
+func parseArgs(cmd string, list []string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, a := range list {
 		k, v, ok := strings.Cut(a, "=")
 		if !ok || k == "" {
-			return nil, usageErrorf("build: --arg %q: want KEY=VALUE", a)
+			return nil, usageErrorf("%s: --arg %q: want KEY=VALUE", cmd, a)
 		}
 		out[k] = v
 	}

@@ -41,6 +41,12 @@ usual ones, with a note to check that the base images serve them.`)
 				return usageErrorf("init: --platform: %v", err)
 			}
 		}
+		// What vet would refuse in the written spec is refused here.
+		if *repo != "" {
+			if _, err := spec.ParseRepository(*repo); err != nil {
+				return usageErrorf("init: --repository: %v", err)
+			}
+		}
 		if _, err := os.Stat(spec.FileName); err == nil && !*force {
 			return fmt.Errorf("%s already exists (use --force to overwrite)", spec.FileName)
 		}

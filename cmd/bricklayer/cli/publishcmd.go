@@ -49,7 +49,7 @@ The first argument is the spec when it is a directory or a .cue file.`)
 		if len(pos) == 0 {
 			return usageErrorf("publish: give the metadata files the builds wrote (--metadata-file)")
 		}
-		buildArgs, err := parseArgs(*args)
+		buildArgs, err := parseArgs("publish", *args)
 		if err != nil {
 			return err
 		}
