@@ -66,6 +66,9 @@ type ImageResult struct {
 	// Partial is set on the result of a subset of platforms: pushed by
 	// digest, no index, no tag.
 	Partial bool `json:"partial,omitempty"`
+	// Pushed says the platforms' manifests went to Repository: a layout
+	// or a load also gives them digests, which publish cannot use.
+	Pushed bool `json:"pushed,omitempty"`
 	// Tags are the references published (empty without push).
 	Tags []string `json:"tags"`
 	// Output is the OCI layout written, if any.
@@ -205,7 +208,7 @@ func Run(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publisher, o
 				parts = append(parts, publish.LayoutPart{Platform: t.plat, Dir: layoutDir(layouts, t)})
 			}
 		}
-		res.Partial = subset
+		res.Partial, res.Pushed = subset, opts.Push
 		if opts.Push && !subset {
 			if res.Digest, err = pub.PushIndex(ctx, im.Repository, manifests(res.Platforms), im.Annotations); err != nil {
 				return nil, fmt.Errorf("image %s: assembling the index: %w", name, err)

@@ -91,7 +91,7 @@ func Publish(ctx context.Context, s *spec.Spec, pub Publisher, sources []Source,
 					bad("%s: image %s: %s is not one of its platforms (%s)", src.Name, name, p.Platform, spec.JoinPlatforms(im.Platforms))
 				case dup:
 					bad("image %s: platform %s is in both %s and %s", name, p.Platform, prev.source, src.Name)
-				case p.Digest == "":
+				case p.Digest == "" || !r.Pushed:
 					bad("%s: image %s: platform %s was not pushed (build --push)", src.Name, name, p.Platform)
 				default:
 					got[name][p.Platform] = found{PlatformResult: p, source: src.Name}

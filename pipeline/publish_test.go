@@ -54,6 +54,12 @@ images: app: {repository: "ghcr.io/acme/app", from: "scratch", steps: [{run: "tr
 		t.Errorf("result %+v", results[0])
 	}
 
+	// A build that wrote a layout or loaded Docker has digests too, of
+	// manifests no registry holds.
+	unpushed := *amd.Images["app"]
+	unpushed.Pushed = false
+	layoutOnly := &pipeline.Metadata{Images: map[string]*pipeline.ImageResult{"app": &unpushed}}
+
 	for _, tc := range []struct {
 		name    string
 		s       *spec.Spec
@@ -66,6 +72,7 @@ images: app: {repository: "ghcr.io/acme/app", from: "scratch", steps: [{run: "tr
 		{"other repository", s, []pipeline.Source{{Name: "x.json", Meta: &pipeline.Metadata{Images: map[string]*pipeline.ImageResult{"app": {Repository: "ghcr.io/other/app"}}}}}, "x.json: image app was pushed to ghcr.io/other/app"},
 		{"unknown image", s, []pipeline.Source{{Name: "x.json", Meta: &pipeline.Metadata{Images: map[string]*pipeline.ImageResult{"nope": {}}}}}, "x.json: image nope is not in"},
 		{"empty", s, []pipeline.Source{{Name: "x.json", Meta: &pipeline.Metadata{}}}, "x.json: no images"},
+		{"not pushed", s, []pipeline.Source{{Name: "out.json", Meta: layoutOnly}, {Name: "arm.json", Meta: arm}}, "out.json: image app: platform linux/amd64 was not pushed (build --push)"},
 	} {
 		_, pub := newFakes()
 		_, err := pipeline.Publish(ctx, tc.s, pub, tc.sources, pipeline.PublishOptions{})
