@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/distribution/reference"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
@@ -164,26 +165,25 @@ func servedBy(bases []string) []string {
 	return []string{plat}
 }
 
+// platformOfName is the platform a base image's name says it serves:
+// a per-architecture namespace of Docker Hub (arm32v7/python), or a
+// board or architecture word of its name (balenalib/raspberrypi3-...).
 func platformOfName(ref string) string {
-	path := ref
-	if i := strings.IndexAny(path, ":@"); i >= 0 {
-		path = path[:i]
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return ""
 	}
-	parts := strings.Split(path, "/")
-	if len(parts) > 2 || (len(parts) == 2 && strings.ContainsAny(parts[0], ".:")) {
-		parts = parts[len(parts)-2:] // drop a registry host
-	}
-	if len(parts) == 2 {
-		if p, ok := archPrefixes[parts[0]]; ok {
+	path := reference.Path(named)
+	// Those namespaces are Docker Hub's: ghcr.io/arm32v7/x is anyone's.
+	if ns, _, ok := strings.Cut(path, "/"); ok && reference.Domain(named) == "docker.io" {
+		if p, ok := archPrefixes[ns]; ok {
 			return p
 		}
 	}
-	name := parts[len(parts)-1]
+	name := path[strings.LastIndex(path, "/")+1:]
 	for _, h := range boardHints {
-		for _, w := range strings.FieldsFunc(name, func(r rune) bool { return r == '/' }) {
-			if w == h.word || strings.HasPrefix(w, h.word+"-") {
-				return h.platform
-			}
+		if name == h.word || strings.HasPrefix(name, h.word+"-") {
+			return h.platform
 		}
 	}
 	return ""
