@@ -27,6 +27,12 @@ type Publisher interface {
 	// what BuildKit pushed for one platform with provenance (an index).
 	Unfold(ctx context.Context, repo string, d digest.Digest) (image, attestation digest.Digest, err error)
 	PushIndex(ctx context.Context, repo string, manifests []publish.Manifest, annotations map[string]string) (digest.Digest, error)
+	// Check reads, before anything is pushed, every manifest the indexes
+	// list and checks that each is what it is listed as: a
+	// *publish.MismatchError lists those that are not.
+	Check(ctx context.Context, indexes []publish.Index) ([]*publish.Checked, error)
+	// PushChecked pushes an index Check read, reusing what it read.
+	PushChecked(ctx context.Context, c *publish.Checked, annotations map[string]string) (digest.Digest, error)
 	MoveTags(ctx context.Context, jobs []publish.Tagging) ([]string, error)
 }
 

@@ -159,6 +159,9 @@ type pushIndexCall struct {
 // the references as publish.Registry does: name.Tag strings.
 type fakePublisher struct {
 	ev *events
+	// wrong maps digests to what Check finds them to be: listed in an
+	// index, they are mismatches.
+	wrong map[digest.Digest]string
 
 	mu     sync.Mutex
 	pushes []pushIndexCall
@@ -191,6 +194,30 @@ func (p *fakePublisher) PushIndex(ctx context.Context, repo string, manifests []
 	p.pushes = append(p.pushes, pushIndexCall{repo: repo, manifests: slices.Clone(manifests), digest: d})
 	p.mu.Unlock()
 	return d, nil
+}
+
+// Check finds every manifest what it is listed as, but those of wrong.
+func (p *fakePublisher) Check(ctx context.Context, indexes []publish.Index) ([]*publish.Checked, error) {
+	p.ev.add("check %d", len(indexes))
+	var out []*publish.Checked
+	var mm []publish.Mismatch
+	for i, idx := range indexes {
+		for j, m := range idx.Manifests {
+			if msg, ok := p.wrong[m.Digest]; ok {
+				mm = append(mm, publish.Mismatch{Index: i, Entry: j, Platform: m.Platform, Msg: msg})
+			}
+		}
+		out = append(out, &publish.Checked{Index: idx})
+	}
+	if len(mm) > 0 {
+		return nil, &publish.MismatchError{Mismatches: mm}
+	}
+	return out, nil
+}
+
+// PushChecked records the push as PushIndex does.
+func (p *fakePublisher) PushChecked(ctx context.Context, c *publish.Checked, annotations map[string]string) (digest.Digest, error) {
+	return p.PushIndex(ctx, c.Repository, c.Manifests, annotations)
 }
 
 func (p *fakePublisher) MoveTags(ctx context.Context, jobs []publish.Tagging) ([]string, error) {

@@ -2,12 +2,16 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	digest "github.com/opencontainers/go-digest"
+
 	"github.com/bricklayer-build/bricklayer/llbgen"
+	"github.com/bricklayer-build/bricklayer/publish"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -51,7 +55,10 @@ type found struct {
 // tags, as build --push does. Every platform the spec gives each image
 // must be in exactly one source, pushed, and built from the spec as it
 // is now (its plan's LLB digest), all of an image's platforms with
-// provenance or none; otherwise nothing is published.
+// provenance or none; and every manifest named must be, in the image's
+// repository, an image of the platform it is listed under (its
+// attestation about it). Otherwise nothing is published: a
+// *RejectedError names each file, image and platform at fault.
 func Publish(ctx context.Context, s *spec.Spec, pub Publisher, sources []Source, opts PublishOptions) ([]*ImageResult, error) {
 	start := time.Now()
 	names, err := SelectImages(s, opts.Images)
@@ -85,7 +92,7 @@ func Publish(ctx context.Context, s *spec.Spec, pub Publisher, sources []Source,
 			if got[name] == nil {
 				got[name] = map[spec.Platform]found{}
 			}
-			for _, p := range r.Platforms {
+			for i, p := range r.Platforms {
 				switch prev, dup := got[name][p.Platform]; {
 				case !slices.Contains(im.Platforms, p.Platform):
 					bad("%s: image %s: %s is not one of its platforms (%s)", src.Name, name, p.Platform, spec.JoinPlatforms(im.Platforms))
@@ -94,6 +101,9 @@ func Publish(ctx context.Context, s *spec.Spec, pub Publisher, sources []Source,
 				case p.Digest == "" || !r.Pushed:
 					bad("%s: image %s: platform %s was not pushed (build --push)", src.Name, name, p.Platform)
 				default:
+					if field, err := checkDigests(p); err != nil {
+						bad("%s: images.%s.platforms[%d].%s: %v", src.Name, name, i, field, err)
+					}
 					got[name][p.Platform] = found{PlatformResult: p, source: src.Name}
 				}
 			}
@@ -129,18 +139,62 @@ func Publish(ctx context.Context, s *spec.Spec, pub Publisher, sources []Source,
 	if len(problems) > 0 {
 		return nil, &RejectedError{Problems: problems}
 	}
+	// Every manifest named is read and checked before anything is pushed,
+	// all images at once: a mismatch in the last publishes nothing.
+	indexes := make([]publish.Index, len(names))
+	for i, name := range names {
+		im := s.Images[name]
+		var ps []PlatformResult
+		for _, p := range im.Platforms {
+			ps = append(ps, got[name][p].PlatformResult)
+		}
+		indexes[i] = publish.Index{Repository: im.Repository, Manifests: manifests(ps)}
+	}
+	checked, err := pub.Check(ctx, indexes)
+	var mm *publish.MismatchError
+	if errors.As(err, &mm) {
+		for _, m := range mm.Mismatches {
+			name := names[m.Index]
+			bad("%s: image %s: platform %s %s", got[name][m.Platform].source, name, m.Platform, m.Msg)
+		}
+		return nil, &RejectedError{Problems: problems}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the manifests the metadata names: %w", err)
+	}
 	var results []*ImageResult
-	for _, name := range names {
+	for i, name := range names {
 		im := s.Images[name]
 		res := &ImageResult{Name: name, Repository: im.Repository, Tags: []string{}}
 		for _, p := range im.Platforms {
 			res.Platforms = append(res.Platforms, got[name][p].PlatformResult)
 		}
-		if res.Digest, err = pub.PushIndex(ctx, im.Repository, manifests(res.Platforms), im.Annotations); err != nil {
+		if res.Digest, err = pub.PushChecked(ctx, checked[i], im.Annotations); err != nil {
 			return nil, fmt.Errorf("image %s: assembling the index: %w", name, err)
 		}
 		res.Seconds = time.Since(start).Round(time.Millisecond).Seconds()
 		results = append(results, res)
 	}
 	return results, moveTags(ctx, s, pub, results)
+}
+
+// checkDigests refuses a platform's digest that no registry reference can
+// hold (a mistake in the file, not a failed push): it says which field.
+func checkDigests(p PlatformResult) (field string, err error) {
+	for _, f := range []struct {
+		name     string
+		d        digest.Digest
+		optional bool
+	}{{"digest", p.Digest, false}, {"attestation", p.Attestation, true}, {"llb", p.LLB, false}} {
+		if f.d == "" && f.optional {
+			continue
+		}
+		if err := f.d.Validate(); err != nil {
+			return f.name, fmt.Errorf("%q is not a digest: %w", f.d, err)
+		}
+		if f.d.Algorithm() != digest.SHA256 {
+			return f.name, fmt.Errorf("%q is not a sha256 digest", f.d)
+		}
+	}
+	return "", nil
 }

@@ -3,8 +3,11 @@ package pipeline_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
+
+	digest "github.com/opencontainers/go-digest"
 
 	"github.com/bricklayer-build/bricklayer/pipeline"
 	"github.com/bricklayer-build/bricklayer/spec"
@@ -82,6 +85,78 @@ images: app: {repository: "ghcr.io/acme/app", from: "scratch", steps: [{run: "tr
 		}
 		if len(pub.pushes) != 0 || len(pub.moves) != 0 {
 			t.Errorf("%s: published anyway: %v %v", tc.name, pub.pushes, pub.moves)
+		}
+	}
+}
+
+// TestPublishChecksManifests: what the registry says a manifest is (Check)
+// is checked for every image before any index is pushed; a mismatch names
+// the metadata file, the image and the platform, and publishes nothing,
+// not even the images found right.
+func TestPublishChecksManifests(t *testing.T) {
+	s := load(t, `
+platforms: ["linux/amd64", "linux/arm64"]
+images: a: {repository: "ghcr.io/acme/a", from: "scratch", steps: [{run: "true"}], tags: ["1"]}
+images: b: {repository: "ghcr.io/acme/b", from: "scratch", steps: [{run: "true"}], tags: ["1"]}`)
+	ctx := context.Background()
+	sv, runPub := newFakes()
+	res, err := pipeline.Run(ctx, s, sv, runPub, pipeline.Options{Push: true, Platforms: []spec.Platform{plat(t, "linux/amd64"), plat(t, "linux/arm64")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := &pipeline.Metadata{Images: map[string]*pipeline.ImageResult{}}
+	for _, r := range res {
+		meta.Images[r.Name] = r
+	}
+	// b's amd64 entry names its arm64 manifest.
+	b := meta.Images["b"]
+	b.Platforms[0].Digest = b.Platforms[1].Digest
+	_, pub := newFakes()
+	pub.wrong = map[digest.Digest]string{b.Platforms[1].Digest: "names " + b.Platforms[1].Digest.String() + ", an image of linux/arm64"}
+	_, err = pipeline.Publish(ctx, s, pub, []pipeline.Source{{Name: "all.json", Meta: meta}}, pipeline.PublishOptions{})
+	var rej *pipeline.RejectedError
+	want := "all.json: image b: platform linux/amd64 names " + b.Platforms[1].Digest.String() + ", an image of linux/arm64"
+	if !errors.As(err, &rej) || !slices.Contains(rej.Problems, want) {
+		t.Errorf("error %v, want a RejectedError with %q", err, want)
+	}
+	if len(pub.pushes) != 0 || len(pub.moves) != 0 {
+		t.Errorf("published anyway: %v %v", pub.pushes, pub.moves)
+	}
+}
+
+// TestPublishMalformedDigest: a digest no reference can hold is a mistake
+// in the metadata file, named by file and field, found before the
+// registry is asked anything.
+func TestPublishMalformedDigest(t *testing.T) {
+	s := load(t, `
+platforms: ["linux/amd64"]
+images: app: {repository: "ghcr.io/acme/app", from: "scratch", steps: [{run: "true"}], tags: ["1"]}`)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		field string
+		set   func(*pipeline.PlatformResult)
+		want  string
+	}{
+		{"digest", func(p *pipeline.PlatformResult) { p.Digest = "sha256:nothex" }, `m.json: images.app.platforms[0].digest: "sha256:nothex" is not a digest`},
+		{"attestation", func(p *pipeline.PlatformResult) { p.Attestation = "md5:abc" }, `m.json: images.app.platforms[0].attestation: "md5:abc" is not a digest`},
+		{"llb", func(p *pipeline.PlatformResult) {
+			p.LLB = digest.Digest("sha512:" + strings.Repeat("a", 128))
+		}, `m.json: images.app.platforms[0].llb: "sha512:aaaa`},
+	} {
+		sv, runPub := newFakes()
+		res, err := pipeline.Run(ctx, s, sv, runPub, pipeline.Options{Push: true, Platforms: []spec.Platform{plat(t, "linux/amd64")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tc.set(&res[0].Platforms[0])
+		_, pub := newFakes()
+		_, err = pipeline.Publish(ctx, s, pub, []pipeline.Source{{Name: "m.json", Meta: &pipeline.Metadata{Images: map[string]*pipeline.ImageResult{"app": res[0]}}}}, pipeline.PublishOptions{})
+		var rej *pipeline.RejectedError
+		if !errors.As(err, &rej) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want a RejectedError with %q", tc.field, err, tc.want)
+		}
+		if ev := pub.ev.all(); len(ev) != 0 {
+			t.Errorf("%s: the registry was asked: %v", tc.field, ev)
 		}
 	}
 }

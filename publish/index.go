@@ -80,7 +80,12 @@ func (r Registry) PushIndex(ctx context.Context, repo string, manifests []Manife
 			atts = append(atts, attestationAddendum(att, mt, m.Digest))
 		}
 	}
-	idx := index(append(adds, atts...), annotations)
+	return r.push(ctx, repo, append(adds, atts...), annotations)
+}
+
+// push makes the index of the entries and pushes it to repo by digest.
+func (r Registry) push(ctx context.Context, repo string, entries []mutate.IndexAddendum, annotations map[string]string) (digest.Digest, error) {
+	idx := index(entries, annotations)
 	d, err := idx.Digest()
 	if err != nil {
 		return "", err
