@@ -20,19 +20,20 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
-// faultproxy VAR [failput=N] [drop=N] [slow=MS] [count=FILE] starts, for
+// faultproxy VAR [failput=N] [drop=N] [slow=MS] [count=FILE] [puts=FILE] starts, for
 // the rest of the script, a reverse proxy to $REGISTRY on a free port and
 // sets VAR to its host:port. It counts the manifest PUTs by tag (the tag
 // moves; pushes by digest pass untouched): every PUT of the Nth tag seen
 // (the client retries) fails with a 500 (failput) or has its connection
 // dropped unanswered (drop); every PUT waits MS milliseconds first (slow);
-// FILE holds the count of PUTs so far.
+// FILE holds the count of PUTs so far. puts=FILE appends "PUT PATH" to
+// FILE for every manifest PUT, by tag or by digest (an index pushed).
 func faultProxy(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 1 {
-		ts.Fatalf("usage: faultproxy VAR [failput=N] [drop=N] [slow=MS] [count=FILE]")
+		ts.Fatalf("usage: faultproxy VAR [failput=N] [drop=N] [slow=MS] [count=FILE] [puts=FILE]")
 	}
 	var failPut, drop, slow int
-	var countFile string
+	var countFile, putsFile string
 	for _, a := range args[1:] {
 		k, v, _ := strings.Cut(a, "=")
 		n, _ := strconv.Atoi(v)
@@ -45,6 +46,8 @@ func faultProxy(ts *testscript.TestScript, neg bool, args []string) {
 			slow = n
 		case "count":
 			countFile = ts.MkAbs(v)
+		case "puts":
+			putsFile = ts.MkAbs(v)
 		default:
 			ts.Fatalf("faultproxy: unknown option %q", a)
 		}
@@ -57,6 +60,15 @@ func faultProxy(ts *testscript.TestScript, neg bool, args []string) {
 	var seen []string // the tags PUT, in order
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, ref, isManifest := strings.Cut(r.URL.Path, "/manifests/")
+		if r.Method == http.MethodPut && isManifest && putsFile != "" {
+			mu.Lock()
+			f, err := os.OpenFile(putsFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+			if err == nil {
+				fmt.Fprintf(f, "PUT %s\n", r.URL.Path)
+				f.Close()
+			}
+			mu.Unlock()
+		}
 		if r.Method == http.MethodPut && isManifest && !strings.HasPrefix(ref, "sha256:") {
 			mu.Lock()
 			count++
