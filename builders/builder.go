@@ -127,6 +127,9 @@ func LoadBuilder(file string) (*Builder, error) {
 		} else if err := n.checkTLS(); err != nil {
 			errs = cueerrors.Append(errs, fileError(nv.LookupPath(cue.ParsePath("addr")), fmt.Errorf("%v; or set insecure: true", err)))
 		}
+		if err := checkTLSContents(n, nv); err != nil {
+			errs = cueerrors.Append(errs, err)
+		}
 		for j, p := range rn.Platforms {
 			pl, err := spec.ParsePlatform(p)
 			if err != nil {

@@ -33,10 +33,13 @@ func TestLoadBuilder(t *testing.T) {
 		}
 		return f
 	}
+	// The TLS files are read (and checked) where the builder file is.
+	writeCertPair(t, dir, "ca")
+	writeCertPair(t, dir, "c")
 	b, err := LoadBuilder(write(`
 allowEmulation: true
 nodes: [
-	{name: "x86", addr: "tcp://10.0.0.1:1234", platforms: ["linux/amd64"], tls: {ca: "ca.pem", cert: "c.pem", key: "k.pem"}},
+	{name: "x86", addr: "tcp://10.0.0.1:1234", platforms: ["linux/amd64"], tls: {ca: "ca.pem", cert: "c.pem", key: "c-key.pem"}},
 	{addr: "kube-pod://buildkitd-arm"},
 ]`))
 	if err != nil {
