@@ -30,7 +30,9 @@ image is there exactly once and was built from the spec as it is now (the
 LLB digest plan prints), assembles one index per image in the spec's
 platform order, pushes it by digest, and moves the tags as build --push
 does: all of them, or none. Anything missing, doubled or built from
-another spec is reported, and nothing is published (exit 1).
+another spec is reported, and so is a manifest that is not, in the image's
+repository, an image of the platform it is listed under (or an
+attestation about it): nothing is published (exit 1).
 
 The first argument is the spec when it is a directory or a .cue file.`)
 	insecure := cmd.flags.StringArray("insecure-registry", nil, "registry HOST[:PORT] reached over plain HTTP (repeatable)")
