@@ -90,10 +90,15 @@ func TestCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	pushed := false
 	for _, r := range rec.take() {
 		if strings.HasPrefix(r, "GET ") && (strings.Contains(r, "/manifests/") || strings.Contains(r, "/blobs/")) {
 			t.Errorf("PushChecked read again what Check read: %s", r)
 		}
+		pushed = pushed || r == "PUT /v2/test/app/manifests/"+d.String()
+	}
+	if !pushed {
+		t.Errorf("PushChecked's requests did not go through the recorder")
 	}
 	want, err := reg.PushIndex(ctx, repo, manifests, map[string]string{"org.opencontainers.image.title": "app"})
 	if err != nil {
