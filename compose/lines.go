@@ -20,9 +20,13 @@ import (
 type PosError struct {
 	Line, Column int
 	Msg          string
+	// Err, if set, is the kind of mistake, for errors.Is; Msg says it.
+	Err error
 }
 
 func (e *PosError) Error() string { return fmt.Sprintf("%d:%d: %s", e.Line, e.Column, e.Msg) }
+
+func (e *PosError) Unwrap() error { return e.Err }
 
 func errAt(n *yaml.Node, format string, args ...any) error {
 	return &PosError{Line: n.Line, Column: n.Column, Msg: fmt.Sprintf(format, args...)}

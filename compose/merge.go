@@ -35,11 +35,12 @@ type MergeResult struct {
 
 // MergeWith rewrites every variant (alias tags, and the per-architecture
 // repositories of Docker Official Images: arm32v6/rabbitmq is
-// rabbitmq) and compares them as compose reads them: compose-go's model,
-// uninterpolated, so comments, key order, quoting, anchors, merge keys,
+// rabbitmq) and compares them as compose reads them (readModel,
+// uninterpolated), so comments, key order, quoting, anchors, merge keys,
 // short and long syntax and 1.0 against 1 may differ, and ${A} against
 // ${B} may not. Otherwise the error names the first difference: the file,
-// the service, the key path and the two values, with their lines.
+// the service, the key path and the two values, with their lines. A file
+// readModel refuses is named with the place of what it refuses.
 func MergeWith(files map[string][]byte, order []string, rules []Rule) (*MergeResult, error) {
 	if len(order) == 0 {
 		return nil, fmt.Errorf("compose: merge: no files")
@@ -137,11 +138,11 @@ func rewriteVariant(name string, src []byte, rules []Rule) (variant, error) {
 	}
 	v := variant{name: name, res: res}
 	if len(docs) > 0 {
-		if v.tree, err = build(docs[0], map[*yaml.Node]bool{}); err != nil {
+		if v.tree, err = build(docs[0]); err != nil {
 			return variant{}, InFile(name, err)
 		}
 	}
-	if v.model, err = model(name, res.Out, nil); err != nil {
+	if v.model, err = model(res.Out, nil); err != nil {
 		return variant{}, InFile(name, err)
 	}
 	return v, nil
@@ -226,21 +227,16 @@ type value struct {
 	line   int
 }
 
-func build(n *yaml.Node, visiting map[*yaml.Node]bool) (*value, error) {
+// build is the value of n, a node of a document parse accepted: with no
+// node holding itself, and at most MaxNodes nodes once expanded.
+func build(n *yaml.Node) (*value, error) {
 	n = deref(n)
 	if n.Kind == yaml.DocumentNode {
 		if len(n.Content) == 0 {
 			return &value{kind: yaml.ScalarNode, line: n.Line}, nil
 		}
-		return build(n.Content[0], visiting)
+		return build(n.Content[0])
 	}
-	// An anchor may hold an alias of itself (&a [*a]); yaml.v3 accepts
-	// that in a Node tree.
-	if visiting[n] {
-		return nil, errAt(n, "node contains itself")
-	}
-	visiting[n] = true
-	defer delete(visiting, n)
 	v := &value{kind: n.Kind, line: n.Line}
 	switch n.Kind {
 	case yaml.ScalarNode:
@@ -250,20 +246,20 @@ func build(n *yaml.Node, visiting map[*yaml.Node]bool) (*value, error) {
 		}
 	case yaml.SequenceNode:
 		for _, c := range n.Content {
-			cv, err := build(c, visiting)
+			cv, err := build(c)
 			if err != nil {
 				return nil, err
 			}
 			v.items = append(v.items, cv)
 		}
 	case yaml.MappingNode:
-		ps, err := mergedPairs(n, map[*yaml.Node]bool{})
+		ps, err := pairs(n)
 		if err != nil {
 			return nil, err
 		}
 		v.fields = map[string]*value{}
 		for _, p := range ps {
-			cv, err := build(p.value, visiting)
+			cv, err := build(p.value)
 			if err != nil {
 				return nil, err
 			}

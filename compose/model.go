@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -9,16 +10,18 @@ import (
 	"strings"
 )
 
-// model is a compose file as compose-go reads it (its canonical form:
-// short syntax expanded, values typed), without reading any other file:
-// no env_file, extends, include or label_file is followed, and paths stay
-// as written. With vars nil nothing is interpolated, so ${A} and ${B}
-// stay different; otherwise vars are the environment and an unset
-// variable is empty, as compose has it.
-func model(name string, src []byte, vars map[string]string) (map[string]any, error) {
-	m, err := loadModel(name, src, vars)
+// model is a compose file as compose reads it, far enough to compare it
+// with another (see readModel). With vars nil nothing is interpolated, so
+// ${A} and ${B} stay different; otherwise vars are the environment and an
+// unset variable is empty, as compose has it.
+func model(src []byte, vars map[string]string) (map[string]any, error) {
+	m, err := readModel(src, vars)
 	if err != nil {
-		return nil, fmt.Errorf("loading it as compose does: %w", err)
+		var pe *PosError
+		if errors.As(err, &pe) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("reading it as compose does: %w", err)
 	}
 	return m, nil
 }
@@ -108,10 +111,13 @@ func modelDiff(path diffPath, a, b any, allow func(diffPath, any, any) bool) (di
 
 // equalScalar compares scalars as data: numbers by value (1 and 1.0 are
 // one number), NaN equal to NaN; collections are compared by modelDiff.
+// compose turns a number into text with fmt where an attribute is a
+// string (labels, environment), so numbers that print differently differ
+// (1000000 and 1e6 are one value, but "1000000" and "1e+06" to compose).
 func equalScalar(a, b any) bool {
 	if x, ok := number(a); ok {
 		y, ok := number(b)
-		return ok && (x == y || math.IsNaN(x) && math.IsNaN(y))
+		return ok && (x == y || math.IsNaN(x) && math.IsNaN(y)) && fmt.Sprint(a) == fmt.Sprint(b)
 	}
 	switch a.(type) {
 	case map[string]any, []any:

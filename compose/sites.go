@@ -11,7 +11,10 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// parse decodes every document of src.
+// parse decodes every document of src, refusing one that holds itself or
+// comes to more than MaxNodes nodes once its aliases are expanded: every
+// walk of the trees it returns (image sites, merge keys, the values Merge
+// compares) is bounded by that.
 func parse(src []byte) ([]*yaml.Node, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	var docs []*yaml.Node
@@ -22,6 +25,9 @@ func parse(src []byte) ([]*yaml.Node, error) {
 				return docs, nil
 			}
 			return nil, syntaxError(src, err)
+		}
+		if err := newExpansion(v3Ops).walk(&doc, nil); err != nil {
+			return nil, err
 		}
 		docs = append(docs, &doc)
 	}

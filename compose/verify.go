@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,13 +12,14 @@ import (
 	"github.com/distribution/reference"
 )
 
-// Verify loads src and its rewrite res.Out as compose does (compose-go,
-// interpolation on, with env as the environment) and checks that they
-// are the same project but for image references rewritten from an alias
-// tag to its canonical tag (or, with FoldArch, from a per-architecture
-// repository to the multi-platform one). A variable of a rewritten
-// reference that env leaves unset is set to a sample tag for both, so
-// the tags it makes are compared.
+// Verify reads src and its rewrite res.Out as compose does (see
+// readModel; interpolation on, with env as the environment) and checks
+// that they are the same deployment but for image references rewritten
+// from an alias tag to its canonical tag (or, with FoldArch, from a
+// per-architecture repository to the multi-platform one). A variable of
+// a rewritten reference that env leaves unset is set to a sample tag for
+// both, so the tags it makes are compared. What readModel refuses in src
+// is a *PosError at its place.
 func Verify(src []byte, res *Result, rules []Rule, env map[string]string) error {
 	rs, err := compileRules(rules)
 	if err != nil {
@@ -37,11 +39,15 @@ func Verify(src []byte, res *Result, rules []Rule, env map[string]string) error 
 			}
 		}
 	}
-	before, err := model("before", src, vars)
+	before, err := model(src, vars)
 	if err != nil {
+		// A place in the file is the message; the file is the user's.
+		if pe := (*PosError)(nil); errors.As(err, &pe) {
+			return err
+		}
 		return fmt.Errorf("the file as it is: %w", err)
 	}
-	after, err := model("after", res.Out, vars)
+	after, err := model(res.Out, vars)
 	if err != nil {
 		return fmt.Errorf("the rewritten file: %w", err)
 	}

@@ -15,19 +15,10 @@ type pair struct {
 // pairs is the content of mapping m as a compose reader sees it: merge keys
 // (<<: *x, <<: [*a, *b]) resolved, the mapping's own keys winning over
 // merged ones and earlier merged mappings over later ones, as the YAML
-// merge key type says.
+// merge key type says. m is of a document parse accepted, so no mapping
+// merges itself and the merges are bounded.
 func pairs(m *yaml.Node) ([]pair, error) {
-	return mergedPairs(deref(m), map[*yaml.Node]bool{})
-}
-
-func mergedPairs(m *yaml.Node, visiting map[*yaml.Node]bool) ([]pair, error) {
-	// yaml.v3 registers an anchor before its content, so &a {<<: *a}
-	// parses into a cycle.
-	if visiting[m] {
-		return nil, errAt(m, "mapping merges itself")
-	}
-	visiting[m] = true
-	defer delete(visiting, m)
+	m = deref(m)
 	var out []pair
 	seen := map[string]bool{}
 	var merges []*yaml.Node
@@ -55,7 +46,7 @@ func mergedPairs(m *yaml.Node, visiting map[*yaml.Node]bool) ([]pair, error) {
 			if s.Kind != yaml.MappingNode {
 				return nil, errAt(s, "merge key value is not a mapping")
 			}
-			sub, err := mergedPairs(s, visiting)
+			sub, err := pairs(s)
 			if err != nil {
 				return nil, err
 			}

@@ -9,7 +9,7 @@ import (
 // TestDepsStartup keeps out of the binary the packages whose init every
 // command would pay for though few need them: compose-go's JSON schema
 // validator alone cost ~11 ms of start-up, linked through its loader
-// (compose/load.go reads compose files without it).
+// (compose/canon.go reads compose files without it).
 func TestDepsStartup(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("go is not on PATH")
@@ -31,7 +31,7 @@ func TestDepsStartup(t *testing.T) {
 		"github.com/compose-spec/compose-go/v2/loader",
 	} {
 		if deps[p] {
-			t.Errorf("bricklayer links %s, whose init slows every command down; see compose/load.go", p)
+			t.Errorf("bricklayer links %s, whose init slows every command down; see compose/canon.go", p)
 		}
 	}
 }
