@@ -24,9 +24,9 @@ var templateOps = []string{":-", ":+", ":?", "-", "+", "?"}
 // reads it: $$ is a literal $, $NAME and ${NAME...} are variables, and a $
 // followed by anything else is itself. ok is false for an invalid
 // reference (${}, ${1}, ${A B}), which compose refuses too. The grammar is
-// compose-go's (template.DefaultPattern and its brace matching); rewrites
-// built from these tokens are checked against compose-go's own
-// substitution (checkTemplate), so a disagreement is never written.
+// compose's (template.DefaultPattern, braces matched as closingBrace
+// says); rewrites built from these tokens are checked against compose-go's
+// own substitution (checkTemplate), so a disagreement is never written.
 func tokenize(s string) (toks []token, ok bool) {
 	var lit strings.Builder
 	var litRaw strings.Builder
@@ -95,20 +95,27 @@ func tokenize(s string) (toks []token, ok bool) {
 	return toks, true
 }
 
-// closingBrace is the index in s (which starts with ${) of the brace that
-// closes it, nested ${...} counted, as compose-go finds it; -1 if none.
+// closingBrace is the index in s (which starts with ${) of the brace
+// that ends that reference as compose's interpolation reads it, or -1.
+// Braces nest, and compose steps over the character after each opening
+// brace without looking at it: in ${A:-{}x} the first } is stepped over
+// and nothing closes the reference. TestClosingBrace holds this to
+// compose-go's substitution.
 func closingBrace(s string) int {
-	open := 0
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '}':
-			open--
-			if open == 0 {
+	depth := 0
+	skip := false
+	for i, c := range []byte(s) {
+		switch {
+		case skip:
+			skip = false
+		case c == '{':
+			depth++
+			skip = true
+		case c == '}':
+			depth--
+			if depth == 0 {
 				return i
 			}
-		case '{':
-			open++
-			i++
 		}
 	}
 	return -1
