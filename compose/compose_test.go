@@ -296,7 +296,12 @@ func TestDiff(t *testing.T) {
 			"@@ -1,10 +1,10 @@\n a\n-b\n+B\n c\n d\n e\n f\n g\n-h\n+H\n i\n j\n"},
 		"no newline at end": {"x\ny", "x\nz", "--- f.yml\n+++ f.yml\n" +
 			"@@ -1,2 +1,2 @@\n x\n-y\n\\ No newline at end of file\n+z\n\\ No newline at end of file\n"},
-		"from empty": {"", "x\n", "--- f.yml\n+++ f.yml\n@@ -0,0 +1 @@\n+x\n"},
+		"from empty": {"", "x\n", "--- f.yml\n+++ f.yml\n@@ -0,0 +1,1 @@\n+x\n"},
+		// Three lines of context a side, so a gap of six lines or more
+		// makes two hunks.
+		"six lines apart": {a, strings.Replace(strings.Replace(a, "b\n", "B\n", 1), "i\n", "I\n", 1), "--- f.yml\n+++ f.yml\n" +
+			"@@ -1,5 +1,5 @@\n a\n-b\n+B\n c\n d\n e\n" +
+			"@@ -6,5 +6,5 @@\n f\n g\n h\n-i\n+I\n j\n"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if got := Diff("f.yml", []byte(tc.a), []byte(tc.b)); got != tc.want {

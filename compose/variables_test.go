@@ -2,6 +2,7 @@ package compose
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -203,11 +204,11 @@ func TestMergeVariants(t *testing.T) {
 }
 
 func TestDiffLarge(t *testing.T) {
-	// 30,000 lines with the first and last changed: linear, so quick and
-	// small where the table was 3.5 GB.
+	// 30,000 lines with the first and last changed: two small hunks, in
+	// O(n log n) where a full table was 3.5 GB.
 	var a, b strings.Builder
 	for i := range 30000 {
-		line := "    restart: always\n"
+		line := fmt.Sprintf("    restart: always # %d\n", i)
 		a.WriteString(line)
 		if i == 0 || i == 29999 {
 			line = "    restart: never\n"
@@ -215,8 +216,17 @@ func TestDiffLarge(t *testing.T) {
 		b.WriteString(line)
 	}
 	d := Diff("f.yml", []byte(a.String()), []byte(b.String()))
-	if strings.Count(d, "@@ -") != 2 || !strings.Contains(d, "@@ -29997,4 +29997,4 @@") {
+	if strings.Count(d, "@@ -") != 2 || !strings.Contains(d, "@@ -29997,4 +29997,4 @@") || strings.Count(d, "\n") > 20 {
 		t.Errorf("diff:\n%s", d)
+	}
+	// With no line that occurs once in each and changes at both ends,
+	// nothing anchors the diff: it is one hunk of the whole file, still
+	// in O(n log n).
+	line := "    restart: always\n"
+	same := strings.Repeat(line, 30000)
+	d = Diff("f.yml", []byte(same), []byte("x\n"+same[len(line):len(same)-len(line)]+"y\n"))
+	if !strings.HasPrefix(d, "--- f.yml\n+++ f.yml\n@@ -1,30000 +1,30000 @@\n") || strings.Count(d, "\n") != 60003 {
+		t.Errorf("diff of %d lines:\n%.300s", strings.Count(d, "\n"), d)
 	}
 }
 
