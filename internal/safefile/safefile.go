@@ -64,46 +64,96 @@ func kind(m os.FileMode) string {
 	return m.Type().String()
 }
 
-// Write replaces the file at path with data, whole or not at all: it
-// writes a temporary file in the same directory, syncs it and renames it
-// over path. An existing file keeps its mode; a symlink keeps pointing
-// where it did, and its target is replaced.
+// Write replaces the file at path with data, whole or not at all (see
+// WriteAll). An existing file keeps its mode; a new one gets mode.
 func Write(path string, data []byte, mode os.FileMode) error {
+	return WriteAll([]File{{Path: path, Data: data, Mode: mode}})
+}
+
+// File is one file WriteAll writes: its path, its new contents, and the
+// mode it gets if it is new (an existing file keeps its own).
+type File struct {
+	Path string
+	Data []byte
+	Mode os.FileMode
+}
+
+// WriteAll replaces every file with its data, all of them or none: each
+// is written to a temporary file in its own directory and synced, and
+// only once all of them are is each renamed over its file. A failure
+// before the renames (a directory that takes no new file, a full disk)
+// removes the temporary files and leaves every file as it was; a rename
+// between two names of one directory does not fail short of the
+// filesystem itself failing, and then the files renamed before it stay
+// written. A symlink keeps pointing where it did, and its target is
+// replaced.
+func WriteAll(files []File) error {
+	var staged []staging
+	defer func() {
+		for _, s := range staged {
+			if !s.done {
+				os.Remove(s.tmp)
+			}
+		}
+	}()
+	for _, f := range files {
+		s, err := stage(f)
+		if err != nil {
+			return err
+		}
+		staged = append(staged, s)
+	}
+	for i := range staged {
+		s := &staged[i]
+		if err := os.Rename(s.tmp, s.path); err != nil {
+			return fmt.Errorf("writing %s: %w", s.path, err)
+		}
+		s.done = true
+	}
+	return nil
+}
+
+// staging is a file written to tmp, to be renamed over path.
+type staging struct {
+	path, tmp string
+	done      bool
+}
+
+// stage writes f to a temporary file beside the file it replaces.
+func stage(f File) (staging, error) {
+	path, mode := f.Path, f.Mode
 	if target, err := filepath.EvalSymlinks(path); err == nil {
 		path = target
 	}
 	if fi, err := os.Stat(path); err == nil {
 		if !fi.Mode().IsRegular() {
-			return fmt.Errorf("%s is not a regular file", path)
+			return staging{}, fmt.Errorf("%s is not a regular file", path)
 		}
 		mode = fi.Mode().Perm()
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return err
+		return staging{}, fmt.Errorf("writing %s: %w", path, err)
 	}
-	done := false
+	ok := false
 	defer func() {
-		if !done {
+		if !ok {
 			tmp.Close()
 			os.Remove(tmp.Name())
 		}
 	}()
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+	if _, err := tmp.Write(f.Data); err != nil {
+		return staging{}, fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err := tmp.Chmod(mode); err != nil {
-		return err
+		return staging{}, fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return staging{}, fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return staging{}, fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	done = true
-	return nil
+	ok = true
+	return staging{path: path, tmp: tmp.Name()}, nil
 }

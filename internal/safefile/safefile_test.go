@@ -1,6 +1,7 @@
 package safefile
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,5 +66,42 @@ func TestWrite(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 2 {
 		t.Errorf("temporary files left: %v", entries)
+	}
+}
+
+// TestWriteAllOrNothing: when one file cannot be staged, none is written
+// and no temporary file is left. The second file's name is so long that
+// no temporary file can be named after it, which fails for root too.
+func TestWriteAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.yml")
+	long := filepath.Join(dir, strings.Repeat("x", 250)+".yml")
+	for _, f := range []string{a, long} {
+		if err := os.WriteFile(f, []byte("old"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := WriteAll([]File{{Path: a, Data: []byte("new")}, {Path: long, Data: []byte("new")}})
+	if !errors.Is(err, syscall.ENAMETOOLONG) {
+		t.Fatalf("got %v, want a name too long", err)
+	}
+	if dt, _ := os.ReadFile(a); string(dt) != "old" {
+		t.Errorf("a.yml was written: %q", dt)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("temporary files left: %v", entries)
+	}
+	// Both writable: both written.
+	b := filepath.Join(dir, "b.yml")
+	if err := WriteAll([]File{{Path: a, Data: []byte("new a")}, {Path: b, Data: []byte("new b"), Mode: 0o600}}); err != nil {
+		t.Fatal(err)
+	}
+	for f, want := range map[string]string{a: "new a", b: "new b"} {
+		if dt, _ := os.ReadFile(f); string(dt) != want {
+			t.Errorf("%s: %q, want %q", f, dt, want)
+		}
+	}
+	if fi, err := os.Stat(b); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("new file's mode: %v %v", fi.Mode(), err)
 	}
 }

@@ -48,13 +48,16 @@ func (m *migration) rewrite(files []string, write, check bool) error {
 		fmt.Fprint(m.c.stdout, compose.Diff(p.file, p.src, p.res.Out))
 	}
 	if write {
+		// All or nothing: no file is renamed over until every one is
+		// written beside it.
+		var out []safefile.File
 		for _, p := range todo {
-			if len(p.res.Changes) == 0 {
-				continue
+			if len(p.res.Changes) > 0 {
+				out = append(out, safefile.File{Path: p.file, Data: p.res.Out, Mode: 0o644})
 			}
-			if err := safefile.Write(p.file, p.res.Out, 0o644); err != nil {
-				return err
-			}
+		}
+		if err := safefile.WriteAll(out); err != nil {
+			return err
 		}
 	}
 	if check && changed {
