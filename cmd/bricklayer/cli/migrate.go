@@ -73,6 +73,19 @@ Otherwise it names the first difference and exits 1.`)
 // composeFiles are the files named, DIRs replaced by their compose files,
 // each once; a file named twice is a usage error for --merge.
 func composeFiles(args []string, merge bool) ([]string, error) {
+	files, err := namedFiles(args, merge)
+	if err != nil || !merge {
+		return files, err
+	}
+	if len(files) < 2 {
+		return nil, usageErrorf("migrate compose --merge takes at least two files")
+	}
+	return files, mergeable(files)
+}
+
+// namedFiles are the files named, DIRs replaced by their compose files,
+// each once (with merge, a name twice is a usage error).
+func namedFiles(args []string, merge bool) ([]string, error) {
 	var files []string
 	seen := map[string]bool{}
 	for _, a := range args {
@@ -96,10 +109,42 @@ func composeFiles(args []string, merge bool) ([]string, error) {
 			files = append(files, f)
 		}
 	}
-	if merge && len(files) < 2 {
-		return nil, usageErrorf("migrate compose --merge takes at least two files")
-	}
 	return files, nil
+}
+
+// mergeable refuses, as usage errors, variants that are one file under
+// two names (a link, a path through a link), which --merge would call
+// the same, and variants in different directories, where compose reads
+// their relative paths (build contexts, env_file, bind mounts) as
+// different places, which the comparison does not see.
+func mergeable(files []string) error {
+	infos := make([]os.FileInfo, len(files))
+	for i, f := range files {
+		fi, err := os.Stat(f)
+		if err != nil {
+			return err
+		}
+		for j, prev := range infos[:i] {
+			if os.SameFile(prev, fi) {
+				return usageErrorf("migrate compose --merge: %s and %s are the same file", files[j], f)
+			}
+		}
+		infos[i] = fi
+	}
+	first, err := os.Stat(filepath.Dir(files[0]))
+	if err != nil {
+		return err
+	}
+	for _, f := range files[1:] {
+		dir, err := os.Stat(filepath.Dir(f))
+		if err != nil {
+			return err
+		}
+		if !os.SameFile(first, dir) {
+			return usageErrorf("migrate compose --merge: %s and %s are in different directories, where their relative paths would mean different places", files[0], f)
+		}
+	}
+	return nil
 }
 
 // migration is one run of migrate compose.
