@@ -108,6 +108,10 @@ func (m *migration) check(f string, src []byte, res *compose.Result, rules []com
 		}
 	}
 	if err := compose.Verify(src, res, rules, env); err != nil {
+		// What --verify cannot read is named at its place.
+		if pe := (*compose.PosError)(nil); errors.As(err, &pe) {
+			return compose.InFile(f, err)
+		}
 		return fmt.Errorf("%s: --verify: %w", f, err)
 	}
 	return nil
