@@ -4,8 +4,8 @@
 # and crane), starts buildkitd and a loopback registry, pushes the busybox
 # base image the end-to-end tests build on, then runs formatting, go vet
 # and every Go test: unit, CLI scripts, fuzz seeds, and end-to-end builds
-# checked with crane. Run as root. The services stay up afterwards
-# (hack/services.sh stop ends them).
+# checked with crane, then a short fuzz run of the compose oracle. Run as
+# root. The services stay up afterwards (hack/services.sh stop ends them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +29,11 @@ echo "==> go test"
 # CI=true makes the end-to-end tests fail instead of skipping when the
 # daemon or registry is missing.
 CI="${CI:-true}" go test -count=1 ./...
+
+echo "==> fuzz"
+# A short run of the oracle beyond its seeds: whatever bricklayer's
+# compose comparison reads as the same, compose-go's loader must too.
+go test -run '^$' -fuzz '^FuzzEqualImpliesComposeEqual$' -fuzztime 15s ./compose
 
 echo "==> release binaries"
 # Every release target builds; the linux/amd64 one runs and tells its

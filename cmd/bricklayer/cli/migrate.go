@@ -24,9 +24,10 @@ compose.yml, docker-compose.yml, docker-compose.*.yml).
 
 It prints a diff; --write edits the files in place (each written whole,
 and none when any of them is malformed); --check exits 1 when something
-would change (for CI and pre-commit). --verify loads each file before and
-after with compose's own loader (variables from the environment and .env)
-and fails unless only the rewritten references differ.
+would change (for CI and pre-commit). --verify reads each file before and
+after as compose does (variables from the environment and .env) and fails
+unless only the rewritten references differ; it refuses files with
+extends, include, !reset or !override, which it does not follow.
 
 The spec is --spec (repeatable: the aliases of all of them apply), else
 the bricklayer.cue nearest above each compose file.
@@ -37,12 +38,13 @@ the same once alias tags are canonical and Docker Official Images'
 per-architecture repositories (arm32v6/rabbitmq) are the multi-platform
 ones (rabbitmq), prints the first, so rewritten (with --write: writes it
 to the first file; with --check: exits 1 when that would change it).
-Otherwise it names the first difference and exits 1.`)
+Otherwise it names the first difference and exits 1. The variants must be
+in one directory.`)
 	specArgs := cmd.flags.StringArray("spec", nil, "the spec (FILE or DIR) that declares repositories and aliases (default: the nearest bricklayer.cue above each file)")
 	write := cmd.flags.Bool("write", false, "edit the files in place")
 	check := cmd.flags.Bool("check", false, "write nothing; exit 1 if a file would change")
 	merge := cmd.flags.Bool("merge", false, "merge per-architecture variants of one compose file")
-	verify := cmd.flags.Bool("verify", false, "check with compose's loader that only the rewritten references change")
+	verify := cmd.flags.Bool("verify", false, "check that compose reads only the rewritten references differently")
 	verbose := cmd.flags.BoolP("verbose", "v", false, "say which alias references are left alone, and why")
 	contexts := contextFlag(cmd.flags)
 	cmd.run = func(ctx context.Context, args []string) error {
