@@ -43,6 +43,11 @@ func FuzzRewrite(f *testing.F) {
 		"# x\r# y\u2028services:\n  a: {image: 'acme/api:rpi-$$V'}\n",
 		"x-a: &a\n  image: acme/api:rpi-edge\nservices:\n  b: {<<: *a}\n  c:\n    image: arm32v7/python:3\n",
 		"\uFEFFservices: {a: {image: !!str acme/api:1.2-armhf}}\n",
+		// Alias-heavy: refused past MaxNodes, read below it.
+		aliasNest(10, 11, false),
+		aliasNest(10, 11, true),
+		aliasNest(3, 5, false),
+		aliasNest(3, 5, true),
 	} {
 		f.Add([]byte(s))
 	}
