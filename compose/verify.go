@@ -49,7 +49,8 @@ func Verify(src []byte, res *Result, rules []Rule, env map[string]string) error 
 	}
 	after, err := model(res.Out, vars)
 	if err != nil {
-		return fmt.Errorf("the rewritten file: %w", err)
+		// Not wrapped: a place in the rewritten text is no place in src.
+		return fmt.Errorf("the rewritten file: %v", err)
 	}
 	allow := func(p diffPath, a, b any) bool {
 		from, ok1 := a.(string)
