@@ -100,6 +100,7 @@ var v4Ops = nodeOps[*yaml4.Node]{
 type expansion[N comparable] struct {
 	ops    nodeOps[N]
 	left   int
+	outer  N          // the outermost alias being expanded, where a bomb is told
 	active map[N]bool // the collections being walked
 	// Hooks for the model reader, nil when rewriting: node sees every
 	// node reached; key every mapping key with the path of its mapping
@@ -113,9 +114,15 @@ type expansion[N comparable] struct {
 	mergeAlias func(alias, target N) error
 }
 
+// follow is the node alias names. The first alias followed is the outer
+// one, where a document too large is told, until the walk is back above
+// it.
 func (x *expansion[N]) follow(alias N, path *place) (N, error) {
 	t := x.ops.alias(alias)
 	var zero N
+	if x.outer == zero {
+		x.outer = alias
+	}
 	if x.use != nil && t != zero {
 		return t, x.use(alias, t, path)
 	}
@@ -165,8 +172,13 @@ func newExpansion[N comparable](ops nodeOps[N]) *expansion[N] {
 
 func (x *expansion[N]) count(n N) error {
 	if x.left--; x.left < 0 {
+		var zero N
+		where := ""
+		if x.outer != zero {
+			n, where = x.outer, ", this alias taking it past"
+		}
 		l, c := x.ops.pos(n)
-		return refuse(l, c, "the document comes to more than %d YAML nodes once its aliases are expanded (bricklayer's limit)", MaxNodes)
+		return refuse(l, c, "the document comes to more than %d YAML nodes once its aliases are expanded%s (bricklayer's limit)", MaxNodes, where)
 	}
 	if x.node != nil {
 		return x.node(n)
@@ -184,6 +196,8 @@ func (x *expansion[N]) walk(n N, path *place) error {
 	}
 	switch x.ops.kind(n) {
 	case aliasKind:
+		outer := x.outer
+		defer func() { x.outer = outer }()
 		t, err := x.follow(n, path)
 		if err != nil {
 			return err
@@ -249,6 +263,8 @@ func (x *expansion[N]) mapping(m N, path *place, cycle string) error {
 // merged walks the value of a merge key: a mapping, or a list of them,
 // directly or through aliases, whose keys land at path.
 func (x *expansion[N]) merged(v N, path *place) error {
+	outer := x.outer
+	defer func() { x.outer = outer }()
 	if err := x.count(v); err != nil {
 		return err
 	}
@@ -284,6 +300,7 @@ func (x *expansion[N]) merged(v N, path *place) error {
 				if err := x.mapping(s, path, "mapping merges itself"); err != nil {
 					return err
 				}
+				x.outer = outer
 				continue
 			}
 			// Not a mapping: the reader says so; count what it is.
