@@ -11,10 +11,11 @@ import (
 
 // MaxNodes is the most YAML nodes one document of a compose file may come
 // to once its aliases are expanded, every use of an anchor counting all
-// that the anchor holds again. Hand-written files come to a few thousand;
-// the limit is there so that a few lines of nested aliases (an "alias
-// bomb", billions of nodes once expanded) are refused at once instead of
-// being expanded by the rewrite, the merge or the model comparison.
+// that the anchor holds again. Hand-written files come to a few thousand,
+// and compose-go's loader stops at as many node visits; the limit is there
+// so that a few lines of nested aliases (an "alias bomb", billions of
+// nodes once expanded) are refused at once instead of being expanded by
+// the rewrite, the merge or the model comparison.
 const MaxNodes = 100_000
 
 // errUnsupported marks the refusals of a construct bricklayer does not
