@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -21,40 +20,6 @@ type Tagging struct {
 	Index      digest.Digest
 	Tags       []string
 }
-
-// TagMoveError is a failure while moving tags, after which every tag
-// moved was put back where it pointed before.
-type TagMoveError struct {
-	// Tag is the reference whose move failed, Err why.
-	Tag string
-	Err error
-	// Restored were (or, for the move that failed, may have been) moved
-	// and now point where they did before; Deleted did not exist before
-	// and were deleted again.
-	Restored, Deleted []string
-	// Unrestored could not be put back, each with its reason.
-	Unrestored []string
-}
-
-func (e *TagMoveError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "moving %s: %v", e.Tag, e.Err)
-	if len(e.Unrestored) == 0 {
-		b.WriteString("; every tag points where it pointed before")
-	}
-	if len(e.Restored) > 0 {
-		fmt.Fprintf(&b, "; put back: %s", strings.Join(e.Restored, ", "))
-	}
-	if len(e.Deleted) > 0 {
-		fmt.Fprintf(&b, "; deleted again: %s", strings.Join(e.Deleted, ", "))
-	}
-	if len(e.Unrestored) > 0 {
-		fmt.Fprintf(&b, "; NOT PUT BACK: %s", strings.Join(e.Unrestored, "; "))
-	}
-	return b.String()
-}
-
-func (e *TagMoveError) Unwrap() error { return e.Err }
 
 // move is one tag to move, and where it pointed before (nil: nowhere).
 type move struct {
@@ -73,7 +38,9 @@ const rollbackTimeout = 2 * time.Minute
 // every index is in its registry and records where each tag points, so a
 // missing index moves no tag; a failure (or ctx ending) while moving puts
 // every moved tag back, and deletes those that did not exist, before it
-// returns a *TagMoveError. It returns the references moved, each as its
+// returns a *TagMoveError. Once every tag is moved it reads them all back:
+// tags another release moved meanwhile are a *TagRaceError. It returns the
+// references moved (and read back where they were moved to), each as its
 // job's repository, ":" and the tag.
 func (r Registry) MoveTags(ctx context.Context, jobs []Tagging) ([]string, error) {
 	var moves []move
@@ -104,24 +71,26 @@ func (r Registry) MoveTags(ctx context.Context, jobs []Tagging) ([]string, error
 			moves = append(moves, move{tag: tag, ref: j.Repository + ":" + t, to: to, before: before})
 		}
 	}
-	var moved []string
 	for i, m := range moves {
 		if m.before != nil && m.before.Digest == m.to.Digest {
-			moved = append(moved, m.ref)
 			continue // already there
 		}
-		err := ctx.Err()
+		err := context.Cause(ctx)
 		if err == nil {
 			err = remote.Tag(m.tag, m.to, r.remoteOpts(ctx)...)
+			if err != nil && ctx.Err() != nil {
+				// Stopped (a signal, say): that is the reason to give,
+				// not how the request happened to end.
+				err = context.Cause(ctx)
+			}
 		}
 		if err != nil {
 			// The failed move may have reached the registry: put it back
 			// too.
-			return nil, r.rollback(ctx, moves[:i+1], m.tag.String(), err)
+			return nil, r.rollback(ctx, moves[:i+1], len(moves), err)
 		}
-		moved = append(moved, m.ref)
 	}
-	return moved, nil
+	return r.readBack(ctx, moves)
 }
 
 // current is what tag points at, or nil when it does not exist.
@@ -135,12 +104,13 @@ func (r Registry) current(ctx context.Context, tag name.Tag) (*remote.Descriptor
 }
 
 // rollback puts the tags of moves back where they were, in reverse
-// order. It runs to its end even when ctx was cancelled (a second Ctrl-C
-// included), within rollbackTimeout.
-func (r Registry) rollback(ctx context.Context, moves []move, failed string, cause error) error {
+// order; the last of moves is the one that failed, of total. It runs to
+// its end even when ctx was cancelled (a second Ctrl-C included), within
+// rollbackTimeout.
+func (r Registry) rollback(ctx context.Context, moves []move, total int, cause error) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
 	defer cancel()
-	e := &TagMoveError{Tag: failed, Err: cause}
+	e := &TagMoveError{Tag: moves[len(moves)-1].ref, Err: cause, Total: total}
 	// The failed move, last of moves, may still land at the registry
 	// after its request was given up: put it back last, whatever a read
 	// says now, and the others newest first.
@@ -165,20 +135,20 @@ func (r Registry) rollback(ctx context.Context, moves []move, failed string, cau
 				if now, rerr := r.current(ctx, m.tag); i == last && rerr == nil && now != nil && now.Digest == m.before.Digest {
 					continue // the failed move did not happen
 				}
-				e.Unrestored = append(e.Unrestored, fmt.Sprintf("%s (was %s): %v", m.tag, m.before.Digest, err))
+				e.Unrestored = append(e.Unrestored, TagLeft{Ref: m.ref, Index: digest.Digest(m.to.Digest.String()), Was: digest.Digest(m.before.Digest.String()), Err: err.Error()})
 				continue
 			}
-			e.Restored = append(e.Restored, m.tag.String())
+			e.Restored = append(e.Restored, m.ref)
 			continue
 		}
 		err := remote.Delete(m.tag, r.remoteOpts(ctx)...)
 		var te *transport.Error
 		if err != nil && !(errors.As(err, &te) && te.StatusCode == http.StatusNotFound) {
-			e.Unrestored = append(e.Unrestored, fmt.Sprintf("%s (did not exist; deleting it: %v)", m.tag, err))
+			e.Unrestored = append(e.Unrestored, TagLeft{Ref: m.ref, Index: digest.Digest(m.to.Digest.String()), Err: err.Error()})
 			continue
 		}
 		if err == nil {
-			e.Deleted = append(e.Deleted, m.tag.String())
+			e.Deleted = append(e.Deleted, m.ref)
 		}
 	}
 	return e

@@ -238,6 +238,15 @@ func pubTestMoveError(t *testing.T, f pubTestFixture, tags ...string) *publish.T
 	return tme
 }
 
+// pubTestLeft is the references of e.Unrestored.
+func pubTestLeft(e *publish.TagMoveError) []string {
+	var refs []string
+	for _, l := range e.Unrestored {
+		refs = append(refs, l.Ref)
+	}
+	return refs
+}
+
 func pubTestSame(t *testing.T, what string, got, want []string) {
 	t.Helper()
 	if !slices.Equal(got, want) {
@@ -257,7 +266,7 @@ func TestMoveTagsRollback(t *testing.T) {
 	}
 	pubTestSame(t, "Restored", e.Restored, pubTestRefs(f.repo, "t1", "t0"))
 	pubTestSame(t, "Deleted", e.Deleted, nil)
-	pubTestSame(t, "Unrestored", e.Unrestored, nil)
+	pubTestSame(t, "Unrestored", pubTestLeft(e), nil)
 	if !strings.Contains(e.Error(), "every tag points where it pointed before") {
 		t.Errorf("Error() = %q", e.Error())
 	}
@@ -277,7 +286,7 @@ func TestMoveTagsRollbackNewTagFails(t *testing.T) {
 	}
 	pubTestSame(t, "Restored", e.Restored, pubTestRefs(f.repo, "t2", "t1", "t0"))
 	pubTestSame(t, "Deleted", e.Deleted, nil)
-	pubTestSame(t, "Unrestored", e.Unrestored, nil)
+	pubTestSame(t, "Unrestored", pubTestLeft(e), nil)
 	pubTestWant(t, f.repo, f.old, "t0", "t1", "t2")
 	pubTestWant(t, f.repo, "", "n0")
 }
@@ -295,18 +304,26 @@ func TestMoveTagsRollbackFails(t *testing.T) {
 	pubTestSame(t, "Restored", e.Restored, nil)
 	// t1 and t0 were moved and could not be put back; t2's move never
 	// reached the registry, so it is where it was.
-	if len(e.Unrestored) != 2 || !strings.HasPrefix(e.Unrestored[0], f.repo+":t1 ") || !strings.HasPrefix(e.Unrestored[1], f.repo+":t0 ") {
-		t.Errorf("Unrestored = %q, want t1 then t0", e.Unrestored)
+	pubTestSame(t, "Unrestored", pubTestLeft(e), pubTestRefs(f.repo, "t1", "t0"))
+	for _, l := range e.Unrestored {
+		if l.Was != f.old || l.Index != f.new || !strings.Contains(l.Err, errPubTestInjected.Error()) {
+			t.Errorf("Unrestored %+v: want was %s, index %s and the transport's error", l, f.old, f.new)
+		}
+	}
+	if e.RolledBack() || e.Total != 4 {
+		t.Errorf("RolledBack() = %v, Total = %d; want false, 4", e.RolledBack(), e.Total)
 	}
 	msg := e.Error()
-	if !strings.Contains(msg, "NOT PUT BACK") {
-		t.Errorf("Error() = %q, want NOT PUT BACK", msg)
+	if want := "2 of 4 tags NOT PUT BACK, left on the new index: " + f.repo + ":t1, " + f.repo + ":t0"; !strings.Contains(msg, want) {
+		t.Errorf("Error() = %q, want %q in it", msg, want)
 	}
 	if strings.Contains(msg, "every tag points where it pointed before") {
 		t.Errorf("Error() = %q claims every tag is back", msg)
 	}
-	if !strings.Contains(msg, string(f.old)) {
-		t.Errorf("Error() = %q does not say where the tags pointed (%s)", msg, f.old)
+	// Where each pointed is in the details, one line a tag.
+	d := e.Details()
+	if len(d) != 2 || !strings.Contains(d[0], f.repo+":t1 (was "+string(f.old)+")") {
+		t.Errorf("Details() = %q", d)
 	}
 	pubTestWant(t, f.repo, f.new, "t0", "t1")
 	pubTestWant(t, f.repo, f.old, "t2")
@@ -343,7 +360,7 @@ func TestMoveTagsRollbackFailedMoveLanded(t *testing.T) {
 	}
 	pubTestSame(t, "Restored", e.Restored, pubTestRefs(f.repo, "t1", "t0", "t2"))
 	pubTestSame(t, "Deleted", e.Deleted, nil)
-	pubTestSame(t, "Unrestored", e.Unrestored, nil)
+	pubTestSame(t, "Unrestored", pubTestLeft(e), nil)
 	pubTestWant(t, f.repo, f.old, "t0", "t1", "t2")
 	pubTestWant(t, f.repo, "", "n0")
 }
@@ -357,7 +374,7 @@ func TestMoveTagsRollbackNewTagLanded(t *testing.T) {
 	}
 	pubTestSame(t, "Restored", e.Restored, pubTestRefs(f.repo, "t1", "t0"))
 	pubTestSame(t, "Deleted", e.Deleted, pubTestRefs(f.repo, "n0"))
-	pubTestSame(t, "Unrestored", e.Unrestored, nil)
+	pubTestSame(t, "Unrestored", pubTestLeft(e), nil)
 	pubTestWant(t, f.repo, f.old, "t0", "t1")
 	pubTestWant(t, f.repo, "", "n0")
 }
@@ -369,7 +386,7 @@ func TestMoveTagsRollbackDeletesNewTag(t *testing.T) {
 	e := pubTestMoveError(t, f, "n0", "t0")
 	pubTestSame(t, "Deleted", e.Deleted, pubTestRefs(f.repo, "n0"))
 	pubTestSame(t, "Restored", e.Restored, nil)
-	pubTestSame(t, "Unrestored", e.Unrestored, nil)
+	pubTestSame(t, "Unrestored", pubTestLeft(e), nil)
 	pubTestWant(t, f.repo, f.old, "t0")
 	pubTestWant(t, f.repo, "", "n0")
 }
@@ -404,7 +421,7 @@ func TestMoveTagsCancelled(t *testing.T) {
 	if tme.Tag != f.repo+":t1" {
 		t.Errorf("Tag = %q, want %s:t1", tme.Tag, f.repo)
 	}
-	pubTestSame(t, "Unrestored", tme.Unrestored, nil)
+	pubTestSame(t, "Unrestored", pubTestLeft(tme), nil)
 	if !slices.Contains(tme.Restored, f.repo+":t0") {
 		t.Errorf("Restored = %q, want t0 among them", tme.Restored)
 	}
@@ -443,7 +460,7 @@ func TestMoveTagsCancelledBetweenMoves(t *testing.T) {
 	if tme.Tag != f.repo+":t2" {
 		t.Errorf("Tag = %q, want %s:t2", tme.Tag, f.repo)
 	}
-	pubTestSame(t, "Unrestored", tme.Unrestored, nil)
+	pubTestSame(t, "Unrestored", pubTestLeft(tme), nil)
 	for _, tg := range []string{"t1", "t0"} {
 		if !slices.Contains(tme.Restored, f.repo+":"+tg) {
 			t.Errorf("Restored = %q, want %s among them", tme.Restored, tg)
@@ -468,9 +485,10 @@ func TestTagMoveErrorMessage(t *testing.T) {
 	if !errors.Is(e, cause) {
 		t.Error("TagMoveError does not unwrap to its cause")
 	}
-	e.Unrestored = []string{"r:c (was x): nope"}
+	e.Total = 3
+	e.Unrestored = []publish.TagLeft{{Ref: "r:c", Was: "sha256:x", Err: "nope"}}
 	msg = e.Error()
-	if !strings.Contains(msg, "NOT PUT BACK: r:c (was x): nope") || strings.Contains(msg, "every tag points") {
+	if !strings.Contains(msg, "1 of 3 tags NOT PUT BACK, left on the new index: r:c;") || strings.Contains(msg, "every tag points") {
 		t.Errorf("Error() = %q", msg)
 	}
 }
