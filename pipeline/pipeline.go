@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -59,6 +60,11 @@ type Options struct {
 	// CacheTo and CacheFrom are exported and imported per image and
 	// platform (see buildopt.Cache.PerTarget).
 	CacheTo, CacheFrom []buildopt.Cache
+	// Record, when set, is given the results once every index is
+	// pushed, before any tag moves (build --metadata-file writes them, so
+	// a run stopped while moving tags leaves the digests on record); its
+	// error ends the run with no tag moved.
+	Record func([]*ImageResult) error
 }
 
 // ImageResult is what one image became.
@@ -77,6 +83,14 @@ type ImageResult struct {
 	Pushed bool `json:"pushed,omitempty"`
 	// Tags are the references published (empty without push).
 	Tags []string `json:"tags"`
+	// TagsNotPutBack are, when moving the tags failed and putting them
+	// back did too, the tags that may still point at Digest, each with
+	// where it pointed before.
+	TagsNotPutBack []publish.TagLeft `json:"tagsNotPutBack,omitempty"`
+	// TagsElsewhere are tags that, read back once every tag was moved,
+	// point elsewhere (another release moved them at the same time), or
+	// could not be read back (with the error).
+	TagsElsewhere []publish.TagAt `json:"tagsElsewhere,omitempty"`
 	// Output is the OCI layout written, if any.
 	Output string `json:"output,omitempty"`
 	// Loaded is what Docker said it loaded (with Load).
@@ -248,19 +262,31 @@ func Run(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publisher, o
 	if !opts.Push || subset {
 		return results, nil
 	}
-	return results, moveTags(ctx, s, pub, results)
+	return results, moveTags(ctx, s, pub, results, opts.Record)
 }
 
-// moveTags moves every image's tags to its index, recording them in the
-// results.
-func moveTags(ctx context.Context, s *spec.Spec, pub Publisher, results []*ImageResult) error {
+// moveTags records the results with record (when set), then moves every
+// image's tags to its index, recording in the results what became of
+// them.
+func moveTags(ctx context.Context, s *spec.Spec, pub Publisher, results []*ImageResult, record func([]*ImageResult) error) error {
+	if record != nil {
+		if err := record(results); err != nil {
+			return err
+		}
+	}
 	var jobs []publish.Tagging
 	for _, r := range results {
 		jobs = append(jobs, publish.Tagging{Image: r.Name, Repository: r.Repository, Index: r.Digest, Tags: s.Images[r.Name].AllTags()})
 	}
 	moved, err := pub.MoveTags(ctx, jobs)
-	// Each moved reference is one of a job's own repository:tag: two
-	// images may share a repository, never a tag of it.
+	// Each reference is one of a job's own repository:tag: two images
+	// may share a repository, never a tag of it.
+	owner := map[string]*ImageResult{}
+	for i, r := range results {
+		for _, t := range jobs[i].Tags {
+			owner[r.Repository+":"+t] = r
+		}
+	}
 	done := map[string]bool{}
 	for _, m := range moved {
 		done[m] = true
@@ -269,6 +295,22 @@ func moveTags(ctx context.Context, s *spec.Spec, pub Publisher, results []*Image
 		for _, t := range jobs[i].Tags {
 			if ref := r.Repository + ":" + t; done[ref] {
 				r.Tags = append(r.Tags, ref)
+			}
+		}
+	}
+	var tm *publish.TagMoveError
+	if errors.As(err, &tm) {
+		for _, l := range tm.Unrestored {
+			if r := owner[l.Ref]; r != nil {
+				r.TagsNotPutBack = append(r.TagsNotPutBack, l)
+			}
+		}
+	}
+	var race *publish.TagRaceError
+	if errors.As(err, &race) {
+		for _, t := range slices.Concat(race.Elsewhere, race.Unread) {
+			if r := owner[t.Ref]; r != nil {
+				r.TagsElsewhere = append(r.TagsElsewhere, t)
 			}
 		}
 	}

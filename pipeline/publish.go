@@ -42,6 +42,9 @@ type PublishOptions struct {
 	Images []string
 	// Args are the build args the runners built with (as build --arg).
 	Args map[string]string
+	// Record is as Options.Record: given the results before any tag
+	// moves.
+	Record func([]*ImageResult) error
 }
 
 // found is one platform of an image in a metadata file.
@@ -175,7 +178,7 @@ func Publish(ctx context.Context, s *spec.Spec, pub Publisher, sources []Source,
 		res.Seconds = time.Since(start).Round(time.Millisecond).Seconds()
 		results = append(results, res)
 	}
-	return results, moveTags(ctx, s, pub, results)
+	return results, moveTags(ctx, s, pub, results, opts.Record)
 }
 
 // checkDigests refuses a platform's digest that no registry reference can
