@@ -52,6 +52,8 @@ func Read(path string, limit int64) ([]byte, error) {
 
 func kind(m os.FileMode) string {
 	switch {
+	case m.IsRegular():
+		return "a regular file"
 	case m.IsDir():
 		return "a directory"
 	case m&os.ModeNamedPipe != 0:
