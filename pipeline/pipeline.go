@@ -163,20 +163,7 @@ func Run(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publisher, o
 	if err != nil {
 		return nil, err
 	}
-	var targets []*target
-	var images []string
-	for _, n := range names {
-		found := false
-		for _, p := range s.Images[n].Platforms {
-			if len(opts.Platforms) == 0 || slices.Contains(opts.Platforms, p) {
-				targets = append(targets, &target{image: n, plat: p})
-				found = true
-			}
-		}
-		if found {
-			images = append(images, n)
-		}
-	}
+	targets, images := targetsOf(s, names, opts.Platforms)
 	if len(targets) == 0 {
 		return nil, fmt.Errorf("no selected image is built for %s", spec.JoinPlatforms(opts.Platforms))
 	}
@@ -263,6 +250,26 @@ func Run(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publisher, o
 		return results, nil
 	}
 	return results, moveTags(ctx, s, pub, results, opts.Record)
+}
+
+// targetsOf is every image × platform of the images named, restricted to
+// plats (none: all), and the images that have any.
+func targetsOf(s *spec.Spec, names []string, plats []spec.Platform) ([]*target, []string) {
+	var targets []*target
+	var images []string
+	for _, n := range names {
+		found := false
+		for _, p := range s.Images[n].Platforms {
+			if len(plats) == 0 || slices.Contains(plats, p) {
+				targets = append(targets, &target{image: n, plat: p})
+				found = true
+			}
+		}
+		if found {
+			images = append(images, n)
+		}
+	}
+	return targets, images
 }
 
 // moveTags records the results with record (when set), then moves every

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	digest "github.com/opencontainers/go-digest"
 
+	"github.com/bricklayer-build/bricklayer/internal/safefile"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -82,6 +83,24 @@ func WriteLayout(dest string, asTar bool, ref string, parts []LayoutPart, annota
 		return "", nil, err
 	}
 	return digest.Digest(d.String()), manifests, nil
+}
+
+// CheckLayout tells, before anything is built, whether WriteLayout can
+// write a layout to dest: a tar file, or (!asTar) a directory that is
+// absent, empty or a layout it may replace.
+func CheckLayout(dest string, asTar bool) error {
+	if err := safefile.CheckCreate(dest, !asTar); err != nil {
+		return err
+	}
+	if asTar {
+		return nil
+	}
+	if entries, err := os.ReadDir(dest); err == nil && len(entries) > 0 {
+		if _, err := os.Stat(filepath.Join(dest, "oci-layout")); err != nil {
+			return fmt.Errorf("%s exists and is not an OCI layout; not replacing it", dest)
+		}
+	}
+	return nil
 }
 
 // part is one platform's image as BuildKit exported it to a layout, and

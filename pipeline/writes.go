@@ -1,0 +1,37 @@
+package pipeline
+
+import (
+	"fmt"
+
+	"github.com/bricklayer-build/bricklayer/internal/safefile"
+	"github.com/bricklayer-build/bricklayer/publish"
+	"github.com/bricklayer-build/bricklayer/spec"
+)
+
+// CheckWrites tells, before anything is built, whether what a run of
+// opts writes on this machine can be written: each OCI layout (Output)
+// and each local cache export. Found only after the push, a path that
+// cannot be written would fail a run whose images are already out.
+func CheckWrites(s *spec.Spec, opts Options) error {
+	if opts.Output != nil {
+		names, err := SelectImages(s, opts.Images)
+		if err != nil {
+			return err
+		}
+		_, images := targetsOf(s, names, opts.Platforms)
+		for _, name := range images {
+			dest := destFor(*opts.Output, name, len(images) > 1)
+			if err := publish.CheckLayout(dest, opts.Output.Tar); err != nil {
+				return fmt.Errorf("image %s: OCI layout: %w", name, err)
+			}
+		}
+	}
+	for _, c := range opts.CacheTo {
+		if d := c.Attrs["dest"]; c.Type == "local" && d != "" {
+			if err := safefile.CheckCreate(d, true); err != nil {
+				return fmt.Errorf("cache export type=local: %w", err)
+			}
+		}
+	}
+	return nil
+}
