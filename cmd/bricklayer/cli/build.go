@@ -105,15 +105,14 @@ config (~/.docker/config.json, $DOCKER_CONFIG, credential helpers).`)
 				(*l)[i] = e.FromRunner(os.Getenv)
 			}
 		}
-		cfg.Auth = c.dockerAuth()
-		results, err := c.runBuild(ctx, s, cfg, popts, publish.Registry{Insecure: *f.insecure, Keychain: dockerauth.Keychain(cfg.Auth)})
-		if err != nil {
+		if err := checkWrites(*f.metadata, s, &popts); err != nil {
 			return err
 		}
-		if *f.metadata != "" {
-			if err := writeMetadata(*f.metadata, results); err != nil {
-				return err
-			}
+		popts.Record = recorder(*f.metadata)
+		cfg.Auth = c.dockerAuth()
+		results, err := c.runBuild(ctx, s, cfg, popts, publish.Registry{Insecure: *f.insecure, Keychain: dockerauth.Keychain(cfg.Auth)})
+		if err := c.finish("build", *f.metadata, *f.verbose, results, err); err != nil {
+			return err
 		}
 		c.report(results, popts)
 		return nil
@@ -122,34 +121,30 @@ config (~/.docker/config.json, $DOCKER_CONFIG, credential helpers).`)
 }
 
 // runBuild opens the builder and runs the pipeline on it; its errors say
-// how the build ended (exitCode maps them).
+// how the build ended (exitCode maps them). A run that failed moving
+// tags gives its results too: what became of them.
 func (c *CLI) runBuild(ctx context.Context, s *spec.Spec, cfg solve.Config, opts pipeline.Options, pub publish.Registry) ([]*pipeline.ImageResult, error) {
 	sv, err := solve.Open(ctx, s, cfg)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, &interrupted{err: err}
-		}
-		return nil, classify(err)
+		return nil, runError(ctx, err)
 	}
 	results, err := pipeline.Run(ctx, s, sv, pub, opts)
 	sv.Close()
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, &interrupted{err: err}
-		}
-		return nil, classify(err)
+		return results, runError(ctx, err)
 	}
 	return results, nil
 }
 
 // classify marks a failure of the build itself (exit 3), leaving the
 // errors that have codes of their own (no daemon, usage, metadata that
-// publish refuses) as they are.
+// publish refuses, a file not written) as they are.
 func classify(err error) error {
 	var un *builders.UnreachableError
 	var ui *pipeline.UnknownImageError
 	var rej *pipeline.RejectedError
-	if errors.As(err, &un) || errors.As(err, &ui) || errors.As(err, &rej) || builders.IsAddrError(err) {
+	var wf *writeFailed
+	if errors.As(err, &un) || errors.As(err, &ui) || errors.As(err, &rej) || errors.As(err, &wf) || builders.IsAddrError(err) {
 		return err
 	}
 	return &buildFailed{err: err}
@@ -160,7 +155,7 @@ func classify(err error) error {
 type buildFlags struct {
 	addr, output, progress, metadata, epoch *string
 	provenance                              *string
-	push, noCache, load                     *bool
+	push, noCache, load, verbose            *bool
 	insecure, args, secrets, plats          *[]string
 	cacheTo, cacheFrom                      *[]string
 	contexts, sets                          *[]string
@@ -179,7 +174,8 @@ func buildFlagsOf(fs *pflag.FlagSet) *buildFlags {
 		args:      fs.StringArray("arg", nil, "build arg K=V, overriding the spec's (repeatable)"),
 		secrets:   fs.StringArray("secret", nil, "build secret id=ID,src=FILE or id=ID,env=VAR (repeatable)"),
 		progress:  fs.String("progress", "auto", "progress display: auto, tty, plain, rawjson or quiet"),
-		metadata:  fs.String("metadata-file", "", "write digests, platforms, tags and timings as JSON to FILE"),
+		metadata:  fs.String("metadata-file", "", "write digests, platforms, tags and timings as JSON to FILE (before the tags move, and after)"),
+		verbose:   fs.BoolP("verbose", "v", false, "when moving tags fails, list every tag and what became of it"),
 		plats:     fs.StringArray("platform", nil, "build only these platforms of each image: P[,P...] (repeatable; images without them are skipped)"),
 		contexts:  contextFlag(fs),
 		sets:      setFlag(fs),

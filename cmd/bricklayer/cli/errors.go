@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os"
 
 	cueerrors "cuelang.org/go/cue/errors"
 
@@ -40,19 +42,48 @@ type noDaemon struct{ err error }
 func (e *noDaemon) Error() string { return e.err.Error() }
 func (e *noDaemon) Unwrap() error { return e.err }
 
-// interrupted is a build stopped by Ctrl-C: exit 130. err is how the
-// build ended; when tags were being moved, it says what was put back.
-type interrupted struct{ err error }
+// interrupted is a run stopped by a signal (sig; nil counts as Ctrl-C):
+// exit 128 + its number. err is how the run ended; when tags were being
+// moved, it says what was put back.
+type interrupted struct {
+	err error
+	sig os.Signal
+}
 
 func (e *interrupted) Error() string {
+	how := signalWords(e.sig)
 	var tm *publish.TagMoveError
-	if errors.As(e.err, &tm) {
-		return "interrupted while moving tags: " + tm.Error()
+	var race *publish.TagRaceError
+	switch {
+	case errors.As(e.err, &tm):
+		return how + " while moving tags: " + tm.Error()
+	case errors.As(e.err, &race):
+		// Every tag was moved before the signal counted.
+		return how + "; " + race.Error()
 	}
-	return "interrupted; no tag was moved"
+	return how + "; no tag was moved"
 }
 
 func (e *interrupted) Unwrap() error { return e.err }
+
+// runError says how a failed run ended: stopped by a signal (ctx ended),
+// or as classify sorts it.
+func runError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return &interrupted{err: err, sig: signalOf(ctx)}
+	}
+	return classify(err)
+}
+
+// tagsLeft is a failed tag move that could not put every tag back: exit
+// 5. hint says what to do about it.
+type tagsLeft struct {
+	err  error
+	hint string
+}
+
+func (e *tagsLeft) Error() string { return e.err.Error() + "; " + e.hint }
+func (e *tagsLeft) Unwrap() error { return e.err }
 
 // exitCode prints err, the one place errors are printed, and returns the
 // process exit code for it. README.md's table lists the codes.
@@ -72,10 +103,14 @@ func (c *CLI) exitCode(err error) int {
 		ui *pipeline.UnknownImageError
 		se *spec.OverrideError
 		ce cueerrors.Error
+		tm *publish.TagMoveError
 	)
 	switch {
+	case errors.As(err, &tm) && !tm.RolledBack():
+		// Before the signal's code: the registry needs seeing to.
+		code = ExitTagsLeft
 	case errors.As(err, &ie):
-		code = ExitInterrupted
+		code = signalExit(ie.sig)
 	case errors.As(err, &ue), errors.As(err, &ui), errors.As(err, &se), builders.IsAddrError(err):
 		code = ExitUsage
 	case errors.As(err, &cf):

@@ -36,7 +36,8 @@ attestation about it): nothing is published (exit 1).
 
 The first argument is the spec when it is a directory or a .cue file.`)
 	insecure := cmd.flags.StringArray("insecure-registry", nil, "registry HOST[:PORT] reached over plain HTTP (repeatable)")
-	metadata := cmd.flags.String("metadata-file", "", "write digests, platforms and tags as JSON to FILE")
+	metadata := cmd.flags.String("metadata-file", "", "write digests, platforms and tags as JSON to FILE (before the tags move, and after)")
+	verbose := cmd.flags.BoolP("verbose", "v", false, "when moving tags fails, list every tag and what became of it")
 	images := cmd.flags.StringArray("image", nil, "publish only this image (repeatable; default all)")
 	args := cmd.flags.StringArray("arg", nil, "build arg K=V the runners built with (repeatable)")
 	contexts := contextFlag(cmd.flags)
@@ -53,6 +54,9 @@ The first argument is the spec when it is a directory or a .cue file.`)
 		}
 		buildArgs, err := parseArgs("publish", *args)
 		if err != nil {
+			return err
+		}
+		if err := checkWrites(*metadata, nil, nil); err != nil {
 			return err
 		}
 		var sources []pipeline.Source
@@ -75,17 +79,12 @@ The first argument is the spec when it is a directory or a .cue file.`)
 			s.DefaultSource(buildinfo.Origin(ctx, s.Dir))
 		}
 		reg := publish.Registry{Insecure: *insecure, Keychain: dockerauth.Keychain(c.dockerAuth())}
-		results, err := pipeline.Publish(ctx, s, reg, sources, pipeline.PublishOptions{Images: *images, Args: buildArgs})
+		results, err := pipeline.Publish(ctx, s, reg, sources, pipeline.PublishOptions{Images: *images, Args: buildArgs, Record: recorder(*metadata)})
 		if err != nil {
-			if ctx.Err() != nil {
-				return &interrupted{err: err}
-			}
-			return classify(err)
+			err = runError(ctx, err)
 		}
-		if *metadata != "" {
-			if err := writeMetadata(*metadata, results); err != nil {
-				return err
-			}
+		if err := c.finish("publish", *metadata, *verbose, results, err); err != nil {
+			return err
 		}
 		c.report(results, pipeline.Options{Push: true})
 		return nil

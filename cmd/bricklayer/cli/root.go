@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sort"
 	"strings"
 
@@ -20,9 +19,16 @@ const (
 	ExitUsage    = 2 // bad command line
 	ExitBuild    = 3 // a build or push failed; no tag was moved
 	ExitNoDaemon = 4 // no BuildKit daemon answered
+	// ExitTagsLeft: moving tags failed and so did putting some back;
+	// they may still point at the new index (the error says how many).
+	ExitTagsLeft = 5
 	// ExitInterrupted is the shell's code for SIGINT: the build was
-	// stopped (Ctrl-C) and no tag was moved.
+	// stopped (Ctrl-C); no tag was moved, or every one was put back.
+	// SIGTERM and SIGHUP stop it the same way, with 128 + their number:
+	// ExitTerminated and ExitHangup.
 	ExitInterrupted = 130
+	ExitTerminated  = 143
+	ExitHangup      = 129
 )
 
 // command is one subcommand: its flags, help text and run function.
@@ -72,7 +78,7 @@ func New(args []string) *CLI {
 // Main runs bricklayer with the process's arguments and returns its exit
 // code.
 func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := withSignals(context.Background())
 	defer stop()
 	c := New(os.Args[1:])
 	return c.exitCode(c.Run(ctx))
