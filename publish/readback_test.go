@@ -92,6 +92,7 @@ type pubTestHeadBarrier struct {
 	mu            sync.Mutex
 	inflight, max int
 	heads         int
+	opened        bool
 	open          chan struct{}
 }
 
@@ -104,7 +105,8 @@ func (b *pubTestHeadBarrier) RoundTrip(req *http.Request) (*http.Response, error
 	b.heads++
 	b.inflight++
 	b.max = max(b.max, b.inflight)
-	if b.inflight == b.need {
+	if b.inflight == b.need && !b.opened {
+		b.opened = true
 		close(b.open)
 	}
 	b.mu.Unlock()

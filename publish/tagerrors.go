@@ -71,7 +71,7 @@ func (e *TagMoveError) Error() string {
 		for i, l := range e.Unrestored {
 			refs[i] = l.Ref
 		}
-		fmt.Fprintf(&b, "; %d of %d tags NOT PUT BACK, left on the new index: %s", len(refs), e.Total, refList(refs))
+		fmt.Fprintf(&b, "; %d of %d tags NOT PUT BACK, so they may still point at the new index: %s", len(refs), e.Total, refList(refs))
 	}
 	if len(e.Restored) > 0 {
 		fmt.Fprintf(&b, "; put back: %s", refList(e.Restored))

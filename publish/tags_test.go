@@ -314,7 +314,7 @@ func TestMoveTagsRollbackFails(t *testing.T) {
 		t.Errorf("RolledBack() = %v, Total = %d; want false, 4", e.RolledBack(), e.Total)
 	}
 	msg := e.Error()
-	if want := "2 of 4 tags NOT PUT BACK, left on the new index: " + f.repo + ":t1, " + f.repo + ":t0"; !strings.Contains(msg, want) {
+	if want := "2 of 4 tags NOT PUT BACK, so they may still point at the new index: " + f.repo + ":t1, " + f.repo + ":t0"; !strings.Contains(msg, want) {
 		t.Errorf("Error() = %q, want %q in it", msg, want)
 	}
 	if strings.Contains(msg, "every tag points where it pointed before") {
@@ -488,7 +488,7 @@ func TestTagMoveErrorMessage(t *testing.T) {
 	e.Total = 3
 	e.Unrestored = []publish.TagLeft{{Ref: "r:c", Was: "sha256:x", Err: "nope"}}
 	msg = e.Error()
-	if !strings.Contains(msg, "1 of 3 tags NOT PUT BACK, left on the new index: r:c;") || strings.Contains(msg, "every tag points") {
+	if !strings.Contains(msg, "1 of 3 tags NOT PUT BACK, so they may still point at the new index: r:c;") || strings.Contains(msg, "every tag points") {
 		t.Errorf("Error() = %q", msg)
 	}
 }

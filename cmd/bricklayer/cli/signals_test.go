@@ -68,7 +68,7 @@ func TestExitCodes(t *testing.T) {
 		{&buildFailed{err: race}, 3, "r:t1 at sha256:other"},
 		// Tags left moved: 5, signal or not.
 		{&buildFailed{err: left}, 5, "1 of 2 tags NOT PUT BACK"},
-		{&tagsLeft{err: &interrupted{err: left, sig: syscall.SIGTERM}, hint: "run it again"}, 5, "terminated (SIGTERM) while moving tags: moving r:t1: refused; 1 of 2 tags NOT PUT BACK, left on the new index: r:t0; run it again"},
+		{&tagsLeft{err: &interrupted{err: left, sig: syscall.SIGTERM}, hint: "run it again"}, 5, "terminated (SIGTERM) while moving tags: moving r:t1: refused; 1 of 2 tags NOT PUT BACK, so they may still point at the new index: r:t0; run it again"},
 		{&writeFailed{err: errors.New("writing metadata: disk full")}, 1, "bricklayer: writing metadata: disk full"},
 	} {
 		var stderr strings.Builder
