@@ -24,11 +24,17 @@ func (s *signalled) Error() string { return s.sig.String() + " signal received" 
 // withSignals returns parent cancelled by the first stop signal, with a
 // *signalled cause. Later signals are taken and dropped until stop is
 // called: a roll-back under way finishes (within its own time bound)
-// instead of the process dying half way through it.
+// instead of the process dying half way through it. A signal ignored
+// when bricklayer started (nohup ignores SIGHUP) stays ignored: asking
+// for it would undo that.
 func withSignals(parent context.Context) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancelCause(parent)
 	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, stopSignals()...)
+	for _, sig := range stopSignals() {
+		if !signal.Ignored(sig) {
+			signal.Notify(ch, sig)
+		}
+	}
 	done := make(chan struct{})
 	go func() {
 		for {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -87,5 +88,46 @@ func TestExitCodes(t *testing.T) {
 	}
 	if got := fmt.Sprint(classify(&writeFailed{err: io.ErrShortWrite})); got != io.ErrShortWrite.Error() {
 		t.Errorf("classify wrapped a write failure: %q", got)
+	}
+}
+
+// TestWithSignalsKeepsIgnored runs itself again under nohup, which
+// starts it with SIGHUP ignored: it must stay so. (Ignoring it here would
+// change this test process for the tests after it.)
+func TestWithSignalsKeepsIgnored(t *testing.T) {
+	if os.Getenv("BRICKLAYER_TEST_NOHUP") == "1" {
+		keepsIgnored(t)
+		return
+	}
+	nohup, err := exec.LookPath("nohup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(nohup, os.Args[0], "-test.run=^TestWithSignalsKeepsIgnored$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), "BRICKLAYER_TEST_NOHUP=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("under nohup: %v\n%s", err, out)
+	}
+}
+
+// keepsIgnored is the test under nohup. An ignored signal is discarded
+// when it is sent, so the SIGTERM after it is the first the run sees.
+func keepsIgnored(t *testing.T) {
+	if !signal.Ignored(syscall.SIGHUP) {
+		t.Fatal("SIGHUP is not ignored: not under nohup")
+	}
+	ctx, stop := withSignals(context.Background())
+	defer stop()
+	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGTERM} {
+		if err := syscall.Kill(syscall.Getpid(), sig); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-ctx.Done()
+	if got := signalOf(ctx); got != syscall.SIGTERM {
+		t.Errorf("signalOf = %v, want SIGTERM (SIGHUP was to stay ignored)", got)
+	}
+	if !signal.Ignored(syscall.SIGHUP) {
+		t.Error("SIGHUP is no longer ignored")
 	}
 }
