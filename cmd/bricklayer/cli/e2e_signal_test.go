@@ -4,10 +4,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -152,4 +154,23 @@ func bgExit(ts *testscript.TestScript, neg bool, args []string) {
 	if got := st.ExitCode(); got != want {
 		ts.Fatalf("%s exited with %d, want %d", args[0], got, want)
 	}
+}
+
+// waitgrep FILE REGEXP waits (up to two minutes) until FILE, which a
+// background process writes, has a line matching REGEXP: a step started,
+// say.
+func waitGrep(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitgrep FILE REGEXP")
+	}
+	re, err := regexp.Compile("(?m)" + args[1])
+	ts.Check(err)
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		if dt, err := os.ReadFile(ts.MkAbs(args[0])); err == nil && re.Match(dt) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ts.Fatalf("waitgrep: no line of %s matches %s", args[0], args[1])
 }
