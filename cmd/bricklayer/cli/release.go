@@ -56,7 +56,9 @@ func (e *writeFailed) Unwrap() error { return e.err }
 // failed move with verbose, and names the way out when tags were left
 // moved.
 func (c *CLI) finish(cmd, meta string, verbose bool, results []*pipeline.ImageResult, runErr error) error {
-	if meta != "" && results != nil {
+	// Not again when writing it before the tags failed: no tag moved.
+	var wf *writeFailed
+	if meta != "" && results != nil && !errors.As(runErr, &wf) {
 		if err := writeMetadata(meta, results); err != nil {
 			if runErr == nil {
 				return &writeFailed{err: fmt.Errorf("every tag moved, but %w", err)}
