@@ -88,8 +88,8 @@ func MergeWith(files map[string][]byte, order []string, rules []Rule) (*MergeRes
 }
 
 // sameImage accepts two image values that name one image in other words
-// (postgres:16 and docker.io/library/postgres:16), also around a
-// variable in the tag.
+// (postgres:16 and docker.io/library/postgres:16, traefik and
+// traefik:latest), also around a variable in the tag.
 func sameImage(p diffPath, a, b any) bool {
 	x, ok1 := a.(string)
 	y, ok2 := b.(string)
@@ -102,7 +102,9 @@ func sameImage(p diffPath, a, b any) bool {
 }
 
 // normalizeImage is ref with its repository normalized, the rest (a tag
-// or digest, maybe interpolated) as written.
+// or digest, maybe interpolated) as written, and :latest when there is
+// no rest: docker pulls traefik as traefik:latest. A variable is never
+// taken for latest, whatever its default: its value decides.
 func normalizeImage(ref string) (string, bool) {
 	repo, rest := ref, ""
 	if i := strings.IndexAny(ref, "@$"); i >= 0 {
@@ -114,6 +116,9 @@ func normalizeImage(ref string) (string, bool) {
 	named, err := reference.ParseNormalizedNamed(repo)
 	if err != nil || !reference.IsNameOnly(named) {
 		return "", false
+	}
+	if rest == "" {
+		rest = ":latest"
 	}
 	return named.Name() + rest, true
 }

@@ -62,6 +62,13 @@ func (rs ruleSet) literal(value string, foldArch bool) (to string, fold bool, re
 	}
 	tagged, isTagged := named.(reference.Tagged)
 	if !isTagged {
+		// arm32v6/traefik is arm32v6/traefik:latest, the arm/v6 build of
+		// traefik:latest; it stays without a tag, as written.
+		if foldArch {
+			if r, ok := foldRepository(value); ok {
+				return r, true, ""
+			}
+		}
 		return "", false, ""
 	}
 	tag := tagged.Tag()

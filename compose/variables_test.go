@@ -281,3 +281,30 @@ func TestVerify(t *testing.T) {
 		}
 	}
 }
+
+// A per-architecture image without a tag is the multi-platform one
+// without a tag, and an image without a tag is its :latest; a variable
+// tag is not latest, even when its default is.
+func TestMergeTaglessArch(t *testing.T) {
+	amd := "services:\n  proxy: {image: traefik}\n  mq: {image: rabbitmq:latest}\n  db: {image: docker.io/library/postgres}\n"
+	arm := "services:\n  proxy: {image: arm32v6/traefik}\n  mq: {image: arm32v6/rabbitmq}\n  db: {image: arm64v8/postgres:latest}\n"
+	files := map[string][]byte{"amd.yml": []byte(amd), "arm.yml": []byte(arm)}
+	res, err := MergeWith(files, []string{"arm.yml", "amd.yml"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "services:\n  proxy: {image: traefik}\n  mq: {image: rabbitmq}\n  db: {image: postgres:latest}\n"
+	if string(res.Out) != want {
+		t.Errorf("got %q, want %q", res.Out, want)
+	}
+	if f := res.Folds["arm.yml"]; len(f) != 3 || f[0].From != "arm32v6/traefik" || f[0].To != "traefik" {
+		t.Errorf("folds: %+v", res.Folds)
+	}
+	for _, other := range []string{"traefik:${TAG:-latest}", "traefik:${TAG}", "traefik:2", "traefik@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"} {
+		b := "services:\n  proxy: {image: '" + other + "'}\n"
+		_, err := Merge(map[string][]byte{"a.yml": []byte("services:\n  proxy: {image: traefik}\n"), "b.yml": []byte(b)}, []string{"a.yml", "b.yml"}, nil)
+		if err == nil || !strings.Contains(err.Error(), "services.proxy.image") {
+			t.Errorf("traefik vs %s: %v", other, err)
+		}
+	}
+}

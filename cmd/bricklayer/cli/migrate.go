@@ -36,7 +36,8 @@ the bricklayer.cue nearest above each compose file.
 (docker-compose.yml docker-compose.rpi.yml) and, when compose reads them
 the same once alias tags are canonical and Docker Official Images'
 per-architecture repositories (arm32v6/rabbitmq) are the multi-platform
-ones (rabbitmq), prints the first, so rewritten (with --write: writes it
+ones (rabbitmq), and an image without a tag is its :latest (a variable
+tag is not, whatever its default), prints the first, so rewritten (with --write: writes it
 to the first file; with --check: exits 1 when that would change it).
 Otherwise it names the first difference and exits 1. The variants must be
 in one directory.`)
