@@ -30,7 +30,8 @@ unless only the rewritten references differ; it refuses files with
 extends, include, !reset or !override, which it does not follow.
 
 The spec is --spec (repeatable: the aliases of all of them apply), else
-the bricklayer.cue nearest above each compose file.
+the bricklayer.cue nearest above each compose file. A spec without
+aliases leaves nothing to migrate: no change, exit 0 (-v says so).
 
 --merge takes per-architecture variants of one compose file
 (docker-compose.yml docker-compose.rpi.yml) and, when compose reads them
@@ -61,6 +62,7 @@ in one directory.`)
 		}
 		m := &migration{c: c, ctx: ctx, overrides: *contexts, verbose: *verbose, verify: *verify, specs: map[string][]compose.Rule{}}
 		if len(*specArgs) > 0 {
+			m.hasFixed = true
 			if m.fixed, err = m.rulesOf(*specArgs...); err != nil {
 				return err
 			}
@@ -158,5 +160,6 @@ type migration struct {
 	verbose   bool
 	verify    bool
 	fixed     []compose.Rule            // from --spec
+	hasFixed  bool                      // --spec was given, even one without aliases
 	specs     map[string][]compose.Rule // by spec file, for the nearest-spec lookup
 }

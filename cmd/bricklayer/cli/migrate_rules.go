@@ -12,7 +12,10 @@ import (
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
-// rulesOf loads specs and returns their aliases as rules.
+// rulesOf loads specs and returns their aliases as rules. A spec without
+// aliases is no error: a project that drops an expired alias, as vet
+// tells it to, must not break its pre-commit hook; its compose files
+// have nothing left to migrate, which -v says.
 func (m *migration) rulesOf(args ...string) ([]compose.Rule, error) {
 	var rules []compose.Rule
 	for _, a := range args {
@@ -21,8 +24,8 @@ func (m *migration) rulesOf(args ...string) ([]compose.Rule, error) {
 			return nil, err
 		}
 		r := aliasRules(s)
-		if len(r) == 0 {
-			return nil, fmt.Errorf("%s declares no aliases: there is nothing to migrate", s.File)
+		if len(r) == 0 && m.verbose {
+			fmt.Fprintf(m.c.stderr, "%s declares no aliases: there is nothing to migrate\n", s.File)
 		}
 		rules = append(rules, r...)
 	}
@@ -32,7 +35,7 @@ func (m *migration) rulesOf(args ...string) ([]compose.Rule, error) {
 // rules are the rules for compose file f: --spec's, else those of the
 // nearest spec above it.
 func (m *migration) rules(f string) ([]compose.Rule, error) {
-	if m.fixed != nil {
+	if m.hasFixed {
 		return m.fixed, nil
 	}
 	specFile, err := nearestSpec(f)
