@@ -20,12 +20,17 @@ import (
 func (c *CLI) initCommand() *command {
 	cmd := newCommand("init", "", "write a starter bricklayer.cue in the current directory", `
 Init writes a bricklayer.cue for the current directory: one image per
-Dockerfile it finds (Dockerfile, Dockerfile.NAME, NAME.Dockerfile), else
-an image built by native steps. The result passes bricklayer vet; edit the
+Dockerfile it finds (Dockerfile, Dockerfile.NAME, NAME.Dockerfile) there
+or up to 4 directories below (not in vendor, third_party, node_modules,
+test, tests, testdata, fixtures, e2e or hidden directories but .docker),
+each built with its directory as the context. When it finds none it
+writes nothing and exits 1. The result passes bricklayer vet; edit the
 repositories and tags to taste.
 
 An image's name is the last part of --repository (default the
-directory's name); Dockerfile.NAME adds -NAME to both. Its platforms are
+directory's name); Dockerfile.NAME adds -NAME to both, and so does the
+directory (src/api/Dockerfile: -src-api) when Dockerfiles are in
+several. Its platforms are
 --platform, else what its base images serve when their names tell
 (arm32v7/..., arm64v8/..., balenalib/raspberrypi3-...), else the three
 usual ones, with a note to check that the base images serve them.`)
@@ -58,7 +63,16 @@ usual ones, with a note to check that the base images serve them.`)
 		if base == "" {
 			base = "ghcr.io/example/" + imageName(filepath.Base(wd))
 		}
-		images, notes := starterImages(base, *plats, dockerfiles("."))
+		found, err := dockerfiles(".")
+		if err != nil {
+			return fmt.Errorf("init: looking for Dockerfiles: %w", err)
+		}
+		// A made-up image would pass vet and plan and publish nothing the
+		// project builds: better to say so and write nothing.
+		if len(found) == 0 {
+			return fmt.Errorf("init: no Dockerfile here or up to %d directories below (vendor, node_modules, test and hidden directories skipped); nothing written: write %s by hand (bricklayer schema prints the language)", maxInitDepth, spec.FileName)
+		}
+		images, notes := starterImages(base, *plats, found)
 		out, err := format.Source([]byte(starter(images)))
 		if err != nil {
 			return fmt.Errorf("internal error: formatting the starter spec: %w", err)
@@ -80,39 +94,52 @@ var defaultPlatforms = []string{"linux/amd64", "linux/arm64", "linux/arm/v7"}
 
 // starterImage is one image init writes.
 type starterImage struct {
-	name, repository, dockerfile string
-	platforms                    []string
-	note                         string // a comment above it
+	name, repository    string
+	context, dockerfile string
+	platforms           []string
+	notes               []string // comments above it
 }
 
 // starterImages turns what init found into images, and notes for the user.
 func starterImages(repo string, plats []string, files []foundDockerfile) ([]starterImage, []string) {
 	name := imageName(path.Base(repo))
-	if len(files) == 0 {
-		p := plats
-		if len(p) == 0 {
-			p = defaultPlatforms
-		}
-		return []starterImage{{name: name, repository: repo, platforms: p}}, nil
-	}
 	var out []starterImage
 	var notes []string
+	taken := map[string]bool{}
 	for _, f := range files {
 		im := starterImage{name: name, repository: repo, dockerfile: f.file, platforms: plats}
 		if f.name != "" {
 			im.name = imageName(name + "-" + f.name)
 			im.repository = repo + "-" + imageName(f.name)
 		}
+		// a-b/Dockerfile and a/b/Dockerfile would be one image twice.
+		for i := 2; taken[im.name]; i++ {
+			im.name = imageName(fmt.Sprintf("%s-%s-%d", name, f.name, i))
+			im.repository = fmt.Sprintf("%s-%s-%d", repo, imageName(f.name), i)
+		}
+		taken[im.name] = true
+		if f.context != "." {
+			im.context = f.context
+		}
+		switch {
+		case f.dir() == ".":
+		case f.context == f.dir():
+			im.notes = append(im.notes, fmt.Sprintf("Built as docker build %s does; built from the top (docker build -f %s .), it is context: \".\", dockerfile: %q.", f.context, f.path(), f.path()))
+			notes = append(notes, fmt.Sprintf("%s: built with %s as its context", f.path(), f.context))
+		default:
+			im.notes = append(im.notes, fmt.Sprintf("Built in %s, as docker build -f %s %s does: what it copies is there.", f.context, f.path(), f.context))
+			notes = append(notes, fmt.Sprintf("%s: built with %s as its context (what it copies is there, not in %s)", f.path(), f.context, f.dir()))
+		}
 		switch {
 		case len(plats) > 0:
 		case f.platforms != nil:
 			im.platforms = f.platforms
-			notes = append(notes, fmt.Sprintf("%s: built for %s, the platform %s serves", f.file, strings.Join(f.platforms, ", "), strings.Join(f.bases, ", ")))
+			notes = append(notes, fmt.Sprintf("%s: built for %s, the platform %s serves", f.path(), strings.Join(f.platforms, ", "), strings.Join(f.bases, ", ")))
 		default:
 			im.platforms = defaultPlatforms
 			if len(f.bases) > 0 {
-				im.note = fmt.Sprintf("Check that %s serves these platforms (crane manifest %s).", strings.Join(f.bases, ", "), f.bases[0])
-				notes = append(notes, fmt.Sprintf("%s: check that %s serves %s", f.file, strings.Join(f.bases, ", "), strings.Join(defaultPlatforms, ", ")))
+				im.notes = append(im.notes, fmt.Sprintf("Check that %s serves these platforms (crane manifest %s).", strings.Join(f.bases, ", "), f.bases[0]))
+				notes = append(notes, fmt.Sprintf("%s: check that %s serves %s", f.path(), strings.Join(f.bases, ", "), strings.Join(defaultPlatforms, ", ")))
 			}
 		}
 		out = append(out, im)
@@ -146,25 +173,18 @@ func starter(images []starterImage) string {
 		if identRE.MatchString(im.name) {
 			label = im.name
 		}
-		if im.note != "" {
-			fmt.Fprintf(&b, "// %s\n", im.note)
+		for _, n := range im.notes {
+			fmt.Fprintf(&b, "// %s\n", n)
 		}
 		fmt.Fprintf(&b, "images: %s: {\n", label)
 		fmt.Fprintf(&b, "repository: %s\n", strconv.Quote(im.repository))
 		if !slices.Equal(im.platforms, top) {
 			fmt.Fprintf(&b, "platforms: [%s]\n", quoteAll(im.platforms))
 		}
-		if im.dockerfile != "" {
-			fmt.Fprintf(&b, "dockerfile: %s\n", strconv.Quote(im.dockerfile))
-		} else {
-			b.WriteString(`from: "debian:bookworm-slim"
-steps: [
-	{copy: ".", dest: "/app/"},
-]
-workdir: "/app"
-cmd: ["/bin/sh"]
-`)
+		if im.context != "" {
+			fmt.Fprintf(&b, "context: %s\n", strconv.Quote(im.context))
 		}
+		fmt.Fprintf(&b, "dockerfile: %s\n", strconv.Quote(im.dockerfile))
 		b.WriteString("tags: [\"latest\"]\n}\n")
 	}
 	return b.String()

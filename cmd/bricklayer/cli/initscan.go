@@ -2,7 +2,7 @@ package cli
 
 import (
 	"bytes"
-	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,8 +17,11 @@ import (
 
 // foundDockerfile is a Dockerfile init found, with what its FROM lines tell.
 type foundDockerfile struct {
-	file string // Dockerfile, Dockerfile.service, flasher.Dockerfile
-	name string // the image name it suggests ("" for plain Dockerfile)
+	// context is its build context relative to init's directory: its
+	// own directory ("src", as docker build src), or "." (dockerfileContext).
+	context string
+	file    string // its path in the context: Dockerfile, Dockerfile.service, docker/Dockerfile
+	name    string // what it adds to the image name ("" for one plain Dockerfile)
 	// bases are the images the final stage is built from, through its
 	// stages, args expanded with their defaults.
 	bases []string
@@ -27,34 +30,39 @@ type foundDockerfile struct {
 	platforms []string
 }
 
-// dockerfiles finds the Dockerfiles of dir: Dockerfile, Dockerfile.NAME
-// and NAME.Dockerfile, each one image.
-func dockerfiles(dir string) []foundDockerfile {
-	entries, err := os.ReadDir(dir)
+// path is f as the user knows it: src/Dockerfile.
+func (f foundDockerfile) path() string { return path.Join(f.context, f.file) }
+
+// dir is the directory f is in.
+func (f foundDockerfile) dir() string { return path.Dir(f.path()) }
+
+// dockerfiles finds the Dockerfiles in and below dir (Dockerfile,
+// Dockerfile.NAME and NAME.Dockerfile), each one image. Its directory
+// names the image only when Dockerfiles are in several directories.
+func dockerfiles(dir string) ([]foundDockerfile, error) {
+	paths, err := findDockerfiles(dir)
 	if err != nil {
-		return nil
+		return nil, err
+	}
+	dirs := map[string]bool{}
+	for _, p := range paths {
+		dirs[path.Dir(p)] = true
 	}
 	var out []foundDockerfile
-	for _, e := range entries {
-		n := e.Name()
-		if !e.Type().IsRegular() {
-			continue
+	for _, p := range paths {
+		f := foundDockerfile{context: dockerfileContext(dir, p)}
+		f.file = strings.TrimPrefix(p, f.context+"/")
+		var parts []string
+		if d := path.Dir(p); len(dirs) > 1 && d != "." {
+			for _, e := range strings.Split(d, "/") {
+				parts = append(parts, strings.TrimLeft(e, "."))
+			}
 		}
-		var name string
-		switch {
-		case n == "Dockerfile":
-		case strings.HasPrefix(n, "Dockerfile."):
-			name = strings.TrimPrefix(n, "Dockerfile.")
-		case strings.HasSuffix(n, ".Dockerfile"):
-			name = strings.TrimSuffix(n, ".Dockerfile")
-		default:
-			continue
+		if s := dockerfileSuffix(f.file); s != "" {
+			parts = append(parts, s)
 		}
-		if name == "dockerignore" || strings.HasSuffix(n, ".dockerignore") {
-			continue
-		}
-		f := foundDockerfile{file: n, name: name}
-		f.bases = baseImages(filepath.Join(dir, n))
+		f.name = strings.Join(parts, "-")
+		f.bases = baseImages(filepath.Join(dir, filepath.FromSlash(p)))
 		f.platforms = servedBy(f.bases)
 		out = append(out, f)
 	}
@@ -66,25 +74,20 @@ func dockerfiles(dir string) []foundDockerfile {
 			}
 			return 1
 		}
-		return strings.Compare(a.name, b.name)
+		if c := strings.Compare(a.name, b.name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.path(), b.path())
 	})
-	return out
+	return out, nil
 }
 
 // baseImages are the images the last stage of the Dockerfile builds on,
 // following stage names, with ARG defaults expanded; nil when it cannot
 // be read or parsed (vet will say why).
 func baseImages(file string) []string {
-	dt, err := safefile.Read(file, 1<<20)
-	if err != nil {
-		return nil
-	}
-	res, err := parser.Parse(bytes.NewReader(dt))
-	if err != nil {
-		return nil
-	}
-	stages, metaArgs, err := instructions.Parse(res.AST, nil)
-	if err != nil || len(stages) == 0 {
+	stages, metaArgs := readStages(file)
+	if len(stages) == 0 {
 		return nil
 	}
 	env := map[string]string{}
@@ -187,4 +190,72 @@ func platformOfName(ref string) string {
 		}
 	}
 	return ""
+}
+
+// readStages parses a Dockerfile; nothing when it cannot be read or
+// parsed (vet will say why).
+func readStages(file string) ([]instructions.Stage, []instructions.ArgCommand) {
+	dt, err := safefile.Read(file, 1<<20)
+	if err != nil {
+		return nil, nil
+	}
+	res, err := parser.Parse(bytes.NewReader(dt))
+	if err != nil {
+		return nil, nil
+	}
+	stages, metaArgs, err := instructions.Parse(res.AST, nil)
+	if err != nil {
+		return nil, nil
+	}
+	return stages, metaArgs
+}
+
+// dockerfileContext is the context a Dockerfile at rel (a slash path
+// below root) is built in: its own directory, as docker build DIR does,
+// unless what it copies is not there but in a directory above (the
+// nearest), as for docker/Dockerfile built with docker build -f
+// docker/Dockerfile . .
+func dockerfileContext(root, rel string) string {
+	dir := path.Dir(rel)
+	if dir == "." {
+		return dir
+	}
+	stages, _ := readStages(filepath.Join(root, filepath.FromSlash(rel)))
+	var srcs []string
+	for _, st := range stages {
+		for _, c := range st.Commands {
+			switch c := c.(type) {
+			case *instructions.CopyCommand:
+				if c.From == "" {
+					srcs = append(srcs, c.SourcePaths...)
+				}
+			case *instructions.AddCommand:
+				srcs = append(srcs, c.SourcePaths...)
+			}
+		}
+	}
+	// The nearest directory on the way up that holds them all.
+	for d := dir; ; d = path.Dir(d) {
+		if found(root, d, srcs) {
+			return d
+		}
+		if d == "." {
+			return dir
+		}
+	}
+}
+
+// found tells whether every local source (globs and variables taken as
+// they match, URLs skipped) is in dir below root.
+func found(root, dir string, srcs []string) bool {
+	for _, s := range srcs {
+		if strings.Contains(s, "://") || strings.Contains(s, "$") {
+			continue
+		}
+		m, err := filepath.Glob(filepath.Join(root, filepath.FromSlash(dir), filepath.FromSlash(path.Clean("/" + s)[1:])))
+		if err != nil || len(m) == 0 {
+			return false
+		}
+	}
+	return true
 }
