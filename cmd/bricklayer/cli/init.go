@@ -30,7 +30,10 @@ repositories and tags to taste.
 An image's name is the last part of --repository (default the
 directory's name); Dockerfile.NAME adds -NAME to both, and so does the
 directory (src/api/Dockerfile: -src-api) when Dockerfiles are in
-several. Its platforms are
+several. Per-architecture Dockerfiles (Dockerfile.armhf, .aarch64,
+.riscv64, docker/arm/Dockerfile beside docker/amd/Dockerfile) are one
+image with the Dockerfile they stand in for, each platform built from
+its own (platform: "linux/arm/v7": dockerfile: "Dockerfile.armhf"). Its platforms are
 --platform, else what its base images serve when their names tell
 (arm32v7/..., arm64v8/..., balenalib/raspberrypi3-...), else the three
 usual ones, with a note to check that the base images serve them.`)
@@ -98,6 +101,8 @@ type starterImage struct {
 	context, dockerfile string
 	platforms           []string
 	notes               []string // comments above it
+	// overrides are the other platforms' Dockerfiles of a family.
+	overrides []platformFile
 }
 
 // starterImages turns what init found into images, and notes for the user.
@@ -131,6 +136,20 @@ func starterImages(repo string, plats []string, files []foundDockerfile) ([]star
 			notes = append(notes, fmt.Sprintf("%s: built with %s as its context (what it copies is there, not in %s)", f.path(), f.context, f.dir()))
 		}
 		switch {
+		case len(f.perPlatform) > 0:
+			// One image for a family of per-architecture Dockerfiles,
+			// each platform built from its own.
+			if len(plats) == 0 {
+				im.platforms = f.platforms
+			}
+			var names []string
+			for i, pf := range f.perPlatform {
+				names = append(names, path.Join(pf.context, pf.file))
+				if i > 0 && slices.Contains(im.platforms, pf.platform) {
+					im.overrides = append(im.overrides, pf)
+				}
+			}
+			notes = append(notes, fmt.Sprintf("%s: one image for %s, each platform from its Dockerfile", strings.Join(names, ", "), strings.Join(f.platforms, ", ")))
 		case len(plats) > 0:
 		case f.platforms != nil:
 			im.platforms = f.platforms
@@ -181,10 +200,7 @@ func starter(images []starterImage) string {
 		if !slices.Equal(im.platforms, top) {
 			fmt.Fprintf(&b, "platforms: [%s]\n", quoteAll(im.platforms))
 		}
-		if im.context != "" {
-			fmt.Fprintf(&b, "context: %s\n", strconv.Quote(im.context))
-		}
-		fmt.Fprintf(&b, "dockerfile: %s\n", strconv.Quote(im.dockerfile))
+		writeBuildSource(&b, im)
 		b.WriteString("tags: [\"latest\"]\n}\n")
 	}
 	return b.String()
@@ -196,4 +212,33 @@ func quoteAll(s []string) string {
 		q[i] = strconv.Quote(x)
 	}
 	return strings.Join(q, ", ")
+}
+
+// writeBuildSource writes the image's context and Dockerfile, and for a
+// family each other platform's: defaults (*"x" | string) where a
+// platform changes them, as unification does not overwrite.
+func writeBuildSource(b *strings.Builder, im starterImage) {
+	ctx := im.context
+	if ctx == "" {
+		ctx = "."
+	}
+	otherCtx := slices.ContainsFunc(im.overrides, func(o platformFile) bool { return o.context != ctx })
+	switch {
+	case im.context != "" && otherCtx:
+		fmt.Fprintf(b, "context: *%s | string\n", strconv.Quote(im.context))
+	case im.context != "":
+		fmt.Fprintf(b, "context: %s\n", strconv.Quote(im.context))
+	}
+	if len(im.overrides) == 0 {
+		fmt.Fprintf(b, "dockerfile: %s\n", strconv.Quote(im.dockerfile))
+		return
+	}
+	fmt.Fprintf(b, "dockerfile: *%s | string\n", strconv.Quote(im.dockerfile))
+	for _, o := range im.overrides {
+		if o.context != ctx {
+			fmt.Fprintf(b, "platform: %s: {context: %s, dockerfile: %s}\n", strconv.Quote(o.platform), strconv.Quote(o.context), strconv.Quote(o.file))
+			continue
+		}
+		fmt.Fprintf(b, "platform: %s: dockerfile: %s\n", strconv.Quote(o.platform), strconv.Quote(o.file))
+	}
 }

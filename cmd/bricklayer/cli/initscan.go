@@ -26,8 +26,12 @@ type foundDockerfile struct {
 	// stages, args expanded with their defaults.
 	bases []string
 	// platforms are what those bases serve, when their names say so
-	// (arm32v7/..., balenalib/raspberrypi3-...); nil when unknown.
+	// (arm32v7/..., balenalib/raspberrypi3-...), or a family's; nil when
+	// unknown.
 	platforms []string
+	// perPlatform are the Dockerfiles of a family of per-architecture
+	// ones, the default first (family).
+	perPlatform []platformFile
 }
 
 // path is f as the user knows it: src/Dockerfile.
@@ -44,27 +48,53 @@ func dockerfiles(dir string) ([]foundDockerfile, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Per-architecture variants are grouped with the Dockerfile they
+	// stand in for, in the order the walk met them.
+	var keys []string
+	groups := map[string][]string{}
+	archs := map[string]string{}
 	dirs := map[string]bool{}
 	for _, p := range paths {
-		dirs[path.Dir(p)] = true
+		key, arch := familyOf(p)
+		if groups[key] == nil {
+			keys = append(keys, key)
+		}
+		groups[key] = append(groups[key], p)
+		archs[p] = arch
+		dirs[path.Dir(key)] = true
 	}
-	var out []foundDockerfile
-	for _, p := range paths {
-		f := foundDockerfile{context: dockerfileContext(dir, p)}
-		f.file = strings.TrimPrefix(p, f.context+"/")
+	// nameOf is what a Dockerfile (or family) at rel adds to the image
+	// name: its directory only when Dockerfiles are in several.
+	nameOf := func(rel string) string {
 		var parts []string
-		if d := path.Dir(p); len(dirs) > 1 && d != "." {
+		if d := path.Dir(rel); len(dirs) > 1 && d != "." {
 			for _, e := range strings.Split(d, "/") {
 				parts = append(parts, strings.TrimLeft(e, "."))
 			}
 		}
-		if s := dockerfileSuffix(f.file); s != "" {
+		if s := dockerfileSuffix(rel); s != "" {
 			parts = append(parts, s)
 		}
-		f.name = strings.Join(parts, "-")
-		f.bases = baseImages(filepath.Join(dir, filepath.FromSlash(p)))
-		f.platforms = servedBy(f.bases)
-		out = append(out, f)
+		return strings.Join(parts, "-")
+	}
+	var out []foundDockerfile
+	for _, key := range keys {
+		var members []foundDockerfile
+		var memberArchs []string
+		for _, p := range groups[key] {
+			f := foundDockerfile{context: dockerfileContext(dir, p), name: nameOf(p)}
+			f.file = strings.TrimPrefix(p, f.context+"/")
+			f.bases = baseImages(filepath.Join(dir, filepath.FromSlash(p)))
+			f.platforms = servedBy(f.bases)
+			members = append(members, f)
+			memberArchs = append(memberArchs, archs[p])
+		}
+		if fam, ok := family(members, memberArchs); ok {
+			fam.name = nameOf(key)
+			out = append(out, fam)
+			continue
+		}
+		out = append(out, members...)
 	}
 	// Plain Dockerfile first, then by name.
 	slices.SortFunc(out, func(a, b foundDockerfile) int {

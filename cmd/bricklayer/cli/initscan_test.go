@@ -18,3 +18,21 @@ func TestPlatformOfName(t *testing.T) {
 		}
 	}
 }
+
+func TestFamilyOf(t *testing.T) {
+	for rel, want := range map[string][2]string{
+		"Dockerfile.armhf":         {"Dockerfile", "linux/arm/v7"},
+		"Dockerfile.aarch64":       {"Dockerfile", "linux/arm64"},
+		"src/arm64.Dockerfile":     {"src/Dockerfile", "linux/arm64"},
+		"docker/amd/Dockerfile":    {"docker/Dockerfile", "linux/amd64"},
+		"arm/Dockerfile":           {"Dockerfile", "linux/arm/v7"},
+		"Dockerfile":               {"Dockerfile", ""},
+		"Dockerfile.service":       {"Dockerfile.service", ""},
+		"docker/arm/Dockerfile.ui": {"docker/arm/Dockerfile.ui", ""},
+	} {
+		key, plat := familyOf(rel)
+		if key != want[0] || plat != want[1] {
+			t.Errorf("familyOf(%q) = %q, %q, want %q, %q", rel, key, plat, want[0], want[1])
+		}
+	}
+}
