@@ -24,7 +24,9 @@ Dockerfile it finds (Dockerfile, Dockerfile.NAME, NAME.Dockerfile) there
 or up to 4 directories below (not in vendor, third_party, node_modules,
 test, tests, testdata, fixtures, e2e or hidden directories but .docker),
 each built with its directory as the context. When it finds none it
-writes nothing and exits 1. The result passes bricklayer vet; edit the
+writes nothing and exits 1. Its policy tags branch builds with the
+branch, and releases (git tag v1.2.3) with 1.2.3, 1.2, 1 and latest,
+which moves only to the highest release. The result passes bricklayer vet; edit the
 repositories and tags to taste.
 
 An image's name is the last part of --repository (default the
@@ -187,6 +189,16 @@ func starter(images []starterImage) string {
 	// The platforms most images share go to the top level.
 	top := images[0].platforms
 	fmt.Fprintf(&b, "platforms: [%s]\n\n", quoteAll(top))
+	// A written tags: ["latest"] would move latest on every branch push.
+	b.WriteString(`// Branch builds: the branch's tag (main); releases (git tag v1.2.3):
+// 1.2.3, 1.2, 1 and latest, which moves only to the highest release.
+policy: {
+	branch: true
+	semver: true
+	moving: "latest"
+}
+
+`)
 	for _, im := range images {
 		label := strconv.Quote(im.name)
 		if identRE.MatchString(im.name) {
@@ -201,7 +213,7 @@ func starter(images []starterImage) string {
 			fmt.Fprintf(&b, "platforms: [%s]\n", quoteAll(im.platforms))
 		}
 		writeBuildSource(&b, im)
-		b.WriteString("tags: [\"latest\"]\n}\n")
+		b.WriteString("}\n")
 	}
 	return b.String()
 }
