@@ -52,7 +52,13 @@ func (d *decoder) tags(im *Image, repo reference.Named, rules tagRules) {
 			}
 		}
 		if len(im.Tags) == 0 && d.build.Version != nil {
-			d.errs.at(rules.policyLoc, "the policy yields no tag for release %s: enable semver, or list tags", d.build.Tag)
+			// Say why it is a release: on a branch, a user expects the
+			// branch tag and does not see the commit's release tag.
+			why := "the commit carries release tag " + d.build.Tag
+			if d.build.Branch != "" {
+				why += ", and a release tag wins over the branch (" + d.build.Branch + ")"
+			}
+			d.errs.at(rules.policyLoc, "the policy yields no tag for release %s: %s: enable semver, or list tags", d.build.Tag, why)
 		}
 	}
 	for i, a := range rules.aliases {

@@ -178,6 +178,9 @@ func describeBuild(b *buildinfo.Info) string {
 	switch {
 	case b.PullRequest != "":
 		parts = append(parts, "pull request "+b.PullRequest)
+	case b.Version != nil && b.Branch != "":
+		// The rule a branch push of a tagged commit surprises users with.
+		parts = append(parts, fmt.Sprintf("release %s (the commit carries release tag %s, which wins over branch %s)", b.Version.Full, b.Tag, b.Branch))
 	case b.Version != nil:
 		parts = append(parts, "release "+b.Version.Full)
 	case b.Branch != "":
