@@ -29,6 +29,8 @@ type decoder struct {
 	root, rootName string
 	// annotations are the top-level ones, checked.
 	annotations map[string]string
+	// checks are the top-level Dockerfile check settings.
+	checks Checks
 }
 
 // at is the location of a path in the spec.
@@ -49,6 +51,7 @@ func (d *decoder) spec(r rawSpec, file string) *Spec {
 	}
 	top := tagRules{policy: r.Policy, policyLoc: at("policy"), aliasesLoc: at("aliases")}
 	d.annotations = d.checkAnnotations(r.Annotations, at("annotations"))
+	d.checks = d.readChecks(r.Checks, Checks{}, at("checks"))
 	if r.Aliases != nil {
 		top.aliases = *r.Aliases
 	}
@@ -431,6 +434,9 @@ func (d *decoder) buildSource(im *Image, r rawImage, where loc, ctxOK bool) {
 	if r.Target != nil && r.Dockerfile == nil {
 		d.errs.at(where.child("target"), "target picks a stage of a Dockerfile; this image has no dockerfile")
 	}
+	if r.Checks != nil && r.Dockerfile == nil {
+		d.errs.at(where.child("checks"), "checks are BuildKit's Dockerfile checks; this image has no dockerfile")
+	}
 	if r.Dockerfile == nil {
 		if r.From == nil {
 			d.errs.at(where, "an image needs from (an image, a stage, or \"scratch\") or dockerfile")
@@ -447,6 +453,7 @@ func (d *decoder) buildSource(im *Image, r rawImage, where loc, ctxOK bool) {
 	im.Dockerfile = *r.Dockerfile
 	im.Target = deref(r.Target)
 	im.targetLoc = where.child("target")
+	im.Checks = d.readChecks(r.Checks, d.checks, where.child("checks"))
 	if ctxOK { // else the context's error says it all
 		d.dockerfile(im, where.child("dockerfile"))
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -54,6 +55,7 @@ func (d *decoder) dockerfile(im *Image, dl loc) {
 		return
 	}
 	im.dockerfileStages = d.parseDockerfile(im.DockerfileData, rel, dl)
+	im.CheckErrorDirective = checkErrorDirective(im.DockerfileData)
 	ignore := filepath.Join(im.Context, ".dockerignore")
 	if _, err := os.Lstat(ignore); err == nil {
 		dt, err := safefile.Read(ignore, MaxDockerfileSize)
@@ -66,10 +68,17 @@ func (d *decoder) dockerfile(im *Image, dl loc) {
 	}
 }
 
+// dockerfileStage is what vet needs of a stage of a Dockerfile.
+type dockerfileStage struct {
+	name string // lower case; "" for an unnamed stage
+	base string // the FROM image or stage, as written
+	line int    // of the FROM line
+}
+
 // parseDockerfile parses a Dockerfile as BuildKit's converter does and
-// returns the names of its stages (nil when it does not parse; the error
-// is reported at where as "NAME:LINE: message").
-func (d *decoder) parseDockerfile(dt []byte, name string, where loc) []string {
+// returns its stages (nil when it does not parse; the error is reported
+// at where as "NAME:LINE: message").
+func (d *decoder) parseDockerfile(dt []byte, name string, where loc) []dockerfileStage {
 	report := func(err error) { d.errs.at(where, "%s", dockerfileMessage(name, err)) }
 	if len(dt) == 0 {
 		d.errs.at(where, "%s: the Dockerfile is empty", name)
@@ -89,11 +98,41 @@ func (d *decoder) parseDockerfile(dt []byte, name string, where loc) []string {
 		d.errs.at(where, "%s: no FROM: the Dockerfile has no stage to build", name)
 		return nil
 	}
-	names := make([]string, 0, len(stages))
+	out := make([]dockerfileStage, 0, len(stages))
 	for _, st := range stages {
-		names = append(names, st.Name) // lower case; "" for an unnamed stage
+		ds := dockerfileStage{name: st.Name, base: st.BaseName}
+		if len(st.Location) > 0 {
+			ds.line = st.Location[0].Start.Line
+		}
+		out = append(out, ds)
 	}
-	return names
+	return out
+}
+
+// BaseEnvUnknown tells whether the environment at line of the image's
+// Dockerfile may hold variables of an image from a registry: the stage
+// holding the line starts, directly or through earlier stages, from one
+// (or from a name made of args). Offline, with base images unresolved,
+// their variables are unknown.
+func (im *Image) BaseEnvUnknown(line int) bool {
+	stages := im.dockerfileStages
+	i := len(stages) - 1
+	for i >= 0 && stages[i].line > line {
+		i--
+	}
+	if i < 0 {
+		return false // before the first FROM only args are in scope
+	}
+	for {
+		base := strings.ToLower(stages[i].base)
+		if base == "scratch" {
+			return false
+		}
+		// A FROM names an earlier stage; the index only decreases.
+		if i = slices.IndexFunc(stages[:i], func(s dockerfileStage) bool { return s.name == base }); i < 0 {
+			return true
+		}
+	}
 }
 
 // dockerfileMessage is an error of BuildKit's Dockerfile parser or
@@ -131,11 +170,11 @@ func checkTarget(im *Image, errs *errorList) {
 		}
 		var named []string
 		found := false
-		for _, n := range v.dockerfileStages {
-			if n != "" {
-				named = append(named, n)
+		for _, st := range v.dockerfileStages {
+			if st.name != "" {
+				named = append(named, st.name)
 			}
-			found = found || n == strings.ToLower(v.Target)
+			found = found || st.name == strings.ToLower(v.Target)
 		}
 		if found {
 			continue

@@ -18,6 +18,7 @@ type rawSpec struct {
 	} `json:"cache"`
 	Epoch       any                 `json:"epoch"`
 	Annotations map[string]string   `json:"annotations"`
+	Checks      *rawChecks          `json:"checks"`
 	Platforms   *[]string           `json:"platforms"`
 	Policy      *rawPolicy          `json:"policy"`
 	Aliases     *[]rawAlias         `json:"aliases"`
@@ -63,6 +64,7 @@ type rawImage struct {
 	Policy      *rawPolicy          `json:"policy"`
 	Aliases     *[]rawAlias         `json:"aliases"`
 	Cache       *bool               `json:"cache"`
+	Checks      *rawChecks          `json:"checks"`
 }
 
 type rawPolicy struct {

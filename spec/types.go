@@ -161,9 +161,13 @@ type Image struct {
 	// image's dockerfile field).
 	dockerfilePos  token.Pos
 	dockerfilePath []string
-	// dockerfileStages are the stage names of the Dockerfile ("" for an
-	// unnamed one), nil when it did not parse.
-	dockerfileStages []string
+	// dockerfileStages are the stages of the Dockerfile, nil when it did
+	// not parse.
+	dockerfileStages []dockerfileStage
+	// Checks are the spec's settings of the Dockerfile checks, and
+	// CheckErrorDirective is set by the Dockerfile's # check=error=true.
+	Checks              Checks
+	CheckErrorDirective bool
 	// DockerfileData is the Dockerfile's text and DockerIgnore the
 	// patterns of the context's .dockerignore, read at load time so that
 	// lowering reads no files.

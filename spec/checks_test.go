@@ -1,0 +1,92 @@
+package spec
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestCheckRules compares the rules checks.skip accepts with the rule set
+// of the BuildKit module bricklayer is built with, read from its source:
+// a BuildKit upgrade that adds or drops a rule fails here.
+func TestCheckRules(t *testing.T) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/moby/buildkit").Output()
+	if err != nil {
+		t.Skipf("locating the BuildKit module: %v", err)
+	}
+	file := filepath.Join(strings.TrimSpace(string(out)), "frontend", "dockerfile", "linter", "ruleset.go")
+	f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	ast.Inspect(f, func(n ast.Node) bool {
+		kv, ok := n.(*ast.KeyValueExpr)
+		if !ok {
+			return true
+		}
+		if key, ok := kv.Key.(*ast.Ident); ok && key.Name == "Name" {
+			if lit, ok := kv.Value.(*ast.BasicLit); ok {
+				name, _ := strconv.Unquote(lit.Value)
+				want = append(want, name)
+			}
+		}
+		return true
+	})
+	got := CheckRules()
+	slices.Sort(want)
+	slices.Sort(got)
+	if len(want) == 0 || !slices.Equal(got, want) {
+		t.Errorf("CheckRules() = %v\nBuildKit's rules: %v", got, want)
+	}
+}
+
+func TestBaseEnvUnknown(t *testing.T) {
+	im := &Image{dockerfileStages: []dockerfileStage{
+		{name: "tools", base: "golang:1.23", line: 3},
+		{name: "empty", base: "scratch", line: 6},
+		{name: "onempty", base: "Empty", line: 8},
+		{name: "ontools", base: "tools", line: 10},
+		{name: "", base: "${BASE}", line: 12},
+		// A stage named like a later one refers to an image.
+		{name: "x", base: "later", line: 14},
+		{name: "later", base: "scratch", line: 16},
+	}}
+	for line, want := range map[int]bool{
+		1:  false, // global args
+		3:  true,
+		5:  true,
+		6:  false,
+		7:  false,
+		9:  false, // from a stage from scratch, named in another case
+		11: true,  // through tools
+		13: true,  // a name made of args
+		15: true,
+		17: false,
+	} {
+		if got := im.BaseEnvUnknown(line); got != want {
+			t.Errorf("BaseEnvUnknown(%d) = %v, want %v", line, got, want)
+		}
+	}
+}
+
+func TestCheckErrorDirective(t *testing.T) {
+	for dt, want := range map[string]bool{
+		"# check=error=true\nFROM scratch\n":                                        true,
+		"# syntax=docker/dockerfile:1\n# check=skip=all;error=true\nFROM scratch\n": true,
+		"# check=error=false\nFROM scratch\n":                                       false,
+		"# check=skip=StageNameCasing\nFROM scratch\n":                              false,
+		"FROM scratch\n# check=error=true\n":                                        false, // not a directive after FROM
+		"# check=bogus\nFROM scratch\n":                                             false, // the converter reports it
+	} {
+		if got := checkErrorDirective([]byte(dt)); got != want {
+			t.Errorf("checkErrorDirective(%q) = %v, want %v", dt, got, want)
+		}
+	}
+}
