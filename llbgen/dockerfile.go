@@ -21,7 +21,8 @@ import (
 
 // dockerfile lowers a Dockerfile image with BuildKit's own converter, so
 // heredocs, multi-stage builds, FROM --platform and ARG TARGETARCH work
-// as they do in docker buildx.
+// as they do in docker buildx. The converter also runs BuildKit's
+// Dockerfile checks as it goes; their findings come with the result.
 func (l *lowering) dockerfile(ctx context.Context, im *spec.Image, target ocispecs.Platform) (*result, error) {
 	main, name := l.local(im.Context, nil, im.DockerIgnore)
 	args := maps.Clone(im.Args)
@@ -37,7 +38,7 @@ func (l *lowering) dockerfile(ctx context.Context, im *spec.Image, target ocispe
 	if l.opts.Resolver != nil {
 		resolver = l.opts.Resolver
 	}
-	res, err := dockerfile2llb.Dockerfile2LLB(ctx, im.DockerfileData, dockerfile2llb.ConvertOpt{
+	opt := dockerfile2llb.ConvertOpt{
 		Config: dockerui.Config{
 			BuildArgs:       args,
 			Target:          im.Target,
@@ -51,7 +52,8 @@ func (l *lowering) dockerfile(ctx context.Context, im *spec.Image, target ocispe
 		MainContext:    &main,
 		TargetPlatform: &target,
 		MetaResolver:   resolver,
-	})
+	}
+	res, found, err := l.convert(ctx, im, opt)
 	if err != nil {
 		return nil, im.DockerfileError(err)
 	}
@@ -63,26 +65,68 @@ func (l *lowering) dockerfile(ctx context.Context, im *spec.Image, target ocispe
 		// Sorted: the converter resolves stages concurrently.
 		r.unresolved = slices.Sorted(slices.Values(offline.refs))
 	}
+	r.findings = found.keep(im, spec.PlatformOf(target), l.opts.Resolver == nil)
+	if !l.allFindings && slices.ContainsFunc(r.findings, func(f Finding) bool { return f.Error }) {
+		return nil, im.DockerfileError(checksFailed(im, r.findings))
+	}
 	return r, nil
 }
 
+// convert runs BuildKit's converter with its checks. When vet asks for
+// every finding and the image names no target, it checks every stage,
+// as docker build --check does; plan and build check the stages they
+// build. A stage the image does not build may then fail where the build
+// would not: what the build converts is checked instead, and the
+// failure becomes a finding.
+func (l *lowering) convert(ctx context.Context, im *spec.Image, opt dockerfile2llb.ConvertOpt) (*dockerfile2llb.Result, *collector, error) {
+	allStages := l.allFindings && im.Target == ""
+	res, found, err := convertChecked(ctx, im, opt, allStages)
+	if err == nil || !allStages {
+		return res, found, err
+	}
+	res, found, built := convertChecked(ctx, im, opt, false)
+	if built != nil {
+		return nil, nil, built
+	}
+	found.unbuilt(err)
+	return res, found, nil
+}
+
+// convertChecked converts im with checks, every stage with allStages.
+// With # check=error=true BuildKit's converter fails on any finding, the
+// spec's skips included: it converts again without checks then, to tell
+// that from a mistake that fails the build, and leaves the verdict to
+// the findings.
+func convertChecked(ctx context.Context, im *spec.Image, opt dockerfile2llb.ConvertOpt, allStages bool) (*dockerfile2llb.Result, *collector, error) {
+	found := &collector{}
+	opt.Warn, opt.AllStages = found.warn, allStages
+	res, err := dockerfile2llb.Dockerfile2LLB(ctx, im.DockerfileData, opt)
+	if err == nil || !im.CheckErrorDirective || len(found.findings) == 0 {
+		return res, found, err
+	}
+	opt.Warn = nil
+	res, err = dockerfile2llb.Dockerfile2LLB(ctx, im.DockerfileData, opt)
+	return res, found, err
+}
+
 // Check lowers, offline, every image of s for each of its platforms when
-// s has a Dockerfile image, and returns every conversion error, each at
-// the dockerfile field of its image: what plan would reject, vet rejects
-// first. Every image, not only the Dockerfile ones: an image built from
-// a Dockerfile image converts it for its own platforms too. (Without
-// Dockerfiles no such pass is needed: spec checks what the lowering of
-// native steps relies on.) The lowerings run side by side, one per CPU
-// (vet runs in pre-commit hooks); errors come in image and platform
-// order.
-func Check(ctx context.Context, s *spec.Spec) error {
+// s has a Dockerfile image, and returns what BuildKit's Dockerfile checks
+// found (merged: once per place, rule and message) and every conversion
+// error, each at the dockerfile field of its image: what plan would
+// reject, vet rejects first. Every image, not only the Dockerfile ones:
+// an image built from a Dockerfile image converts it for its own
+// platforms too. (Without Dockerfiles no such pass is needed: spec checks
+// what the lowering of native steps relies on.) The lowerings run side by
+// side, one per CPU (vet runs in pre-commit hooks); errors come in image
+// and platform order.
+func Check(ctx context.Context, s *spec.Spec) ([]Finding, error) {
 	type job struct {
 		im   *spec.Image
 		name string
 		p    spec.Platform
 	}
 	if !slices.ContainsFunc(s.ImageNames, func(name string) bool { return s.Images[name].Dockerfile != "" }) {
-		return nil
+		return nil, nil
 	}
 	var jobs []job
 	for _, name := range s.ImageNames {
@@ -92,6 +136,8 @@ func Check(ctx context.Context, s *spec.Spec) error {
 		}
 	}
 	l := New(s, Options{})
+	l.allFindings = true
+	targets := make([]*Target, len(jobs))
 	results := make([]error, len(jobs))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -100,10 +146,16 @@ func Check(ctx context.Context, s *spec.Spec) error {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			_, results[i] = l.Lower(ctx, j.name, j.p)
+			targets[i], results[i] = l.Lower(ctx, j.name, j.p)
 		}()
 	}
 	wg.Wait()
+	var found []Finding
+	for _, t := range targets {
+		if t != nil {
+			found = append(found, t.Findings...)
+		}
+	}
 	var errs cueerrors.Error
 	for i, err := range results {
 		if err == nil {
@@ -111,12 +163,12 @@ func Check(ctx context.Context, s *spec.Spec) error {
 		}
 		var ce cueerrors.Error
 		if !errors.As(err, &ce) {
-			return fmt.Errorf("%s, %s: %w", jobs[i].im.Path(), jobs[i].p, err)
+			return nil, fmt.Errorf("%s, %s: %w", jobs[i].im.Path(), jobs[i].p, err)
 		}
 		errs = cueerrors.Append(errs, ce)
 	}
 	if errs == nil {
-		return nil
+		return MergeFindings(found), nil
 	}
-	return errs
+	return MergeFindings(found), errs
 }

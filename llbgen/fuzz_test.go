@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -56,14 +57,23 @@ images: a: {repository: "x/a", from: "scratch", steps: [{run: "x", cache: [{targ
 			return
 		}
 		ctx := context.Background()
-		// vet converts the Dockerfiles too (Check).
-		if err := Check(ctx, s); err != nil {
+		// vet converts the Dockerfiles too (Check), and checks them.
+		found, err := Check(ctx, s)
+		if err != nil {
 			for _, d := range spec.Diagnostics(err) {
 				if d.File == "" || d.Line < 1 || d.Col < 1 {
 					t.Errorf("Dockerfile error without a position: %s", d)
 				}
 			}
 			return
+		}
+		for _, f := range found {
+			if f.File == "" || f.Message == "" || len(f.Images) == 0 {
+				t.Errorf("finding without a file, message or image: %+v", f)
+			}
+		}
+		if slices.ContainsFunc(found, func(f Finding) bool { return f.Error }) {
+			return // vet rejects the spec; plan does too
 		}
 		l := New(s, Options{})
 		for _, name := range s.ImageNames {

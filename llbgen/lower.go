@@ -66,6 +66,10 @@ type Target struct {
 	// Unresolved lists base images whose config could not be merged into
 	// Config because lowering was offline.
 	Unresolved []string
+	// Findings are what BuildKit's Dockerfile checks found in the
+	// Dockerfiles converted for the target, as warnings: a finding that
+	// is an error fails Lower.
+	Findings []Finding
 	// Locals maps the names of the graph's local sources to directories
 	// (the build contexts) for the session that solves it.
 	Locals map[string]string
@@ -87,6 +91,9 @@ type Lowerer struct {
 	// cacheScope prefixes the ids of cache mounts that name none: the
 	// spec's identity, made of its repositories.
 	cacheScope string
+	// allFindings is set by Check: Dockerfiles are checked in every
+	// stage, and findings that are errors do not fail the lowering.
+	allFindings bool
 }
 
 // lowering is the state of one Lower: one image for one platform. Stages
@@ -107,6 +114,7 @@ type result struct {
 	config     dockerspec.DockerOCIImage
 	unresolved []string
 	locals     map[string]string
+	findings   []Finding
 }
 
 // New returns a Lowerer for s.
@@ -153,6 +161,7 @@ func (l *Lowerer) Lower(ctx context.Context, image string, platform spec.Platfor
 		Config:     r.config,
 		Unresolved: r.unresolved,
 		Locals:     r.locals,
+		Findings:   r.findings,
 		noCache:    l.opts.NoCache,
 	}
 	if lw.hostNet {
@@ -233,8 +242,9 @@ func emptyConfig(p ocispecs.Platform) dockerspec.DockerOCIImage {
 	return c
 }
 
-// merge adds the locals and unresolved bases of dep to r.
+// merge adds the locals, unresolved bases and findings of dep to r.
 func (r *result) merge(dep *result) {
+	r.findings = append(slices.Clip(r.findings), dep.findings...)
 	for _, u := range dep.unresolved {
 		if !slices.Contains(r.unresolved, u) {
 			r.unresolved = append(r.unresolved, u)

@@ -59,6 +59,7 @@ built from it).
 		if err != nil {
 			return err
 		}
+		c.writeFindings(s, llbgen.MergeFindings(p.findings))
 		if *format == "json" {
 			enc := json.NewEncoder(c.stdout)
 			enc.SetIndent("", "  ")
@@ -77,6 +78,9 @@ type plan struct {
 	BuildPlatform string          `json:"buildPlatform"`
 	Build         *buildinfo.Info `json:"build"`
 	Images        []planImage     `json:"images"`
+	// findings are what the Dockerfile checks found in the stages the
+	// targets build; vet checks every stage.
+	findings []llbgen.Finding
 }
 
 type planImage struct {
@@ -127,6 +131,7 @@ func makePlan(ctx context.Context, s *spec.Spec, opts llbgen.Options) (*plan, er
 				return nil, err
 			}
 			pi.Platforms = append(pi.Platforms, planPlatform{Platform: plat, Digest: llbgen.Digest(def).String(), Ops: llbgen.Ops(def)})
+			p.findings = append(p.findings, t.Findings...)
 			for _, u := range t.Unresolved {
 				if !slices.Contains(pi.Unresolved, u) {
 					pi.Unresolved = append(pi.Unresolved, u)

@@ -23,8 +23,29 @@ that leave the context.
 
 It needs no daemon and no network, so it fits a pre-commit hook. A valid
 spec prints nothing and exits 0; every mistake prints one line,
-FILE:LINE:COL: PATH: message, and the exit code is 1.`)
+FILE:LINE:COL: PATH: message, and the exit code is 1.
+
+Each Dockerfile also goes through BuildKit's Dockerfile checks, those of
+docker build --check, for every platform of its image. A finding prints
+once, at the Dockerfile's line, with the images (and platforms, when not
+all of an image's) that share it:
+
+  Dockerfile:5:1: warning: MaintainerDeprecated: MESSAGE [image api] URL
+
+Findings are warnings, but with # check=error=true in the Dockerfile,
+checks: error: true in the spec (top level or per image), or --strict;
+then they print without "warning:" and vet exits 1. # check=skip=RULE
+and checks: skip: ["RULE"] (or "all") leave rules out. The rules:
+`+strings.Join(spec.CheckRules(), ", ")+`.
+
+--format json prints the findings on stdout instead, one document per
+spec:
+
+  {"spec": FILE, "findings": [{"file", "line", "column", "rule", "url",
+   "message", "images", "platforms", "level": "warning" or "error"}]}`)
 	verbose := cmd.flags.BoolP("verbose", "v", false, "print a summary of the images")
+	strict := cmd.flags.Bool("strict", false, "make every finding of the Dockerfile checks an error")
+	format := cmd.flags.String("format", "text", "output format of the Dockerfile checks' findings: text (on stderr) or json (on stdout)")
 	contexts := contextFlag(cmd.flags)
 	sets := setFlag(cmd.flags)
 	cmd.run = func(ctx context.Context, args []string) error {
@@ -32,13 +53,35 @@ FILE:LINE:COL: PATH: message, and the exit code is 1.`)
 		if err != nil {
 			return err
 		}
+		if *format != "text" && *format != "json" {
+			return usageErrorf("vet: --format must be text or json, not %q", *format)
+		}
+		if *format == "json" && *verbose {
+			return usageErrorf("vet: --verbose prints text; leave it out with --format json")
+		}
 		s, err := c.load(ctx, arg, *contexts, *sets...)
 		if err != nil {
 			return err
 		}
-		// Convert the Dockerfiles as plan would, offline.
-		if err := llbgen.Check(ctx, s); err != nil {
+		// Convert the Dockerfiles as plan would, offline, checking them.
+		found, err := llbgen.Check(ctx, s)
+		if *strict {
+			for i := range found {
+				found[i].Error = true
+			}
+		}
+		if *format == "json" {
+			if jerr := c.writeFindingsJSON(s, found); jerr != nil {
+				return jerr
+			}
+		} else {
+			c.writeFindings(s, found)
+		}
+		if err != nil {
 			return err
+		}
+		if n := countErrors(found); n > 0 {
+			return fmt.Errorf("the Dockerfile checks found %d error(s)", n)
 		}
 		if *verbose {
 			c.summary(s)

@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/bricklayer-build/bricklayer/llbgen"
+	"github.com/bricklayer-build/bricklayer/spec"
+)
+
+// writeFindings prints the findings of the Dockerfile checks on stderr,
+// one line each: FILE:LINE:COL: warning: RULE: message [images] URL,
+// without "warning: " for an error.
+func (c *CLI) writeFindings(s *spec.Spec, found []llbgen.Finding) {
+	for _, f := range found {
+		var b strings.Builder
+		b.WriteString(f.File)
+		if f.Line > 0 {
+			fmt.Fprintf(&b, ":%d:%d", f.Line, f.Column)
+		}
+		b.WriteString(": ")
+		if !f.Error {
+			b.WriteString("warning: ")
+		}
+		if f.Rule != "" {
+			b.WriteString(f.Rule + ": ")
+		}
+		// The URL last, where no punctuation can run into it.
+		b.WriteString(f.Message + " [" + findingImages(s, f) + "]")
+		if f.URL != "" {
+			b.WriteString(" " + f.URL)
+		}
+		fmt.Fprintln(c.stderr, b.String())
+	}
+}
+
+// findingImages names the images that share a finding, each with the
+// platforms that found it when those are not all of the image's:
+// "image api", "images api, worker on linux/arm64".
+func findingImages(s *spec.Spec, f llbgen.Finding) string {
+	parts := make([]string, len(f.Images))
+	for i, name := range f.Images {
+		parts[i] = name
+		ps := f.Platforms[name]
+		if im, ok := s.Images[name]; ok && samePlatforms(ps, im.Platforms) {
+			continue
+		}
+		parts[i] += " on " + strings.Join(platformStrings(ps), " and ")
+	}
+	what := "image "
+	if len(parts) > 1 {
+		what = "images "
+	}
+	return what + strings.Join(parts, ", ")
+}
+
+// samePlatforms tells whether a and b hold the same platforms.
+func samePlatforms(a, b []spec.Platform) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, p := range a {
+		if !slices.Contains(b, p) {
+			return false
+		}
+	}
+	return true
+}
+
+func platformStrings(ps []spec.Platform) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return out
+}
+
+// vetReport is what vet --format json prints for a spec; README.md and
+// vet's help describe it.
+type vetReport struct {
+	Spec     string       `json:"spec"`
+	Findings []vetFinding `json:"findings"`
+}
+
+type vetFinding struct {
+	File      string          `json:"file"`
+	Line      int             `json:"line"`
+	Column    int             `json:"column"`
+	Rule      string          `json:"rule"`
+	URL       string          `json:"url"`
+	Message   string          `json:"message"`
+	Images    []string        `json:"images"`
+	Platforms []spec.Platform `json:"platforms"`
+	Level     string          `json:"level"`
+}
+
+// writeFindingsJSON prints the findings as one JSON document on stdout.
+// Platforms are those of every image that found a finding, in the order
+// met.
+func (c *CLI) writeFindingsJSON(s *spec.Spec, found []llbgen.Finding) error {
+	rep := vetReport{Spec: s.File, Findings: []vetFinding{}}
+	for _, f := range found {
+		vf := vetFinding{File: f.File, Line: f.Line, Column: f.Column, Rule: f.Rule, URL: f.URL,
+			Message: f.Message, Images: f.Images, Platforms: []spec.Platform{}, Level: "warning"}
+		if f.Error {
+			vf.Level = "error"
+		}
+		for _, name := range f.Images {
+			for _, p := range f.Platforms[name] {
+				if !slices.Contains(vf.Platforms, p) {
+					vf.Platforms = append(vf.Platforms, p)
+				}
+			}
+		}
+		rep.Findings = append(rep.Findings, vf)
+	}
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(rep); err != nil {
+		return fmt.Errorf("writing the findings: %w", err)
+	}
+	return nil
+}
+
+func countErrors(found []llbgen.Finding) int {
+	n := 0
+	for _, f := range found {
+		if f.Error {
+			n++
+		}
+	}
+	return n
+}
