@@ -80,7 +80,7 @@ func dockerfileArgs(dt []byte, declared map[string]bool) bool {
 	if err != nil {
 		return false
 	}
-	stages, metaArgs, err := instructions.Parse(res.AST, nil)
+	stages, metaArgs, err := instructions.Parse(res.AST, quietLinter())
 	if err != nil {
 		return false
 	}

@@ -106,6 +106,12 @@ func unknownRule(name string, known []string) string {
 	return msg + " (bricklayer vet --help lists them)"
 }
 
+// quietLinter is the linter to give BuildKit's instruction parser when
+// only the instructions are wanted: the parser merges a "# check="
+// comment above an instruction into the linter it is given, and panics
+// on none.
+func quietLinter() *linter.Linter { return linter.New(&linter.Config{}) }
+
 // checkErrorDirective tells whether the Dockerfile dt says # check=
 // error=true, which makes BuildKit's converter fail on any finding. The
 // directive alone is read, not the Dockerfile; one that does not parse

@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -88,5 +89,23 @@ func TestCheckErrorDirective(t *testing.T) {
 		if got := checkErrorDirective([]byte(dt)); got != want {
 			t.Errorf("checkErrorDirective(%q) = %v, want %v", dt, got, want)
 		}
+	}
+}
+
+// TestCheckCommentParses: a # check= comment above an instruction is no
+// reason to panic.
+func TestCheckCommentParses(t *testing.T) {
+	dir := t.TempDir()
+	df := "FROM scratch\n# check=skip=JSONArgsRecommended\nCMD run\nARG X\n"
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := `images: app: {repository: "x/app", dockerfile: "Dockerfile", args: X: "1"}`
+	s, err := Parse(filepath.Join(dir, FileName), []byte(src))
+	if err != nil {
+		t.Fatal(Diagnostics(err))
+	}
+	if unused := s.Images["app"].UnusedArgs(); len(unused) != 0 {
+		t.Errorf("UnusedArgs() = %v", unused)
 	}
 }

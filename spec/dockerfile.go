@@ -89,7 +89,7 @@ func (d *decoder) parseDockerfile(dt []byte, name string, where loc) []dockerfil
 		report(err)
 		return nil
 	}
-	stages, _, err := instructions.Parse(res.AST, nil)
+	stages, _, err := instructions.Parse(res.AST, quietLinter())
 	if err != nil {
 		report(err)
 		return nil
