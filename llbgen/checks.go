@@ -116,19 +116,20 @@ func checksFailed(im *spec.Image, fs []Finding) error {
 }
 
 // MergeFindings makes one finding of those at the same place with the
-// same rule and message, whatever image and platform found them: an
-// error if any of them is. The result is sorted by file, line, column,
-// rule and message.
+// same rule, message and level, whatever image and platform found them.
+// The result is sorted by file, line, column, rule, message, and
+// warnings first.
 func MergeFindings(fs []Finding) []Finding {
 	type key struct {
 		file          string
 		line, column  int
 		rule, message string
+		error         bool
 	}
 	var out []Finding
 	index := map[key]int{}
 	for _, f := range fs {
-		k := key{f.File, f.Line, f.Column, f.Rule, f.Message}
+		k := key{f.File, f.Line, f.Column, f.Rule, f.Message, f.Error}
 		i, ok := index[k]
 		if !ok {
 			index[k] = len(out)
@@ -138,7 +139,6 @@ func MergeFindings(fs []Finding) []Finding {
 			i = len(out) - 1
 		}
 		g := &out[i]
-		g.Error = g.Error || f.Error
 		for _, name := range f.Images {
 			if !slices.Contains(g.Images, name) {
 				g.Images = append(g.Images, name)
@@ -155,7 +155,17 @@ func MergeFindings(fs []Finding) []Finding {
 	}
 	slices.SortFunc(out, func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column),
-			cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Message, b.Message))
+			cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Message, b.Message), compareBool(a.Error, b.Error))
 	})
 	return out
+}
+
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }

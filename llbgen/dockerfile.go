@@ -84,12 +84,15 @@ func (l *lowering) convert(ctx context.Context, im *spec.Image, opt dockerfile2l
 	if err == nil || !allStages {
 		return res, found, err
 	}
-	res, found, built := convertChecked(ctx, im, opt, false)
-	if built != nil {
-		return nil, nil, built
+	res, built, berr := convertChecked(ctx, im, opt, false)
+	if berr != nil {
+		return nil, nil, berr
 	}
-	found.unbuilt(err)
-	return res, found, nil
+	// What the check of every stage found before it failed counts too;
+	// Check merges what both found.
+	built.findings = append(built.findings, found.findings...)
+	built.unbuilt(err)
+	return res, built, nil
 }
 
 // convertChecked converts im with checks, every stage with allStages.

@@ -69,6 +69,7 @@ spec:
 			for i := range found {
 				found[i].Error = true
 			}
+			found = llbgen.MergeFindings(found) // a warning and an error at one place are one error now
 		}
 		if *format == "json" {
 			if jerr := c.writeFindingsJSON(s, found); jerr != nil {
