@@ -140,7 +140,9 @@ func Check(ctx context.Context, s *spec.Spec) ([]Finding, error) {
 	}
 	l := New(s, Options{})
 	l.allFindings = true
-	targets := make([]*Target, len(jobs))
+	// The findings of each job, not its target: holding every graph
+	// until the end costs the garbage collector more than vet's checks.
+	findings := make([][]Finding, len(jobs))
 	results := make([]error, len(jobs))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -149,16 +151,15 @@ func Check(ctx context.Context, s *spec.Spec) ([]Finding, error) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			targets[i], results[i] = l.Lower(ctx, j.name, j.p)
+			t, err := l.Lower(ctx, j.name, j.p)
+			if t != nil {
+				findings[i] = t.Findings
+			}
+			results[i] = err
 		}()
 	}
 	wg.Wait()
-	var found []Finding
-	for _, t := range targets {
-		if t != nil {
-			found = append(found, t.Findings...)
-		}
-	}
+	found := slices.Concat(findings...)
 	var errs cueerrors.Error
 	for i, err := range results {
 		if err == nil {
