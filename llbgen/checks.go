@@ -57,10 +57,10 @@ func (c *collector) warn(rule, _, url, msg string, location []parser.Range) {
 }
 
 // keep returns what the collector found that im's checks report, for
-// its conversion for platform p: without those the spec's checks.skip names,
-// and, offline, without undefined variables that a base image may
-// define (docker build --check knows the base image's variables; vet,
-// offline, does not).
+// its conversion for platform p: without the rules the spec's
+// checks.skip names, and, offline, without undefined variables that a
+// base image may define (docker build --check knows the base image's
+// variables; vet, offline, does not).
 func (c *collector) keep(im *spec.Image, p spec.Platform, offline bool) []Finding {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -73,7 +73,8 @@ func (c *collector) keep(im *spec.Image, p spec.Platform, offline bool) []Findin
 			continue
 		}
 		f.File = filepath.Join(im.Context, filepath.FromSlash(im.Dockerfile))
-		f.Error = im.Checks.Error || im.CheckErrorDirective
+		// A stage the build leaves out fails no build (see unbuilt).
+		f.Error = (im.Checks.Error || im.CheckErrorDirective) && f.Rule != ""
 		f.Images = []string{im.Name}
 		f.Platforms = map[string][]spec.Platform{im.Name: {p}}
 		out = append(out, f)

@@ -182,6 +182,11 @@ func TestChecksError(t *testing.T) {
 		lowerErr: "Dockerfile:4: ",
 		mistake:  true,
 	}, {
+		name:     "directive, a stage not built fails",
+		spec:     `images: app: {repository: "x/app", dockerfile: "Dockerfile"}`,
+		df:       "# check=error=true\nFROM scratch AS test\nCOPY --chmod=abc a /\nFROM scratch\n",
+		findings: []string{"@3:1 app=linux/amd64"},
+	}, {
 		name:     "spec",
 		spec:     `checks: error: true, images: app: {repository: "x/app", dockerfile: "Dockerfile"}`,
 		df:       "FROM scratch\nMAINTAINER me\n",
