@@ -36,7 +36,7 @@ Findings are warnings, but with # check=error=true in the Dockerfile,
 checks: error: true in the spec (top level or per image), or --strict;
 then they print without "warning:" and vet exits 1. # check=skip=RULE
 and checks: skip: ["RULE"] (or "all") leave rules out. The rules:
-`+strings.Join(spec.CheckRules(), ", ")+`.
+`+wrapList(spec.CheckRules(), 72)+`.
 
 --format json prints the findings on stdout instead, one document per
 spec:

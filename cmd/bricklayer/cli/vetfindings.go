@@ -133,3 +133,25 @@ func countErrors(found []llbgen.Finding) int {
 	}
 	return n
 }
+
+// wrapList joins items with commas into lines of at most width
+// characters, for help text.
+func wrapList(items []string, width int) string {
+	var b strings.Builder
+	line := 0
+	for i, it := range items {
+		if i < len(items)-1 {
+			it += ","
+		}
+		if line > 0 && line+1+len(it) > width {
+			b.WriteString("\n")
+			line = 0
+		} else if line > 0 {
+			b.WriteString(" ")
+			line++
+		}
+		b.WriteString(it)
+		line += len(it)
+	}
+	return b.String()
+}
