@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
 
 	"cuelang.org/go/cue"
@@ -223,5 +225,20 @@ type Alias struct {
 	Strict bool
 }
 
-// Apply is the alias name of tag.
-func (a Alias) Apply(tag string) string { return a.Prefix + tag + a.Suffix }
+// maxTagLen is the longest tag the OCI distribution spec allows.
+const maxTagLen = 128
+
+// Apply is the alias name of tag: Prefix+tag+Suffix, or, when that is
+// longer than a tag may be (a long branch tag, itself cut to 128), the
+// tag cut to fit with '-' and 8 hex digits of its SHA-256 before
+// Suffix. The digest keeps aliases of tags that differ only past the cut
+// apart, and is the same on every build of the tag.
+func (a Alias) Apply(tag string) string {
+	name := a.Prefix + tag + a.Suffix
+	keep := maxTagLen - len(a.Prefix) - len(a.Suffix) - len("-12345678")
+	if len(name) <= maxTagLen || keep < 1 || keep >= len(tag) {
+		return name // fits, or prefix and suffix alone are too long: checkTag says so
+	}
+	sum := sha256.Sum256([]byte(tag))
+	return a.Prefix + tag[:keep] + "-" + hex.EncodeToString(sum[:4]) + a.Suffix
+}
