@@ -40,12 +40,18 @@ type errorList struct {
 	// file is the syntax of the spec: where the spec did not evaluate
 	// (a structural cycle), positions are found in it by path.
 	file *ast.File
+	// explained are paths whose mistake has been said in our words; CUE's
+	// own errors about them are dropped.
+	explained map[string]bool
 }
 
 func (l *errorList) add(err error) {
 	for _, e := range errors.Errors(err) {
 		if isDisjunctionHeader(e) {
 			continue // its branches follow as errors of their own
+		}
+		if l.explained[strings.Join(e.Path(), ".")] {
+			continue
 		}
 		if p := userPos(e); !p.IsValid() || isSchemaPos(p) {
 			format, args := e.Msg()

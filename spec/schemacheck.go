@@ -54,6 +54,9 @@ func schemaErrors(v, schema, user, top cue.Value, errs *errorList) {
 			}
 			continue
 		}
+		if imageCacheHint(fv, user, errs) {
+			continue
+		}
 		schemaErrors(fv, schemaAt(schema, sel, ft, top), user, top, errs)
 	}
 	if v.Kind() != cue.StructKind && v.Kind() != cue.ListKind {
