@@ -100,8 +100,9 @@ func Parse(file string, src []byte, opts ...Option) (*Spec, error) {
 		return nil, err
 	}
 	info := &buildinfo.Info{}
+	full := needsContext(f)
 	if o.build != nil {
-		if info, err = o.build(needsContext(f)); err != nil {
+		if info, err = o.build(full); err != nil {
 			return nil, err
 		}
 	}
@@ -154,7 +155,7 @@ func Parse(file string, src []byte, opts ...Option) (*Spec, error) {
 	}
 	s := d.spec(raw, file)
 	s.Source = src
-	s.Build = info
+	s.Build, s.BuildRead = info, full && o.build != nil
 	s.value, s.user = v, order
 	// Positions first: a variant that keeps its image's steps copies
 	// their positions.

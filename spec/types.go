@@ -32,6 +32,10 @@ type Spec struct {
 	ImageNames []string
 	// Build is the build context the tags were computed for.
 	Build *buildinfo.Info
+	// BuildRead is false when git and the CI were not asked (the spec
+	// refers to no build, policy or epoch): Build then holds the date
+	// and --context's values only, and says nothing of the branch.
+	BuildRead bool
 	// CacheTo and CacheFrom are the spec's build cache exports and
 	// imports (cache: to: ["type=registry,ref=..."]).
 	CacheTo, CacheFrom []buildopt.Cache

@@ -81,6 +81,8 @@ type plan struct {
 	// findings are what the Dockerfile checks found in the stages the
 	// targets build; vet checks every stage.
 	findings []llbgen.Finding
+	// buildRead tells whether Build came from git and the CI.
+	buildRead bool
 }
 
 type planImage struct {
@@ -111,7 +113,7 @@ type planPlatform struct {
 
 func makePlan(ctx context.Context, s *spec.Spec, opts llbgen.Options) (*plan, error) {
 	l := llbgen.New(s, opts)
-	p := &plan{Spec: s.File, BuildPlatform: platforms.Format(*opts.BuildPlatform), Build: s.Build, Images: []planImage{}}
+	p := &plan{Spec: s.File, BuildPlatform: platforms.Format(*opts.BuildPlatform), Build: s.Build, Images: []planImage{}, buildRead: s.BuildRead}
 	for _, name := range s.ImageNames {
 		im := s.Images[name]
 		pi := planImage{Name: name, Repository: im.Repository, Tags: nonNil(im.Tags), Aliases: nonNil(im.AliasTags), References: []string{}}
@@ -144,7 +146,7 @@ func makePlan(ctx context.Context, s *spec.Spec, opts llbgen.Options) (*plan, er
 }
 
 func (p *plan) writeText(w io.Writer) {
-	fmt.Fprintf(w, "build: %s\n\n", describeBuild(p.Build))
+	fmt.Fprintf(w, "build: %s\n\n", describeBuild(p.Build, p.buildRead))
 	for i, im := range p.Images {
 		if i > 0 {
 			fmt.Fprintln(w)
@@ -174,8 +176,10 @@ func (p *plan) writeText(w io.Writer) {
 	}
 }
 
-// describeBuild is one line on what kind of build the tags are for.
-func describeBuild(b *buildinfo.Info) string {
+// describeBuild is one line on what kind of build the tags are for. read
+// is false when git and the CI were not asked: then an empty context
+// says so, not that there is no branch.
+func describeBuild(b *buildinfo.Info, read bool) string {
 	if b == nil {
 		return "no context"
 	}
@@ -190,6 +194,8 @@ func describeBuild(b *buildinfo.Info) string {
 		parts = append(parts, "release "+b.Version.Full)
 	case b.Branch != "":
 		parts = append(parts, "branch "+b.Branch)
+	case !read:
+		parts = append(parts, "not read (the spec refers to no build, policy or epoch: its tags do not depend on it)")
 	default:
 		parts = append(parts, "no branch or release tag")
 	}
