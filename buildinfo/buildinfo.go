@@ -18,9 +18,10 @@ type Info struct {
 	PullRequest   string   `json:"pullRequest"` // number, for pull/merge-request builds
 	CI            string   `json:"ci"`          // github, gitlab, azure, jenkins, buildkite or ""
 	Date          string   `json:"date"`        // YYYY-MM-DD of the build, for alias expiry
-	Version       *Version `json:"version"`     // Tag parsed as semver; nil unless a release
+	Version       *Version `json:"version"`     // Tag read as a release (semver or CalVer); nil unless one
 	// HighestRelease is the highest release (not pre-release) among the
-	// repository's tags, e.g. 2.0.1; "" when git shows none.
+	// repository's tags of the build tag's scheme (releaseScheme), e.g.
+	// 2.0.1; "" when git shows none.
 	HighestRelease string `json:"highestRelease"`
 	// Latest is set on a release build that is not a pre-release and is
 	// at least HighestRelease: a v1.9.1 released after v2.0.1 is not.
@@ -32,9 +33,12 @@ type Info struct {
 	Source string `json:"source"`
 }
 
-// Version is a release tag parsed as semver (a leading v is allowed).
+// Version is a release tag parsed as semver or CalVer (a leading v is
+// allowed). A CalVer release's Major, Minor and Patch are its year,
+// month and third number.
 type Version struct {
-	Full       string `json:"full"` // 1.2.3-rc.1: without the v and build metadata
+	Scheme     string `json:"scheme"` // SchemeSemver or SchemeCalVer
+	Full       string `json:"full"`   // 1.2.3-rc.1: without the v and build metadata
 	Major      int    `json:"major"`
 	Minor      int    `json:"minor"`
 	Patch      int    `json:"patch"`

@@ -52,16 +52,15 @@ func Detect(ctx context.Context, dir string, env func(string) string, now time.T
 // merge weighs git's and the CI's answers as Detect documents.
 func merge(g gitState, c ciState) *Info {
 	info := &Info{
-		Branch:         g.branch,
-		Tag:            g.tag,
-		SHA:            g.sha,
-		Describe:       g.describe,
-		Dirty:          g.dirty,
-		CommitTime:     g.commitTime,
-		PullRequest:    c.pullRequest,
-		HighestRelease: g.highest,
-		CI:             c.name,
-		Source:         g.source,
+		Branch:      g.branch,
+		Tag:         g.tag,
+		SHA:         g.sha,
+		Describe:    g.describe,
+		Dirty:       g.dirty,
+		CommitTime:  g.commitTime,
+		PullRequest: c.pullRequest,
+		CI:          c.name,
+		Source:      g.source,
 	}
 	detached := g.branch == ""
 	switch {
@@ -76,6 +75,7 @@ func merge(g gitState, c ciState) *Info {
 	if info.SHA == "" {
 		info.SHA = c.sha
 	}
+	info.HighestRelease = highestRelease(g.tags, releaseScheme(info.Tag, g.tags))
 	info.DefaultBranch = firstNonEmpty(g.remoteDefault, c.defaultBranch, g.localDefault)
 	info.derive()
 	return info
@@ -85,11 +85,13 @@ func merge(g gitState, c ciState) *Info {
 func (i *Info) derive() {
 	i.BranchTag = SanitizeBranch(i.Branch)
 	i.ShortSHA = shortSHA(i.SHA)
-	i.Version = ParseVersion(i.Tag)
+	i.Version = ParseRelease(i.Tag)
 	i.Latest = false
 	if v := i.Version; v != nil && !v.IsPrerelease() {
-		h := ParseVersion(i.HighestRelease)
-		i.Latest = h == nil || compareVersions(v, h) >= 0
+		// Within the scheme: a highest release of another scheme (one
+		// set by --context) says nothing of this one.
+		h := ParseRelease(i.HighestRelease)
+		i.Latest = h == nil || h.Scheme != v.Scheme || compareVersions(v, h) >= 0
 	}
 }
 
@@ -153,8 +155,8 @@ func (i *Info) Set(key, value string) error {
 	case "ci":
 		i.CI = value
 	case "highestrelease":
-		if value != "" && ParseVersion(value) == nil {
-			return bad("a release version such as 2.0.1")
+		if value != "" && ParseRelease(value) == nil {
+			return bad("a release version such as 2.0.1 or 2026.07.2")
 		}
 		i.HighestRelease = value
 	case "date":

@@ -29,8 +29,9 @@ type gitState struct {
 	// because a CI system's own answer ranks between the two.
 	remoteDefault string
 	localDefault  string
-	// highest is the highest release among all the repository's tags.
-	highest string
+	// tags are all the repository's tags, to find the highest release
+	// in the scheme of the build's tag.
+	tags []string
 	// source is origin's URL as a web address (SourceURL).
 	source string
 }
@@ -207,7 +208,7 @@ func readGit(ctx context.Context, dir string) (gitState, error) {
 		}
 		s.tag = pickTag(strings.Fields(tags))
 		s.describe = descr
-		s.highest = highestRelease(strings.Fields(allTags))
+		s.tags = strings.Fields(allTags)
 		s.commitTime, _ = strconv.ParseInt(ctime, 10, 64)
 		if s.dirty {
 			s.describe += "-dirty"
@@ -216,12 +217,12 @@ func readGit(ctx context.Context, dir string) (gitState, error) {
 	return s, nil
 }
 
-// highestRelease is the highest version among tags that is no
+// highestRelease is the highest version of scheme among tags that is no
 // pre-release, without a leading v ("" when there is none).
-func highestRelease(tags []string) string {
+func highestRelease(tags []string, scheme string) string {
 	var best *Version
 	for _, t := range tags {
-		if v := ParseVersion(t); v != nil && !v.IsPrerelease() && (best == nil || compareVersions(v, best) > 0) {
+		if v := ParseRelease(t); v != nil && v.Scheme == scheme && !v.IsPrerelease() && (best == nil || compareVersions(v, best) > 0) {
 			best = v
 		}
 	}
@@ -244,7 +245,7 @@ func pickTag(tags []string) string {
 	slices.Sort(tags)
 	best, bestV := "", (*Version)(nil)
 	for _, t := range tags {
-		v := ParseVersion(t)
+		v := ParseRelease(t)
 		if v != nil && (bestV == nil || compareVersions(v, bestV) > 0) {
 			best, bestV = t, v
 		}

@@ -49,7 +49,7 @@ func ParseVersion(tag string) *Version {
 		}
 		*nums[i] = n
 	}
-	v.Full = s
+	v.Full, v.Scheme = s, SchemeSemver
 	if v.Prerelease != "" {
 		v.Full += "-" + v.Prerelease
 	}
@@ -110,6 +110,9 @@ func isNumeric(s string) bool {
 func (v *Version) Tags() []string {
 	if v == nil {
 		return nil
+	}
+	if v.Scheme == SchemeCalVer {
+		return v.calverTags()
 	}
 	if v.IsPrerelease() {
 		return []string{v.Full}

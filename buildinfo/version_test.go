@@ -87,6 +87,9 @@ func TestParseVersion(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got := ParseVersion(tt.tag)
+		if tt.want != nil {
+			tt.want.Scheme = SchemeSemver
+		}
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("ParseVersion(%q) = %+v, want %+v", tt.tag, got, tt.want)
 			continue

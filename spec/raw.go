@@ -70,6 +70,7 @@ type rawImage struct {
 type rawPolicy struct {
 	Branch      bool   `json:"branch"`
 	Semver      bool   `json:"semver"`
+	CalVer      bool   `json:"calver"`
 	SHA         bool   `json:"sha"`
 	PullRequest bool   `json:"pullRequest"`
 	Moving      string `json:"moving"`

@@ -40,7 +40,7 @@ func (d *decoder) tags(im *Image, repo reference.Named, rules tagRules) {
 		seen[t] = true
 	}
 	if p := rules.policy; p != nil {
-		im.Policy = Policy{Branch: p.Branch, Semver: p.Semver, SHA: p.SHA, PullRequest: p.PullRequest, Moving: p.Moving}
+		im.Policy = Policy{Branch: p.Branch, Semver: p.Semver, CalVer: p.CalVer, SHA: p.SHA, PullRequest: p.PullRequest, Moving: p.Moving}
 		for _, pt := range policyTags(im.Policy, d.build, rules.policyLoc) {
 			if seen[pt.tag] {
 				continue // also listed in tags
@@ -51,6 +51,11 @@ func (d *decoder) tags(im *Image, repo reference.Named, rules tagRules) {
 				im.tagLocs = append(im.tagLocs, pt.where)
 			}
 		}
+		if d.build.Tag != "" && d.build.Version == nil {
+			// Silence here let a CalVer tag pass as a branch build
+			// and latest move backwards; say it, whatever the switches.
+			d.errs.warn(rules.policyLoc, "git tag %q is no release: neither semver (1.2.3, v1.2.3-rc.1) nor CalVer (2026.07.2) reads it, so the policy yields no version tags", d.build.Tag)
+		}
 		if len(im.Tags) == 0 && d.build.Version != nil {
 			// Say why it is a release: on a branch, a user expects the
 			// branch tag and does not see the commit's release tag.
@@ -58,7 +63,7 @@ func (d *decoder) tags(im *Image, repo reference.Named, rules tagRules) {
 			if d.build.Branch != "" {
 				why += ", and a release tag wins over the branch (" + d.build.Branch + ")"
 			}
-			d.errs.at(rules.policyLoc, "the policy yields no tag for release %s: %s: enable semver, or list tags", d.build.Tag, why)
+			d.errs.at(rules.policyLoc, "the policy yields no tag for release %s: %s: enable %s, or list tags", d.build.Tag, why, d.build.Version.Scheme)
 		}
 	}
 	for i, a := range rules.aliases {
@@ -141,14 +146,18 @@ func policyTags(p Policy, b *buildinfo.Info, where loc) []policyTag {
 	var out []policyTag
 	add := func(field, tag string) { out = append(out, policyTag{tag, where.child(field)}) }
 	release := b.Version != nil
-	if p.Semver && release {
+	// Each scheme's switch yields the tags of its releases only, the
+	// moving tag included: a policy of semver alone does not move
+	// latest to a CalVer release.
+	read := release && map[string]bool{buildinfo.SchemeSemver: p.Semver, buildinfo.SchemeCalVer: p.CalVer}[b.Version.Scheme]
+	if read {
 		for _, t := range b.Version.Tags() {
-			add("semver", t)
+			add(b.Version.Scheme, t)
 		}
 	}
 	// Only the highest release takes the moving tag: a v1.9.1 made
 	// after v2.0.1 must not become latest.
-	if p.Moving != "" && release && b.Latest {
+	if p.Moving != "" && read && b.Latest {
 		add("moving", p.Moving)
 	}
 	// A release build is not a branch build, wherever it runs: a CI's

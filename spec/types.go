@@ -214,7 +214,7 @@ func (im *Image) AllTags() []string {
 
 // Policy says which tags the build context yields.
 type Policy struct {
-	Branch, Semver, SHA, PullRequest bool
+	Branch, Semver, CalVer, SHA, PullRequest bool
 	// Moving is a tag of every release that is not a pre-release.
 	Moving string
 }

@@ -189,15 +189,18 @@ func describeBuild(b *buildinfo.Info, read bool) string {
 		parts = append(parts, "pull request "+b.PullRequest)
 	case b.Version != nil && b.Branch != "":
 		// The rule a branch push of a tagged commit surprises users with.
-		parts = append(parts, fmt.Sprintf("release %s (the commit carries release tag %s, which wins over branch %s)", b.Version.Full, b.Tag, b.Branch))
+		parts = append(parts, fmt.Sprintf("release %s (%s; the commit carries release tag %s, which wins over branch %s)", b.Version.Full, b.Version.Scheme, b.Tag, b.Branch))
 	case b.Version != nil:
-		parts = append(parts, "release "+b.Version.Full)
+		parts = append(parts, fmt.Sprintf("release %s (%s)", b.Version.Full, b.Version.Scheme))
 	case b.Branch != "":
 		parts = append(parts, "branch "+b.Branch)
 	case !read:
 		parts = append(parts, "not read (the spec refers to no build, policy or epoch: its tags do not depend on it)")
 	default:
 		parts = append(parts, "no branch or release tag")
+	}
+	if b.Tag != "" && b.Version == nil {
+		parts = append(parts, "tag "+b.Tag+" (no release: neither semver nor CalVer reads it)")
 	}
 	if b.ShortSHA != "" {
 		parts = append(parts, "commit "+b.ShortSHA)
