@@ -3,6 +3,8 @@
 // from them (a branch name made a tag, a release version expanded).
 package buildinfo
 
+import "encoding/json"
+
 // Info is the build context bricklayer injects into a spec as `build`.
 // Its JSON form is what the spec sees; the schema's #Build mirrors it.
 type Info struct {
@@ -31,6 +33,21 @@ type Info struct {
 	// (an ssh remote made https, credentials and .git dropped); "" when
 	// unknown. It is the default org.opencontainers.image.source.
 	Source string `json:"source"`
+	// Vars are values a pipeline passes in (--context var.NAME=VALUE),
+	// read by the spec as build.vars.NAME.
+	Vars Vars `json:"vars"`
+}
+
+// Vars are the build context's free values, by name.
+type Vars map[string]string
+
+// MarshalJSON writes no vars as {}, not null, so that a spec's
+// build.vars.NAME is a missing field rather than a field of null.
+func (v Vars) MarshalJSON() ([]byte, error) {
+	if v == nil {
+		return []byte("{}"), nil
+	}
+	return json.Marshal(map[string]string(v))
 }
 
 // Version is a release tag parsed as semver or CalVer (a leading v is

@@ -105,7 +105,7 @@ func firstNonEmpty(s ...string) string {
 }
 
 // contextKeys lists the keys Set accepts, for its errors.
-const contextKeys = "branch, tag, sha, describe, dirty, defaultBranch, pullRequest, ci, date, highestRelease"
+const contextKeys = "branch, tag, sha, describe, dirty, defaultBranch, pullRequest, ci, date, highestRelease, var.NAME"
 
 // Set overrides one field from the command line (--context KEY=VALUE).
 // Keys: branch, tag, sha, describe, dirty (true/false), defaultBranch,
@@ -117,9 +117,24 @@ const contextKeys = "branch, tag, sha, describe, dirty, defaultBranch, pullReque
 // clears a field, except date, which the spec's alias expiry needs.
 // Setting dirty does not edit Describe's "-dirty" suffix: Describe is
 // git's output, overridden by its own key.
+//
+// var.NAME sets Vars[NAME] to value, any string: NAME is an identifier
+// (a letter, then letters, digits and '_'), so that the spec can
+// write build.vars.NAME, and its case is kept.
 func (i *Info) Set(key, value string) error {
 	bad := func(want string) error {
 		return fmt.Errorf("invalid build context value %s=%q: want %s (keys: %s)", key, value, want, contextKeys)
+	}
+	if len(key) > 4 && strings.EqualFold(key[:4], "var.") || strings.EqualFold(key, "var.") {
+		name := key[4:]
+		if !isIdentifier(name) {
+			return fmt.Errorf("invalid build context key %q: NAME of var.NAME is an identifier (a letter, then letters, digits and '_') (keys: %s)", key, contextKeys)
+		}
+		if i.Vars == nil {
+			i.Vars = Vars{}
+		}
+		i.Vars[name] = value
+		return nil
 	}
 	switch strings.ToLower(key) {
 	case "branch":
@@ -170,4 +185,16 @@ func (i *Info) Set(key, value string) error {
 	}
 	i.derive()
 	return nil
+}
+
+// isIdentifier tells a name the spec can write after build.vars.: an
+// ASCII letter, then letters, digits and '_' (CUE takes a leading '_'
+// for a hidden field, which a JSON value cannot fill).
+func isIdentifier(s string) bool {
+	for n, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || n > 0 && (c == '_' || c >= '0' && c <= '9')) {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -1,6 +1,7 @@
 package buildinfo
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -101,5 +102,32 @@ func TestSetErrors(t *testing.T) {
 		if !reflect.DeepEqual(i, before) {
 			t.Errorf("Set(%q, %q) failed but changed the context to %+v", tt.key, tt.value, i)
 		}
+	}
+}
+
+// --context var.NAME=VALUE passes any value a pipeline computes; the
+// spec reads it as build.vars.NAME.
+func TestSetVars(t *testing.T) {
+	var i Info
+	for _, kv := range [][2]string{{"var.UPSTREAM_VERSION", "1.27.3"}, {"VAR.flavour", "alpine"}, {"var.UPSTREAM_VERSION", "1.27.4"}, {"var.empty", ""}} {
+		if err := i.Set(kv[0], kv[1]); err != nil {
+			t.Fatalf("Set(%q, %q): %v", kv[0], kv[1], err)
+		}
+	}
+	want := Vars{"UPSTREAM_VERSION": "1.27.4", "flavour": "alpine", "empty": ""}
+	if !reflect.DeepEqual(i.Vars, want) {
+		t.Errorf("Vars = %v, want %v", i.Vars, want)
+	}
+	for _, key := range []string{"var.", "var.1x", "var.a-b", "var.a.b", "var.é", "var._hidden"} {
+		err := i.Set(key, "x")
+		if err == nil || !strings.Contains(err.Error(), "identifier") {
+			t.Errorf("Set(%q): %v, want an error about identifiers", key, err)
+		}
+	}
+	// No vars is {} to the spec, so build.vars.X is a missing field, not
+	// a reference into null.
+	b, err := json.Marshal(Info{})
+	if err != nil || !strings.Contains(string(b), `"vars":{}`) {
+		t.Errorf("Info{} = %s (%v), want vars {}", b, err)
 	}
 }

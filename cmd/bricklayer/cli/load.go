@@ -16,7 +16,7 @@ import (
 
 // contextFlag adds --context KEY=VALUE to a command that loads a spec.
 func contextFlag(fs *pflag.FlagSet) *[]string {
-	return fs.StringArray("context", nil, "override the build context: KEY=VALUE with KEY one of branch, tag, sha, describe, dirty, defaultBranch, pullRequest, ci, date, highestRelease (repeatable)")
+	return fs.StringArray("context", nil, "override the build context: KEY=VALUE with KEY one of branch, tag, sha, describe, dirty, defaultBranch, pullRequest, ci, date, highestRelease, or var.NAME for build.vars.NAME (repeatable)")
 }
 
 // setFlag adds --set IMAGE.FIELD=VALUE to a command that loads a spec.
