@@ -2,7 +2,6 @@ package dockerauth
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,9 +9,7 @@ import (
 
 	"github.com/docker/cli/cli/config"
 	"github.com/docker/cli/cli/config/configfile"
-	"github.com/docker/cli/cli/config/types"
 	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
 )
@@ -27,7 +24,12 @@ const MaxConfigSize = 1 << 20
 // config too, and the error to warn with, which is how docker treats a
 // config it cannot read.
 func Load() (*configfile.ConfigFile, error) {
-	path := filepath.Join(config.Dir(), config.ConfigFileName)
+	return LoadFile(filepath.Join(config.Dir(), config.ConfigFileName))
+}
+
+// LoadFile is Load for the config file at path. (docker's config.Dir
+// reads $DOCKER_CONFIG once per process; tests name their files.)
+func LoadFile(path string) (*configfile.ConfigFile, error) {
 	empty := configfile.New(path)
 	dt, err := safefile.Read(path, MaxConfigSize)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -44,40 +46,35 @@ func Load() (*configfile.ConfigFile, error) {
 	return cf, nil
 }
 
-// Keychain gives go-containerregistry the credentials of cf, as its
-// default keychain finds them (which reads the file again on every
-// request, without limits).
+// Keychain gives go-containerregistry the credentials cf holds for a
+// registry, found as docker finds them: by registry host (with its port),
+// never by repository. BuildKit's auth provider asks cf the same way for
+// the daemon's pulls and pushes, so a build's pushes by digest and the
+// index pushed after them go with the same credentials.
 func Keychain(cf *configfile.ConfigFile) authn.Keychain { return keychain{cf} }
 
 type keychain struct{ cf *configfile.ConfigFile }
 
+// Resolve leaves the lookup to docker's configfile: it files Docker Hub
+// (index.docker.io, docker.io) under https://index.docker.io/v1/, asks the
+// host's credHelpers entry or else the credsStore helper, and otherwise
+// reads auths, whose keys may be URLs or carry a path. No credentials
+// there is anonymous access.
 func (k keychain) Resolve(target authn.Resource) (authn.Authenticator, error) {
-	return k.ResolveContext(context.Background(), target)
-}
-
-// ResolveContext looks the registry up as go-containerregistry does: by
-// the full resource, then the registry, Docker Hub under its legacy key.
-func (k keychain) ResolveContext(_ context.Context, target authn.Resource) (authn.Authenticator, error) {
-	var empty types.AuthConfig
-	for _, key := range []string{target.String(), target.RegistryStr()} {
-		if key == name.DefaultRegistry {
-			key = authn.DefaultAuthKey
-		}
-		cfg, err := k.cf.GetAuthConfig(key)
-		if err != nil {
-			return nil, fmt.Errorf("credentials for %s: %w", key, err)
-		}
-		// GetAuthConfig fills in ServerAddress; it is not a credential.
-		cfg.ServerAddress = ""
-		if cfg != empty {
-			return authn.FromConfig(authn.AuthConfig{
-				Username:      cfg.Username,
-				Password:      cfg.Password,
-				Auth:          cfg.Auth,
-				IdentityToken: cfg.IdentityToken,
-				RegistryToken: cfg.RegistryToken,
-			}), nil
-		}
+	host := target.RegistryStr()
+	ac, err := k.cf.GetAuthConfig(host)
+	if err != nil {
+		return nil, fmt.Errorf("credentials for %s: %w", host, err)
 	}
-	return authn.Anonymous, nil
+	creds := authn.AuthConfig{
+		Username:      ac.Username,
+		Password:      ac.Password,
+		Auth:          ac.Auth,
+		IdentityToken: ac.IdentityToken,
+		RegistryToken: ac.RegistryToken,
+	}
+	if creds == (authn.AuthConfig{}) {
+		return authn.Anonymous, nil
+	}
+	return authn.FromConfig(creds), nil
 }
