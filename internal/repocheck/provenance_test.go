@@ -1,0 +1,192 @@
+package repocheck
+
+import (
+	"bufio"
+	"bytes"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// A finding is a line that reads like another project's notice or says the
+// code came from elsewhere. The patterns are written so that their own
+// source text does not match them.
+type finding struct {
+	line int
+	what string
+	text string
+}
+
+// anyOf is a case-insensitive regexp matching any of alts.
+func anyOf(alts ...string) *regexp.Regexp {
+	return regexp.MustCompile(`(?i)` + strings.Join(alts, "|"))
+}
+
+var (
+	// Notices: copyright lines, grants of common licenses, SPDX tags.
+	copyrightRE = anyOf(
+		`\bcopyright\s+(?:\(c\)|©|(?:19|20)[0-9]{2}\b)`, // with a year or a sign
+		`\bcopyright\s+(?:the\s+)?[\w.-]+(?:\s+[\w.-]+){0,3}\s+(?:authors|contributors)\b`,
+		`©\s*(?:19|20)[0-9]{2}\b`,
+		`\ball\s+rights\s+reserved\b`,
+	)
+	licenseRE = anyOf(
+		`\blicensed\s+under\s+the\s+(?:apache|mit|bsd|gnu|mozilla|eclipse)\b`,
+		`\bpermission\s+is\s+hereby\s+granted\b`,
+		`\bredistribution\s+and\s+use\s+in\s+source\b`,
+		`\bSPDX-License-Identifier\s*:`,
+	)
+	// Provenance: adapting or porting is said of code only; copying and
+	// deriving are also said of files and tags in a build tool, so those
+	// count when the line names a source: a URL, a module path or a version.
+	adaptedRE = anyOf(`\b(?:adapted|ported)\s+from\b`)
+	copiedRE  = anyOf(`\b(?:copied|derived)\s+from\b.*(?:https?://|\b[a-z0-9-]+(?:\.[a-z0-9-]+)+/[a-z0-9]|\bv[0-9]+\.[0-9]+)`)
+)
+
+// scan returns the lines of dt that carry a notice or a provenance note.
+// Notices that name bricklayer are the project's own.
+func scan(dt []byte) ([]finding, error) {
+	var out []finding
+	sc := bufio.NewScanner(bytes.NewReader(dt))
+	sc.Buffer(nil, 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		own := strings.Contains(strings.ToLower(line), "bricklayer")
+		what := ""
+		switch {
+		case copyrightRE.MatchString(line) && !own:
+			what = "a copyright notice"
+		case licenseRE.MatchString(line) && !own:
+			what = "a license notice"
+		case adaptedRE.MatchString(line), copiedRE.MatchString(line):
+			what = "a note that the code comes from elsewhere"
+		}
+		if what != "" {
+			out = append(out, finding{n, what, strings.TrimSpace(line)})
+		}
+	}
+	return out, sc.Err()
+}
+
+// repoFiles lists the repository's files, relative to root: git's tracked
+// and not ignored untracked files, or without git every file under root
+// but .git and .bin. Files in testdata directories are left out: they are
+// inputs, some of them other projects' files on purpose.
+func repoFiles(t *testing.T, root string) []string {
+	var files []string
+	cmd := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+	cmd.Dir = root
+	if out, err := cmd.Output(); err == nil {
+		for _, f := range strings.Split(string(out), "\x00") {
+			if f != "" {
+				files = append(files, filepath.FromSlash(f))
+			}
+		}
+	} else {
+		t.Logf("git ls-files: %v; walking the tree", err)
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && (d.Name() == ".git" || d.Name() == ".bin") {
+				return filepath.SkipDir
+			}
+			if !d.IsDir() {
+				rel, err := filepath.Rel(root, path)
+				if err != nil {
+					return err
+				}
+				files = append(files, rel)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("walking %s: %v", root, err)
+		}
+	}
+	kept := files[:0]
+	for _, f := range files {
+		if !inTestdata(f) {
+			kept = append(kept, f)
+		}
+	}
+	return kept
+}
+
+func inTestdata(path string) bool {
+	for _, dir := range strings.Split(filepath.Dir(path), string(filepath.Separator)) {
+		if dir == "testdata" {
+			return true
+		}
+	}
+	return false
+}
+
+// TestOwnWords fails on every line of the repository that carries another
+// project's copyright or license notice, or says it was adapted, ported,
+// copied or derived from other code: every line here is the project's own.
+func TestOwnWords(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatalf("%s is not the repository root: %v", root, err)
+	}
+	files := repoFiles(t, root)
+	if len(files) < 50 {
+		t.Fatalf("only %d files found under %s: %v", len(files), root, files)
+	}
+	for _, f := range files {
+		fi, err := os.Lstat(filepath.Join(root, f))
+		if err != nil || !fi.Mode().IsRegular() {
+			continue // deleted but not yet committed, or a link
+		}
+		dt, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.IndexByte(dt[:min(len(dt), 8000)], 0) >= 0 {
+			continue // binary
+		}
+		found, err := scan(dt)
+		if err != nil {
+			t.Errorf("%s: %v", filepath.ToSlash(f), err)
+		}
+		for _, h := range found {
+			t.Errorf("%s:%d: %s: %s", filepath.ToSlash(f), h.line, h.what, h.text)
+		}
+	}
+}
+
+// TestScan checks the patterns on samples kept in testdata, which the
+// guard skips: every line of flagged.txt is a finding, and no line of
+// clean.txt is.
+func TestScan(t *testing.T) {
+	for _, c := range []struct {
+		file    string
+		flagged bool
+	}{{"flagged.txt", true}, {"clean.txt", false}} {
+		dt, err := os.ReadFile(filepath.Join("testdata", c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hits, err := scan(dt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := map[int]bool{}
+		for _, h := range hits {
+			found[h.line] = true
+		}
+		for n, line := range strings.Split(strings.TrimSuffix(string(dt), "\n"), "\n") {
+			if found[n+1] != c.flagged {
+				t.Errorf("%s:%d: flagged %v, want %v: %s", c.file, n+1, found[n+1], c.flagged, line)
+			}
+		}
+	}
+}
