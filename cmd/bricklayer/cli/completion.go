@@ -40,8 +40,8 @@ flags in the shell named:
 
 // names are the commands, sorted.
 func (c *CLI) names() []string {
-	out := make([]string, 0, len(c.commands))
-	for n := range c.commands {
+	out := make([]string, 0, len(c.makers))
+	for n := range c.makers {
 		out = append(out, n)
 	}
 	sort.Strings(out)
@@ -60,16 +60,18 @@ func (c *CLI) bashCompletion(w io.Writer) {
 	fmt.Fprintf(w, "_bricklayer() {\n  local cur=${COMP_WORDS[COMP_CWORD]}\n")
 	fmt.Fprintf(w, "  if [ \"$COMP_CWORD\" -eq 1 ]; then\n    COMPREPLY=($(compgen -W %q -- \"$cur\"))\n    return\n  fi\n", strings.Join(c.names(), " "))
 	fmt.Fprintf(w, "  local flags=\n  case ${COMP_WORDS[1]} in\n")
+	cmds := c.commands()
 	for _, n := range c.names() {
-		fmt.Fprintf(w, "    %s) flags=%q ;;\n", n, strings.Join(append(flagNames(c.commands[n].flags), "--help"), " "))
+		fmt.Fprintf(w, "    %s) flags=%q ;;\n", n, strings.Join(append(flagNames(cmds[n].flags), "--help"), " "))
 	}
 	fmt.Fprintf(w, "  esac\n  if [[ $cur == -* ]]; then\n    COMPREPLY=($(compgen -W \"$flags\" -- \"$cur\"))\n  else\n    COMPREPLY=($(compgen -f -- \"$cur\"))\n  fi\n}\ncomplete -o filenames -F _bricklayer bricklayer\n")
 }
 
 func (c *CLI) fishCompletion(w io.Writer) {
 	fmt.Fprintln(w, "complete -c bricklayer -f")
+	cmds := c.commands()
 	for _, n := range c.names() {
-		cmd := c.commands[n]
+		cmd := cmds[n]
 		fmt.Fprintf(w, "complete -c bricklayer -n __fish_use_subcommand -a %s -d %s\n", n, fishQuote(cmd.short))
 		cmd.flags.VisitAll(func(f *pflag.Flag) {
 			fmt.Fprintf(w, "complete -c bricklayer -n '__fish_seen_subcommand_from %s' -l %s -d %s\n", n, f.Name, fishQuote(firstLine(f.Usage)))

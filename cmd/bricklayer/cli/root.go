@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -46,33 +45,50 @@ type CLI struct {
 	args           []string
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	commands       map[string]*command
+	// makers build the commands, by name. A run builds only the command it
+	// runs: their flag sets are most of the start-up work that is ours.
+	makers map[string]func() *command
 }
 
 // New returns the CLI for args (without the program name), writing to the
 // process's standard streams.
 func New(args []string) *CLI {
 	c := &CLI{args: args, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
-	c.commands = map[string]*command{}
-	for _, cmd := range []*command{
-		c.vetCommand(),
-		c.planCommand(),
-		c.printCommand(),
-		c.buildCommand(),
-		c.publishCommand(),
-		c.completionCommand(),
-		c.builderCommand(),
-		c.contextCommand(),
-		c.exportCommand(),
-		c.migrateCommand(),
-		c.fmtCommand(),
-		c.initCommand(),
-		c.schemaCommand(),
-		c.versionCommand(),
-	} {
-		c.commands[cmd.name] = cmd
+	c.makers = map[string]func() *command{
+		"vet":        c.vetCommand,
+		"plan":       c.planCommand,
+		"print":      c.printCommand,
+		"build":      c.buildCommand,
+		"publish":    c.publishCommand,
+		"completion": c.completionCommand,
+		"builder":    c.builderCommand,
+		"context":    c.contextCommand,
+		"export":     c.exportCommand,
+		"migrate":    c.migrateCommand,
+		"fmt":        c.fmtCommand,
+		"init":       c.initCommand,
+		"schema":     c.schemaCommand,
+		"version":    c.versionCommand,
 	}
 	return c
+}
+
+// command builds the command called name.
+func (c *CLI) command(name string) (*command, bool) {
+	mk, ok := c.makers[name]
+	if !ok {
+		return nil, false
+	}
+	return mk(), true
+}
+
+// commands builds every command, for help and completion.
+func (c *CLI) commands() map[string]*command {
+	out := make(map[string]*command, len(c.makers))
+	for n, mk := range c.makers {
+		out[n] = mk()
+	}
+	return out
 }
 
 // Main runs bricklayer with the process's arguments and returns its exit
@@ -97,7 +113,7 @@ func (c *CLI) Run(ctx context.Context) error {
 			c.usage(c.stdout)
 			return nil
 		}
-		cmd, ok := c.commands[args[0]]
+		cmd, ok := c.command(args[0])
 		if !ok {
 			return usageErrorf("unknown command %q", args[0])
 		}
@@ -106,7 +122,7 @@ func (c *CLI) Run(ctx context.Context) error {
 	case "--version":
 		name = "version"
 	}
-	cmd, ok := c.commands[name]
+	cmd, ok := c.command(name)
 	if !ok {
 		return usageErrorf("unknown command %q (bricklayer help lists them)", name)
 	}
@@ -123,13 +139,9 @@ func (c *CLI) Run(ctx context.Context) error {
 
 func (c *CLI) usage(w io.Writer) {
 	fmt.Fprint(w, "bricklayer compiles a bricklayer.cue build spec into multi-platform images.\n\nUsage:\n  bricklayer COMMAND [flags] [args]\n\nCommands:\n")
-	names := make([]string, 0, len(c.commands))
-	for n := range c.commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-8s %s\n", n, c.commands[n].short)
+	cmds := c.commands()
+	for _, n := range c.names() {
+		fmt.Fprintf(w, "  %-8s %s\n", n, cmds[n].short)
 	}
 	fmt.Fprint(w, "\nbricklayer help COMMAND (or COMMAND --help) tells more.\n")
 }
