@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -193,8 +194,9 @@ func (c Container) hostConfig() *container.HostConfig {
 }
 
 // unknownCap finds the capability in Docker's "unknown capability" error:
-// Docker knows fewer capabilities than the kernel.
-var unknownCap = regexp.MustCompile(`unknown capability: "?(?:CAP_)?([A-Z_]+)"?`)
+// Docker knows fewer capabilities than the kernel. Compiled on first use,
+// not at the start of every command.
+var unknownCap = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`unknown capability: "?(?:CAP_)?([A-Z_]+)"?`) })
 
 // run creates and starts the container with hc, removing it again when it
 // does not start.
@@ -214,7 +216,7 @@ func (c Container) run(ctx context.Context, d *engine.Client, hc *container.Host
 		if err == nil {
 			break
 		}
-		m := unknownCap.FindStringSubmatch(err.Error())
+		m := unknownCap().FindStringSubmatch(err.Error())
 		if m == nil || !slices.Contains(hc.CapAdd, m[1]) {
 			return fmt.Errorf("creating container %s: %w", c.name(), err)
 		}

@@ -3,6 +3,7 @@ package spec
 import (
 	"maps"
 	"regexp"
+	"sync"
 )
 
 // The annotations bricklayer fills in when the spec does not.
@@ -17,15 +18,16 @@ const (
 // (annotation-manifest.KEY), so no '=', ',', '[', space or control
 // character either.
 // At most 255 characters, checked apart: a counted repetition compiles to
-// hundreds of instructions at every start-up.
-var annotationKeyRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$`)
+// hundreds of instructions. The package's regexps compile on first use:
+// start-up, which every command pays for, compiles none of them.
+var annotationKeyRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$`) })
 
 // checkAnnotations reports keys that are not annotation keys, at their
 // position, and returns the valid ones.
 func (d *decoder) checkAnnotations(m map[string]string, where loc) map[string]string {
 	out := map[string]string{}
 	for _, k := range SortedKeys(m) {
-		if len(k) > 255 || !annotationKeyRE.MatchString(k) {
+		if len(k) > 255 || !annotationKeyRE().MatchString(k) {
 			d.errs.at(where.child(k), "invalid annotation key %q: want reverse domain notation, letters, digits, '.', '-', '_' and '/' (org.opencontainers.image.description)", k)
 			continue
 		}

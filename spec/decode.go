@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/distribution/reference"
@@ -304,14 +305,14 @@ func (d *decoder) contextSource(src string, where loc) {
 	}
 }
 
-var exposeRE = regexp.MustCompile(`^([0-9]{1,5})(/(tcp|udp|sctp))?$`)
+var exposeRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]{1,5})(/(tcp|udp|sctp))?$`) })
 
 // tagRE is the OCI distribution tag grammar, but its length (at most 128,
 // checked apart: a counted repetition costs start-up time).
-var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+var tagRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`) })
 
 // validTag tells whether tag is a tag by the OCI distribution grammar.
-func validTag(tag string) bool { return len(tag) <= 128 && tagRE.MatchString(tag) }
+func validTag(tag string) bool { return len(tag) <= 128 && tagRE().MatchString(tag) }
 
 // ParseRepository reads an image's repository as the spec takes it: a
 // name without tag or digest, normalized (acme/app is docker.io/acme/app).
@@ -385,7 +386,7 @@ func (d *decoder) image(name string, r rawImage, defaults []Platform, top tagRul
 	for i, e := range r.Expose {
 		port := fmt.Sprint(e)
 		el := where.child("expose", strconv.Itoa(i))
-		m := exposeRE.FindStringSubmatch(port)
+		m := exposeRE().FindStringSubmatch(port)
 		if m == nil {
 			d.errs.at(el, "invalid port %q: want PORT or PORT/tcp|udp|sctp", port)
 			continue

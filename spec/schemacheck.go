@@ -2,12 +2,13 @@ package spec
 
 import (
 	"regexp"
+	"sync"
 
 	"cuelang.org/go/cue"
 )
 
 // nameRE is the schema's #Name.
-var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+var nameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`) })
 
 // isNameMap tells the structs whose field names are names of images or
 // stages (images, stages, images.X.stages).
@@ -47,7 +48,7 @@ func schemaErrors(v, schema, user, top cue.Value, errs *errorList) {
 			errs.at(userLoc(user, v).child(selString(sel)), "field is required but not present")
 			continue
 		case schema.Exists() && !schema.Allows(sel):
-			if isNameMap(v) && !nameRE.MatchString(selString(sel)) {
+			if isNameMap(v) && !nameRE().MatchString(selString(sel)) {
 				errs.at(userLoc(user, fv), "invalid name %q: a name is lower-case letters, digits, '.', '_' and '-', starting with a letter or digit", selString(sel))
 			} else {
 				errs.at(userLoc(user, fv), "field not allowed")

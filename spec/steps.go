@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/distribution/reference"
 )
@@ -86,12 +87,12 @@ func (d *decoder) secretMounts(secrets []rawSecret, where loc) {
 // chownPart is a user or group name (POSIX portable names and a bit more)
 // or a numeric id.
 var chownPart = `(?:[0-9]+|[A-Za-z_][A-Za-z0-9_.-]*\$?)`
-var chownRE = regexp.MustCompile(`^` + chownPart + `(?::` + chownPart + `)?$`)
+var chownRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^` + chownPart + `(?::` + chownPart + `)?$`) })
 
 // validChown tells whether s is USER or USER:GROUP, each a name or a
 // numeric id that fits BuildKit's 32-bit ids.
 func validChown(s string) bool {
-	if !chownRE.MatchString(s) {
+	if !chownRE().MatchString(s) {
 		return false
 	}
 	for _, part := range strings.Split(s, ":") {

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"os/exec"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -33,5 +37,55 @@ func TestDepsStartup(t *testing.T) {
 		if deps[p] {
 			t.Errorf("bricklayer links %s, whose init slows every command down; see compose/canon.go", p)
 		}
+	}
+}
+
+// ownInitBudget bounds what bricklayer's own packages allocate in their
+// inits, together. A compiled regexp is a few KiB; before they moved behind
+// sync.OnceValue the packages took 126 KiB, and all that start-up work
+// adds up against the budget of 1.1x cue's (hack/bench-startup.sh).
+const ownInitBudget = 48 << 10
+
+// TestInitAllocs keeps bricklayer's own package inits small: every command
+// runs them, bricklayer version included. It runs this test binary, which
+// links what bricklayer links, with GODEBUG=inittrace=1 and no tests.
+func TestInitAllocs(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "GODEBUG="+strings.Trim(os.Getenv("GODEBUG")+",inittrace=1", ","))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s: %v\n%s", cmd, err, stderr.String())
+	}
+	own := map[string]int{}
+	total, seen := 0, 0
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		// init PKG @T ms, C ms clock, B bytes, A allocs
+		f := strings.Fields(line)
+		if len(f) != 11 || f[0] != "init" || f[8] != "bytes," {
+			continue
+		}
+		seen++
+		if !strings.HasPrefix(f[1], "github.com/bricklayer-build/bricklayer/") {
+			continue
+		}
+		n, err := strconv.Atoi(f[7])
+		if err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		own[f[1]] = n
+		total += n
+	}
+	if seen < 100 || len(own) == 0 {
+		t.Fatalf("inittrace shows %d package inits, %d of them ours: is GODEBUG=inittrace=1 honoured?\n%s", seen, len(own), stderr.String())
+	}
+	if total > ownInitBudget {
+		var pkgs []string
+		for p, n := range own {
+			pkgs = append(pkgs, fmt.Sprintf("%s: %d bytes", p, n))
+		}
+		sort.Strings(pkgs)
+		t.Errorf("bricklayer's package inits allocate %d bytes, over %d: every command pays for them; compile regexps and build tables on first use\n%s",
+			total, ownInitBudget, strings.Join(pkgs, "\n"))
 	}
 }

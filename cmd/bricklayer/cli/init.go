@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"cuelang.org/go/cue/format"
 
@@ -169,13 +170,13 @@ func starterImages(repo string, plats []string, files []foundDockerfile) ([]star
 }
 
 var (
-	nonName = regexp.MustCompile(`[^a-z0-9._-]+`)
-	identRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+	nonName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^a-z0-9._-]+`) })
+	identRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z_][a-z0-9_]*$`) })
 )
 
 // imageName turns a directory name into a valid image name.
 func imageName(dir string) string {
-	n := strings.Trim(nonName.ReplaceAllString(strings.ToLower(dir), "-"), "-._")
+	n := strings.Trim(nonName().ReplaceAllString(strings.ToLower(dir), "-"), "-._")
 	if n == "" {
 		return "app"
 	}
@@ -201,7 +202,7 @@ policy: {
 `)
 	for _, im := range images {
 		label := strconv.Quote(im.name)
-		if identRE.MatchString(im.name) {
+		if identRE().MatchString(im.name) {
 			label = im.name
 		}
 		for _, n := range im.notes {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 
 	"github.com/bricklayer-build/bricklayer/compose"
 	"github.com/bricklayer-build/bricklayer/spec"
@@ -99,11 +100,14 @@ func aliasRules(s *spec.Spec) []compose.Rule {
 }
 
 // The tags a policy yields for some build: versions for semver, sha-HEX
-// for sha, pr-N for pullRequest.
+// for sha, pr-N for pullRequest. The package's regexps compile on first
+// use: start-up, which every command pays for, compiles none of them.
 var (
-	versionTag = regexp.MustCompile(`^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?)?)?$`)
-	shaTag     = regexp.MustCompile(`^sha-[0-9a-f]{7,40}$`)
-	prTag      = regexp.MustCompile(`^pr-[1-9][0-9]*$`)
+	versionTag = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?)?)?$`)
+	})
+	shaTag = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^sha-[0-9a-f]{7,40}$`) })
+	prTag  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^pr-[1-9][0-9]*$`) })
 )
 
 // publishes tells which canonical tags the image is published under: its
@@ -120,10 +124,10 @@ func publishes(im *spec.Image) func(string) bool {
 	return func(t string) bool {
 		switch {
 		case tags[t]:
-		case p.Semver && versionTag.MatchString(t):
+		case p.Semver && versionTag().MatchString(t):
 		case p.Moving != "" && t == p.Moving:
-		case p.SHA && shaTag.MatchString(t):
-		case p.PullRequest && prTag.MatchString(t):
+		case p.SHA && shaTag().MatchString(t):
+		case p.PullRequest && prTag().MatchString(t):
 		default:
 			return false
 		}
