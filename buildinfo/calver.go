@@ -76,3 +76,21 @@ func releaseScheme(tag string, tags []string) string {
 	}
 	return SchemeSemver
 }
+
+// IsCalVerTag tells whether t is of a form a CalVer release is published
+// under (calverTags): a release as written without its v (2026.07.2),
+// its month (2026.07, 2026.7) or its year (2026).
+func IsCalVerTag(t string) bool {
+	if strings.HasPrefix(t, "v") {
+		return false
+	}
+	year, month, hasMonth := strings.Cut(t, ".")
+	if !hasMonth {
+		return len(year) == 4 && year[0] != '0' && allDigits(year)
+	}
+	if strings.Contains(month, ".") {
+		return ParseCalVer(t) != nil
+	}
+	// A month alone reads as the release of its first micro would.
+	return ParseCalVer(year+"."+month+".0") != nil
+}

@@ -85,3 +85,15 @@ func TestLatestCalVer(t *testing.T) {
 		}
 	}
 }
+
+func TestIsCalVerTag(t *testing.T) {
+	for tag, want := range map[string]bool{
+		"2026.07.2": true, "2026.7.14": true, "2026.07": true, "2026.7": true, "2026": true,
+		"v2026.07.2": false, "2026.13": false, "2026.0": false, "0226": false, "202": false,
+		"2026.07.02": false, "2026.07.2-rc.1": false, "2026.x": false, "latest": false, "1.2.3": false,
+	} {
+		if got := IsCalVerTag(tag); got != want {
+			t.Errorf("IsCalVerTag(%q) = %v, want %v", tag, got, want)
+		}
+	}
+}

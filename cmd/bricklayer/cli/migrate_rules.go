@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sync"
 
+	"github.com/bricklayer-build/bricklayer/buildinfo"
 	"github.com/bricklayer-build/bricklayer/compose"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
@@ -100,8 +101,9 @@ func aliasRules(s *spec.Spec) []compose.Rule {
 }
 
 // The tags a policy yields for some build: versions for semver, sha-HEX
-// for sha, pr-N for pullRequest. The package's regexps compile on first
-// use: start-up, which every command pays for, compiles none of them.
+// for sha, pr-N for pullRequest (CalVer's forms are buildinfo's). The
+// package's regexps compile on first use: start-up, which every command
+// pays for, compiles none of them.
 var (
 	versionTag = sync.OnceValue(func() *regexp.Regexp {
 		return regexp.MustCompile(`^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?)?)?$`)
@@ -125,6 +127,7 @@ func publishes(im *spec.Image) func(string) bool {
 		switch {
 		case tags[t]:
 		case p.Semver && versionTag().MatchString(t):
+		case p.CalVer && buildinfo.IsCalVerTag(t):
 		case p.Moving != "" && t == p.Moving:
 		case p.SHA && shaTag().MatchString(t):
 		case p.PullRequest && prTag().MatchString(t):
