@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // untag drops the aliases of tag one at a time, the most specific first
@@ -35,7 +36,7 @@ func (r *Rule) strip(s string, whole bool) (string, bool) {
 			!strings.HasPrefix(s, a.Prefix) || !strings.HasSuffix(s, a.Suffix) {
 			continue
 		}
-		if t := s[len(a.Prefix) : len(s)-len(a.Suffix)]; whole && (len(t) > 128 || !tagRE.MatchString(t)) {
+		if t := s[len(a.Prefix) : len(s)-len(a.Suffix)]; whole && (len(t) > 128 || !tagRE().MatchString(t)) {
 			continue // rpi--x would leave -x, which is no tag at all
 		}
 		if best < 0 || len(a.Prefix)+len(a.Suffix) > len(r.Aliases[best].Prefix)+len(r.Aliases[best].Suffix) {
@@ -51,7 +52,7 @@ func (r *Rule) strip(s string, whole bool) (string, bool) {
 
 // tagRE is the grammar of a tag (reference.TagRegexp, anchored), but its
 // length, at most 128, checked apart: a counted repetition costs start-up.
-var tagRE = regexp.MustCompile(`^[\w][\w.-]*$`)
+var tagRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w][\w.-]*$`) })
 
 // untemplate drops the aliases around the variables of a tag template,
 // then those of a lone variable's default. why says why a template that

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	yaml4 "go.yaml.in/yaml/v4"
@@ -135,11 +136,11 @@ func syntaxError(src []byte, err error) error {
 	// line yaml.v3 names, or the first place the anchor is used, then.
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	starts := lineStarts(src)
-	if m := lineRE.FindStringSubmatch(msg); m != nil {
+	if m := lineRE().FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		return &PosError{Line: min(max(line, 1), len(starts)), Column: 1, Msg: strings.TrimPrefix(msg, m[0])}
 	}
-	if m := anchorRE.FindStringSubmatch(msg); m != nil {
+	if m := anchorRE().FindStringSubmatch(msg); m != nil {
 		if i := bytes.Index(src, []byte("*"+m[1])); i >= 0 {
 			line, col := position(src, starts, i)
 			return &PosError{Line: line, Column: col, Msg: msg}
@@ -148,9 +149,11 @@ func syntaxError(src []byte, err error) error {
 	return &PosError{Line: 1, Column: 1, Msg: msg}
 }
 
+// Compiled on first use, as the package's other regexps: every command
+// links this package, few read a compose file.
 var (
-	lineRE   = regexp.MustCompile(`^line ([0-9]+): `)
-	anchorRE = regexp.MustCompile(`^unknown anchor '(.*)' referenced$`)
+	lineRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^line ([0-9]+): `) })
+	anchorRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^unknown anchor '(.*)' referenced$`) })
 )
 
 // markOf reads the problem's character index and message from a v4

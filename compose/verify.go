@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/distribution/reference"
 )
@@ -116,13 +117,15 @@ func showModel(v any) string {
 
 // fileNames are the names compose looks for, and the per-architecture and
 // override variants beside them.
-var fileNames = regexp.MustCompile(`^(docker-)?compose(\.[^/]+)?\.ya?ml$`)
+var fileNames = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(docker-)?compose(\.[^/]+)?\.ya?ml$`)
+})
 
 // IsFileName tells whether name (a base name) is one a compose file goes
 // by: compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml,
 // and any of them with a middle part (docker-compose.rpi.yml,
 // compose.override.yaml).
-func IsFileName(name string) bool { return fileNames.MatchString(name) }
+func IsFileName(name string) bool { return fileNames().MatchString(name) }
 
 // Files are the compose files in dir (not below it), sorted.
 func Files(dir string) ([]string, error) {
