@@ -21,21 +21,39 @@ type ciState struct {
 	defaultBranch string
 }
 
-// readCI reads the variables of the CI system that runs the build, if
-// any. The checks go from the most specific marker to the least:
-// JENKINS_URL comes last as it is only a URL that may well be set
-// elsewhere, e.g. in a developer's shell.
-func readCI(env func(string) string) (ciState, error) {
+// System names the CI system whose variables env holds: github, gitlab,
+// azure, buildkite, jenkins, or "" for none. The checks go from the most
+// specific marker to the least: JENKINS_URL comes last as it is only a
+// URL that may well be set elsewhere, e.g. in a developer's shell.
+func System(env func(string) string) string {
 	switch {
 	case env("GITHUB_ACTIONS") == "true":
-		return readGitHub(env)
+		return "github"
 	case env("GITLAB_CI") == "true":
-		return readGitLab(env), nil
+		return "gitlab"
 	case strings.EqualFold(env("TF_BUILD"), "true"): // Azure sets "True"
-		return readAzure(env), nil
+		return "azure"
 	case env("BUILDKITE") == "true":
-		return readBuildkite(env), nil
+		return "buildkite"
 	case env("JENKINS_URL") != "":
+		return "jenkins"
+	}
+	return ""
+}
+
+// readCI reads the variables of the CI system that runs the build, if
+// any.
+func readCI(env func(string) string) (ciState, error) {
+	switch System(env) {
+	case "github":
+		return readGitHub(env)
+	case "gitlab":
+		return readGitLab(env), nil
+	case "azure":
+		return readAzure(env), nil
+	case "buildkite":
+		return readBuildkite(env), nil
+	case "jenkins":
 		return readJenkins(env), nil
 	}
 	return ciState{}, nil

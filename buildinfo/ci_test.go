@@ -179,3 +179,25 @@ func TestDetectBadEventPayload(t *testing.T) {
 		t.Errorf("Detect with a malformed event payload: err = %v", err)
 	}
 }
+
+// TestSystem: the CI a step runs in is told by each system's own marker;
+// a Jenkins URL left in a shell loses to any other.
+func TestSystem(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{}, ""},
+		{map[string]string{"GITHUB_ACTIONS": "true"}, "github"},
+		{map[string]string{"GITHUB_OUTPUT": "/tmp/out"}, ""}, // a file is no marker
+		{map[string]string{"TF_BUILD": "True"}, "azure"},
+		{map[string]string{"TF_BUILD": "true", "JENKINS_URL": "http://j"}, "azure"},
+		{map[string]string{"GITLAB_CI": "true"}, "gitlab"},
+		{map[string]string{"BUILDKITE": "true"}, "buildkite"},
+		{map[string]string{"JENKINS_URL": "http://j"}, "jenkins"},
+	} {
+		if got := System(mapEnv(tc.env)); got != tc.want {
+			t.Errorf("System(%v) = %q, want %q", tc.env, got, tc.want)
+		}
+	}
+}
