@@ -64,6 +64,10 @@ will take. --bootstrap first starts the local daemon as bootstrap does.`)
 	specArg := cmd.flags.String("spec", ".", "the spec whose platforms to emulate (bootstrap) or route (inspect)")
 	emulation := cmd.flags.String("emulation", "on", "bootstrap: register QEMU for foreign platforms (on) or not (off)")
 	boot := cmd.flags.Bool("bootstrap", false, "inspect: bootstrap the local daemon first")
+	// The spec is read as vet and plan read it: a policy that needs a
+	// --context on a release commit needs it here too.
+	contexts := contextFlag(cmd.flags)
+	sets := setFlag(cmd.flags)
 	drv := driverFlags(cmd.flags)
 	cmd.run = func(ctx context.Context, args []string) error {
 		if len(args) != 1 {
@@ -87,7 +91,7 @@ will take. --bootstrap first starts the local daemon as bootstrap does.`)
 				if !on {
 					return nil, nil
 				}
-				return c.emulate(ctx, d.Platforms, *specArg, at)
+				return c.emulate(ctx, d.Platforms, specRead{*specArg, *contexts, *sets}, at)
 			})
 			if err != nil {
 				return err
@@ -109,7 +113,7 @@ will take. --bootstrap first starts the local daemon as bootstrap does.`)
 			if err != nil {
 				return err
 			}
-			return c.inspect(ctx, b, *specArg)
+			return c.inspect(ctx, b, specRead{*specArg, *contexts, *sets})
 		case "stop":
 			if done, err := c.stopContainer(ctx, drv, d, *addr); done || err != nil {
 				return err
@@ -125,8 +129,8 @@ will take. --bootstrap first starts the local daemon as bootstrap does.`)
 	return cmd
 }
 
-func (c *CLI) inspect(ctx context.Context, b *builders.Builder, specArg string) error {
-	want, err := c.specPlatforms(ctx, specArg)
+func (c *CLI) inspect(ctx context.Context, b *builders.Builder, sr specRead) error {
+	want, err := c.specPlatforms(ctx, sr)
 	if err != nil {
 		return err
 	}
@@ -158,11 +162,11 @@ func (c *CLI) inspect(ctx context.Context, b *builders.Builder, specArg string) 
 // (plats, else the spec's) that the host runs neither natively nor
 // through covered (BuildKit's emulators in the builder's image), telling
 // what it did or what is missing. It returns the platforms it registered.
-func (c *CLI) emulate(ctx context.Context, plats []spec.Platform, specArg string, at emulationAt) ([]spec.Platform, error) {
+func (c *CLI) emulate(ctx context.Context, plats []spec.Platform, sr specRead, at emulationAt) ([]spec.Platform, error) {
 	want := plats
 	if len(want) == 0 {
 		var err error
-		if want, err = c.specPlatforms(ctx, specArg); err != nil {
+		if want, err = c.specPlatforms(ctx, sr); err != nil {
 			return nil, err
 		}
 	}
@@ -211,12 +215,12 @@ func (c *CLI) emulate(ctx context.Context, plats []spec.Platform, specArg string
 
 // specPlatforms are the platforms of every image of the spec at arg, in
 // order, or none when there is no spec there.
-func (c *CLI) specPlatforms(ctx context.Context, arg string) ([]spec.Platform, error) {
-	file, err := spec.Find(arg)
+func (c *CLI) specPlatforms(ctx context.Context, sr specRead) ([]spec.Platform, error) {
+	file, err := spec.Find(sr.arg)
 	if err != nil {
 		return nil, nil
 	}
-	s, err := c.load(ctx, file, nil)
+	s, err := c.load(ctx, file, sr.contexts, sr.sets...)
 	if err != nil {
 		return nil, err
 	}
@@ -229,4 +233,11 @@ func (c *CLI) specPlatforms(ctx context.Context, arg string) ([]spec.Platform, e
 		}
 	}
 	return out, nil
+}
+
+// specRead is the spec builder reads for its platforms (--spec), with
+// the --context and --set overrides.
+type specRead struct {
+	arg            string
+	contexts, sets []string
 }

@@ -9,6 +9,7 @@ import (
 	cueerrors "cuelang.org/go/cue/errors"
 
 	"github.com/bricklayer-build/bricklayer/builders"
+	"github.com/bricklayer-build/bricklayer/ciflow"
 	"github.com/bricklayer-build/bricklayer/engine"
 	"github.com/bricklayer-build/bricklayer/pipeline"
 	"github.com/bricklayer-build/bricklayer/publish"
@@ -104,8 +105,12 @@ func (c *CLI) exitCode(err error) int {
 		se *spec.OverrideError
 		ce cueerrors.Error
 		tm *publish.TagMoveError
+		cs *ciflow.Failed
 	)
 	switch {
+	case errors.As(err, &cs):
+		// bricklayer ci reported it to the CI already.
+		return cs.Code
 	case errors.As(err, &tm) && !tm.RolledBack():
 		// Before the signal's code: the registry needs seeing to.
 		code = ExitTagsLeft

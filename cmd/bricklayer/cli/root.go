@@ -69,6 +69,7 @@ func New(args []string) *CLI {
 		"init":       c.initCommand,
 		"schema":     c.schemaCommand,
 		"version":    c.versionCommand,
+		"ci":         c.ciCommand,
 	}
 	return c
 }
