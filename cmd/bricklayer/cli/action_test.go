@@ -16,15 +16,16 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
-// The GitHub Action and the Azure template run ci/bricklayer.sh.
+// The GitHub Action and the Azure template install bricklayer with
+// ci/install.sh, then run bricklayer ci.
 const (
-	actionScript   = "../../../ci/bricklayer.sh"
+	actionScript   = "../../../ci/install.sh"
 	azureTemplate  = "../../../ci/azure/bricklayer.yml"
 	templateIndent = "      "
 )
 
 // TestActionTemplate checks that the Azure template carries
-// ci/bricklayer.sh inline, as it is (a template cannot reach other files
+// ci/install.sh inline, as it is (a template cannot reach other files
 // of its repository). BRICKLAYER_UPDATE_GOLDEN=1 rewrites the template's
 // copy.
 func TestActionTemplate(t *testing.T) {
@@ -90,9 +91,9 @@ func splitTemplate(tmpl string) (head, inline, tail string, err error) {
 	return head, b.String(), rest, nil
 }
 
-// TestAction runs testdata/action/*.txtar: ci/bricklayer.sh end-to-end
-// against the real daemon and registry, in a fake GitHub Actions
-// environment ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY, ... under $WORK), with
+// TestAction runs testdata/action/*.txtar: the steps of action.yml and of
+// the Azure template (action github|azure) end-to-end against the real
+// daemon and registry, in a fake GitHub Actions environment ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY, ... under $WORK), with
 // a bricklayer built by go build ($BLBIN) or a release made by
 // hack/release.sh. Like TestE2E it skips outside CI without the services
 // and fails in CI.
@@ -126,7 +127,7 @@ func TestAction(t *testing.T) {
 		RequireUniqueNames:  true,
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
 			"exits": exits, "envsubst": envsubst, "ghoutput": ghOutput, "releaseserver": releaseServer,
-			"htpasswd": htpasswd, "freeport": freePort, "waitfor": waitFor,
+			"htpasswd": htpasswd, "freeport": freePort, "waitfor": waitFor, "action": runAction,
 		},
 		Condition: func(cond string) (bool, error) { return e2eCondition(cond, registry) },
 		Setup: func(env *testscript.Env) error {
