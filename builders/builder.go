@@ -20,8 +20,8 @@ import (
 	_ "github.com/moby/buildkit/client/connhelper/ssh"
 
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
+	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/schemas"
-	"github.com/bricklayer-build/bricklayer/spec"
 )
 
 // Builder is the BuildKit daemons a build runs on: each node builds the
@@ -51,7 +51,7 @@ type Node struct {
 	// Addr is unix://, tcp://, docker-container://, kube-pod:// or ssh://.
 	Addr string
 	// Platforms it builds natively; empty takes whatever it advertises.
-	Platforms []spec.Platform
+	Platforms []platform.Platform
 	TLS       *TLS
 	// Insecure lets a tcp:// node without TLS be used: anyone who
 	// reaches its port can run steps as root on it.
@@ -131,7 +131,7 @@ func LoadBuilder(file string) (*Builder, error) {
 			errs = cueerrors.Append(errs, err)
 		}
 		for j, p := range rn.Platforms {
-			pl, err := spec.ParsePlatform(p)
+			pl, err := platform.Parse(p)
 			if err != nil {
 				at := nv.LookupPath(cue.MakePath(cue.Str("platforms"), cue.Index(j)))
 				errs = cueerrors.Append(errs, fileError(at, err))
@@ -154,7 +154,7 @@ func ParseNode(s string, i int) (Node, error) {
 	if !ok || addr == "" || plats == "" {
 		return Node{}, fmt.Errorf("--node %q: want PLATFORM[,PLATFORM...]=ADDR", s)
 	}
-	ps, err := spec.ParsePlatforms([]string{plats})
+	ps, err := platform.ParseList([]string{plats})
 	if err != nil {
 		return Node{}, fmt.Errorf("--node %q: %w", s, err)
 	}
@@ -168,7 +168,7 @@ func (n Node) String() string {
 	if len(n.Platforms) == 0 {
 		return n.Name + " (" + n.Addr + ")"
 	}
-	return fmt.Sprintf("%s (%s: %s)", n.Name, n.Addr, spec.JoinPlatforms(n.Platforms))
+	return fmt.Sprintf("%s (%s: %s)", n.Name, n.Addr, platform.Join(n.Platforms))
 }
 
 // maxTLSFile bounds a node's CA, certificate and key files.
@@ -222,7 +222,7 @@ type Conn struct {
 	Client *client.Client
 	// Advertised are the platforms its workers build, natively or not;
 	// the first is the daemon's own.
-	Advertised []spec.Platform
+	Advertised []platform.Platform
 }
 
 // ConnectAll reaches every node; an unreachable node names itself.
@@ -255,7 +255,7 @@ func CloseAll(nodes []*Conn) {
 
 // builds tells whether the node's workers build p: what they advertise,
 // or a platform the same machine runs (arm64 runs arm/v7).
-func (n *Conn) builds(p spec.Platform) bool {
+func (n *Conn) builds(p platform.Platform) bool {
 	want := p.OCI()
 	for _, h := range n.Advertised {
 		if h == p || platforms.Only(h.OCI()).Match(want) {
@@ -267,7 +267,7 @@ func (n *Conn) builds(p spec.Platform) bool {
 
 // RouteError is a platform no node of the builder takes.
 type RouteError struct {
-	Platform spec.Platform
+	Platform platform.Platform
 	msg      string
 }
 
@@ -276,8 +276,8 @@ func (e *RouteError) Error() string { return e.msg }
 // Route picks the node of each platform: one that serves it natively,
 // else (with AllowEmulation) one whose workers build it, else a
 // RouteError that names the platform.
-func Route(b *Builder, nodes []*Conn, plats []spec.Platform) (map[spec.Platform]*Conn, error) {
-	out := map[spec.Platform]*Conn{}
+func Route(b *Builder, nodes []*Conn, plats []platform.Platform) (map[platform.Platform]*Conn, error) {
+	out := map[platform.Platform]*Conn{}
 	for _, p := range plats {
 		out[p] = pick(b, nodes, p)
 		if out[p] != nil {
@@ -286,7 +286,7 @@ func Route(b *Builder, nodes []*Conn, plats []spec.Platform) (map[spec.Platform]
 		if b.single && len(nodes) == 1 {
 			return nil, &RouteError{Platform: p, msg: fmt.Sprintf(
 				"platform %s is not supported by the daemon at %s (it builds %s); bricklayer builder bootstrap sets up emulation for the spec's platforms (a docker-container builder runs them with its image's emulators; otherwise it registers the host's qemu-user-static, then restart buildkitd)",
-				p, nodes[0].Addr, spec.JoinPlatforms(nodes[0].Advertised))}
+				p, nodes[0].Addr, platform.Join(nodes[0].Advertised))}
 		}
 		var names []string
 		for _, n := range nodes {
@@ -301,7 +301,7 @@ func Route(b *Builder, nodes []*Conn, plats []spec.Platform) (map[spec.Platform]
 	return out, nil
 }
 
-func pick(b *Builder, nodes []*Conn, p spec.Platform) *Conn {
+func pick(b *Builder, nodes []*Conn, p platform.Platform) *Conn {
 	for _, n := range nodes {
 		if len(n.Platforms) > 0 {
 			for _, q := range n.Platforms {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -14,7 +15,7 @@ func TestParseNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n.Name != "node2" || n.Addr != "tcp://pi:1234" || spec.JoinPlatforms(n.Platforms) != "linux/arm64, linux/arm/v7" {
+	if n.Name != "node2" || n.Addr != "tcp://pi:1234" || platform.Join(n.Platforms) != "linux/arm64, linux/arm/v7" {
 		t.Errorf("ParseNode = %+v", n)
 	}
 	for _, bad := range []string{"tcp://x", "=tcp://x", "linux/amd64=", "linux=tcp://x", "linux/amd64=bogus://x"} {
@@ -48,7 +49,7 @@ nodes: [
 	if !b.AllowEmulation || len(b.Nodes) != 2 || b.Nodes[0].TLS.CA != filepath.Join(dir, "ca.pem") || b.Nodes[1].Name != "node2" {
 		t.Errorf("LoadBuilder = %+v", b)
 	}
-	if len(b.Nodes[0].clientOpts()) != 2 || spec.JoinPlatforms(b.Nodes[0].Platforms) != "linux/amd64" {
+	if len(b.Nodes[0].clientOpts()) != 2 || platform.Join(b.Nodes[0].Platforms) != "linux/amd64" {
 		t.Errorf("TLS options not applied")
 	}
 	for _, bad := range []string{
@@ -62,8 +63,8 @@ nodes: [
 	}
 }
 
-func p(s string) spec.Platform {
-	pl, err := spec.ParsePlatform(s)
+func p(s string) platform.Platform {
+	pl, err := platform.Parse(s)
 	if err != nil {
 		panic(err)
 	}
@@ -72,27 +73,27 @@ func p(s string) spec.Platform {
 
 func TestRoute(t *testing.T) {
 	amd64, arm64, armv7, s390x := p("linux/amd64"), p("linux/arm64"), p("linux/arm/v7"), p("linux/s390x")
-	x86 := &Conn{Node: Node{Name: "x86", Platforms: []spec.Platform{amd64}}, Advertised: []spec.Platform{amd64, arm64, armv7}}
-	arm := &Conn{Node: Node{Name: "arm", Platforms: []spec.Platform{arm64}}, Advertised: []spec.Platform{arm64, armv7}}
+	x86 := &Conn{Node: Node{Name: "x86", Platforms: []platform.Platform{amd64}}, Advertised: []platform.Platform{amd64, arm64, armv7}}
+	arm := &Conn{Node: Node{Name: "arm", Platforms: []platform.Platform{arm64}}, Advertised: []platform.Platform{arm64, armv7}}
 	nodes := []*Conn{x86, arm}
-	r, err := Route(&Builder{}, nodes, []spec.Platform{amd64, arm64})
+	r, err := Route(&Builder{}, nodes, []platform.Platform{amd64, arm64})
 	if err != nil || r[amd64] != x86 || r[arm64] != arm {
 		t.Errorf("native routing = %v, %v", r, err)
 	}
-	if _, err := Route(&Builder{}, nodes, []spec.Platform{armv7}); err == nil || !strings.Contains(err.Error(), "platform linux/arm/v7: no node") {
+	if _, err := Route(&Builder{}, nodes, []platform.Platform{armv7}); err == nil || !strings.Contains(err.Error(), "platform linux/arm/v7: no node") {
 		t.Errorf("unserved platform: %v", err)
 	}
-	r, err = Route(&Builder{AllowEmulation: true}, nodes, []spec.Platform{armv7})
+	r, err = Route(&Builder{AllowEmulation: true}, nodes, []platform.Platform{armv7})
 	if err != nil || r[armv7] != x86 {
 		t.Errorf("emulated routing = %v, %v", r, err)
 	}
-	any := &Conn{Node: Node{Name: "any"}, Advertised: []spec.Platform{amd64, s390x}}
-	r, err = Route(&Builder{}, []*Conn{any}, []spec.Platform{s390x})
+	any := &Conn{Node: Node{Name: "any"}, Advertised: []platform.Platform{amd64, s390x}}
+	r, err = Route(&Builder{}, []*Conn{any}, []platform.Platform{s390x})
 	if err != nil || r[s390x] != any {
 		t.Errorf("a node without platforms takes what it advertises: %v, %v", r, err)
 	}
-	one := &Conn{Node: Node{Name: "default", Addr: "unix:///x"}, Advertised: []spec.Platform{amd64}}
-	if _, err := Route(SingleDaemon("unix:///x"), []*Conn{one}, []spec.Platform{arm64}); err == nil || !strings.Contains(err.Error(), "platform linux/arm64 is not supported by the daemon at unix:///x (it builds linux/amd64)") {
+	one := &Conn{Node: Node{Name: "default", Addr: "unix:///x"}, Advertised: []platform.Platform{amd64}}
+	if _, err := Route(SingleDaemon("unix:///x"), []*Conn{one}, []platform.Platform{arm64}); err == nil || !strings.Contains(err.Error(), "platform linux/arm64 is not supported by the daemon at unix:///x (it builds linux/amd64)") {
 		t.Errorf("single daemon: %v", err)
 	}
 }

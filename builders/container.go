@@ -18,7 +18,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/bricklayer-build/bricklayer/engine"
-	"github.com/bricklayer-build/bricklayer/spec"
+	"github.com/bricklayer-build/bricklayer/platform"
 )
 
 // DefaultContainerName names the container of the docker-container
@@ -49,7 +49,7 @@ type Container struct {
 	// Insecure lists registries it reaches over plain HTTP.
 	Insecure []string
 	// Platforms restricts what its worker builds; empty is everything.
-	Platforms []spec.Platform
+	Platforms []platform.Platform
 	// Notes receives what the user should know about how it was started.
 	Notes io.Writer
 	// Emulate, when set, is called as a new container is made, with the
@@ -58,7 +58,7 @@ type Container struct {
 	// returns the platforms it added. The daemon's worker then lists them
 	// all, from its first start: a restart later would break the builds
 	// of whoever shares it by then.
-	Emulate func(covered, detected []spec.Platform) ([]spec.Platform, error)
+	Emulate func(covered, detected []platform.Platform) ([]platform.Platform, error)
 
 	// probing marks the short-lived container that learns what the
 	// image's daemon runs: no state volume, no notes. probeOf names the

@@ -17,7 +17,7 @@ import (
 	"github.com/moby/buildkit/client"
 
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
-	"github.com/bricklayer-build/bricklayer/spec"
+	"github.com/bricklayer-build/bricklayer/platform"
 )
 
 // Daemon describes a local buildkitd that bricklayer starts and stops.
@@ -32,7 +32,7 @@ type Daemon struct {
 	Insecure []string
 	// Platforms restricts what its worker builds (buildkitd's
 	// oci-worker-platform); empty is everything it can, emulated or not.
-	Platforms []spec.Platform
+	Platforms []platform.Platform
 }
 
 // DefaultState is where bootstrap keeps a daemon's files.
@@ -50,7 +50,7 @@ func DefaultState() string {
 // Status is what a reachable daemon reports.
 type Status struct {
 	Addr      string
-	Platforms []spec.Platform
+	Platforms []platform.Platform
 	Started   bool // bootstrap started it
 }
 
@@ -181,12 +181,12 @@ func status(ctx context.Context, addr string) (*Status, error) {
 	return &Status{Addr: addr, Platforms: workerPlatforms(workers)}, nil
 }
 
-func workerPlatforms(workers []*client.WorkerInfo) []spec.Platform {
-	var out []spec.Platform
-	seen := map[spec.Platform]bool{}
+func workerPlatforms(workers []*client.WorkerInfo) []platform.Platform {
+	var out []platform.Platform
+	seen := map[platform.Platform]bool{}
 	for _, w := range workers {
 		for _, p := range w.Platforms {
-			s := spec.PlatformOf(p)
+			s := platform.Of(p)
 			if !seen[s] {
 				seen[s] = true
 				out = append(out, s)
@@ -236,7 +236,7 @@ func (d Daemon) config(runc string) []byte {
 
 // restrictPlatforms restricts the [worker.oci] section being written to
 // plats, when there are any.
-func restrictPlatforms(b *strings.Builder, plats []spec.Platform) {
+func restrictPlatforms(b *strings.Builder, plats []platform.Platform) {
 	if len(plats) == 0 {
 		return
 	}
@@ -277,14 +277,14 @@ type NodeStatus struct {
 	Node     Node
 	Err      error // unreachable
 	Version  string
-	Native   []spec.Platform // the platforms of the daemon's own architecture
-	Emulated []spec.Platform
-	Takes    []spec.Platform // the spec's platforms this node will build
+	Native   []platform.Platform // the platforms of the daemon's own architecture
+	Emulated []platform.Platform
+	Takes    []platform.Platform // the spec's platforms this node will build
 }
 
 // Inspect reaches every node of b and tells what it builds, and which of
 // want (the spec's platforms) each node takes.
-func Inspect(ctx context.Context, b *Builder, want []spec.Platform) []NodeStatus {
+func Inspect(ctx context.Context, b *Builder, want []platform.Platform) []NodeStatus {
 	var out []NodeStatus
 	var reached []*Conn
 	for _, n := range b.Nodes {
@@ -319,7 +319,7 @@ func Inspect(ctx context.Context, b *Builder, want []spec.Platform) []NodeStatus
 	}
 	defer CloseAll(reached)
 	for _, p := range want {
-		routes, err := Route(b, reached, []spec.Platform{p})
+		routes, err := Route(b, reached, []platform.Platform{p})
 		if err != nil {
 			continue
 		}

@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
-	"github.com/bricklayer-build/bricklayer/spec"
+	"github.com/bricklayer-build/bricklayer/platform"
 )
 
 // Emulation registers QEMU's user-mode emulators with the kernel's
@@ -59,10 +59,10 @@ var qemuNames = map[string]string{
 }
 
 // Handler is the binfmt_misc handler a platform needs, e.g. qemu-aarch64.
-func Handler(p spec.Platform) string { return "qemu-" + qemuNames[p.Architecture] }
+func Handler(p platform.Platform) string { return "qemu-" + qemuNames[p.Architecture] }
 
 // native tells whether the host runs p without emulation.
-func (e Emulation) native(p spec.Platform) bool {
+func (e Emulation) native(p platform.Platform) bool {
 	a := e.arch()
 	return p.Architecture == a || (a == "amd64" && p.Architecture == "386") || (a == "arm64" && p.Architecture == "arm")
 }
@@ -75,8 +75,8 @@ func (e Emulation) enabled(handler string) bool {
 
 // Missing lists the platforms of plats the host runs neither natively
 // nor through a registered handler.
-func (e Emulation) Missing(plats []spec.Platform) []spec.Platform {
-	var out []spec.Platform
+func (e Emulation) Missing(plats []platform.Platform) []platform.Platform {
+	var out []platform.Platform
 	for _, p := range plats {
 		if !e.native(p) && !e.enabled(Handler(p)) {
 			out = append(out, p)
@@ -89,7 +89,7 @@ func (e Emulation) Missing(plats []spec.Platform) []spec.Platform {
 // finds, with the fix-binary flag so that containers use them, and
 // returns the platforms it registered them for. An error says what to
 // install.
-func (e Emulation) Ensure(plats []spec.Platform) ([]spec.Platform, error) {
+func (e Emulation) Ensure(plats []platform.Platform) ([]platform.Platform, error) {
 	missing := e.Missing(plats)
 	if len(missing) == 0 {
 		return nil, nil
@@ -97,7 +97,7 @@ func (e Emulation) Ensure(plats []spec.Platform) ([]spec.Platform, error) {
 	if err := e.mount(); err != nil {
 		return nil, err
 	}
-	var done []spec.Platform
+	var done []platform.Platform
 	var errs []error
 	for _, p := range missing {
 		h := Handler(p)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bricklayer-build/bricklayer/spec"
+	"github.com/bricklayer-build/bricklayer/platform"
 )
 
 // TestEmulation runs against a fake binfmt_misc directory: what is
@@ -29,10 +29,10 @@ func TestEmulation(t *testing.T) {
 	e := Emulation{Root: root, Defs: defs, Arch: "amd64"}
 	amd64, arm64, armv7, riscv, s390x := p("linux/amd64"), p("linux/arm64"), p("linux/arm/v7"), p("linux/riscv64"), p("linux/s390x")
 
-	if got := spec.JoinPlatforms(e.Missing([]spec.Platform{amd64, p("linux/386"), arm64, armv7, riscv})); got != "linux/arm64, linux/riscv64" {
+	if got := platform.Join(e.Missing([]platform.Platform{amd64, p("linux/386"), arm64, armv7, riscv})); got != "linux/arm64, linux/riscv64" {
 		t.Errorf("Missing = %s", got)
 	}
-	done, err := e.Ensure([]spec.Platform{amd64, arm64, armv7, riscv})
+	done, err := e.Ensure([]platform.Platform{amd64, arm64, armv7, riscv})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,10 +50,10 @@ func TestEmulation(t *testing.T) {
 	if dt, _ := os.ReadFile(filepath.Join(root, "qemu-riscv64")); string(dt) != "1" {
 		t.Errorf("a disabled handler was not enabled: %q", dt)
 	}
-	if _, err := e.Ensure([]spec.Platform{s390x}); err == nil || !strings.Contains(err.Error(), "apt-get install qemu-user-static binfmt-support") {
+	if _, err := e.Ensure([]platform.Platform{s390x}); err == nil || !strings.Contains(err.Error(), "apt-get install qemu-user-static binfmt-support") {
 		t.Errorf("no description: %v", err)
 	}
-	if got := (Emulation{Root: root, Arch: "arm64"}).Missing([]spec.Platform{arm64, armv7}); len(got) != 0 {
+	if got := (Emulation{Root: root, Arch: "arm64"}).Missing([]platform.Platform{arm64, armv7}); len(got) != 0 {
 		t.Errorf("an arm64 host runs arm natively: %v", got)
 	}
 }

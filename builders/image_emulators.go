@@ -11,7 +11,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/bricklayer-build/bricklayer/engine"
-	"github.com/bricklayer-build/bricklayer/spec"
+	"github.com/bricklayer-build/bricklayer/platform"
 )
 
 // emulatorDir is where the moby/buildkit image keeps BuildKit's own QEMU
@@ -25,17 +25,17 @@ const emulatorDir = "/usr/bin"
 var emulatedArchs = []string{"386", "amd64", "arm", "arm64", "ppc64le", "riscv64", "s390x"}
 
 // emulatorPlatforms are the platforms one emulator runs.
-func emulatorPlatforms(arch string) []spec.Platform {
+func emulatorPlatforms(arch string) []platform.Platform {
 	if arch == "arm" {
-		return []spec.Platform{{OS: "linux", Architecture: "arm", Variant: "v7"}, {OS: "linux", Architecture: "arm", Variant: "v6"}}
+		return []platform.Platform{{OS: "linux", Architecture: "arm", Variant: "v7"}, {OS: "linux", Architecture: "arm", Variant: "v6"}}
 	}
-	return []spec.Platform{{OS: "linux", Architecture: arch}}
+	return []platform.Platform{{OS: "linux", Architecture: arch}}
 }
 
 // ImageEmulator is one of BuildKit's emulators in the container's image.
 type ImageEmulator struct {
 	Path      string
-	Platforms []spec.Platform
+	Platforms []platform.Platform
 }
 
 // Emulators lists BuildKit's emulators in the container's image, but the
@@ -66,8 +66,8 @@ func (c Container) Emulators(ctx context.Context, d *engine.Client) ([]ImageEmul
 }
 
 // Covered are the platforms the emulators run.
-func Covered(ems []ImageEmulator) []spec.Platform {
-	var out []spec.Platform
+func Covered(ems []ImageEmulator) []platform.Platform {
+	var out []platform.Platform
 	for _, e := range ems {
 		out = append(out, e.Platforms...)
 	}
@@ -79,7 +79,7 @@ func Covered(ems []ImageEmulator) []spec.Platform {
 // calls c.Emulate with the platforms those run, and returns the platforms
 // the new container's worker is to list: c.Platforms when given; nil,
 // buildkitd's own detection, when nothing was added; else all of them.
-func (c Container) emulate(ctx context.Context, d *engine.Client) ([]spec.Platform, error) {
+func (c Container) emulate(ctx context.Context, d *engine.Client) ([]platform.Platform, error) {
 	detected, ems, err := c.probe(ctx, d)
 	if err != nil {
 		return nil, err
@@ -101,13 +101,13 @@ func (c Container) emulate(ctx context.Context, d *engine.Client) ([]spec.Platfo
 	if len(all) == len(detected) {
 		return nil, nil
 	}
-	c.note("its daemon lists %s too, which it runs under emulation", spec.JoinPlatforms(all[len(detected):]))
+	c.note("its daemon lists %s too, which it runs under emulation", platform.Join(all[len(detected):]))
 	return all, nil
 }
 
 // probe starts the image once, apart (no state volume), and reads what
 // its daemon detects and which emulators it carries.
-func (c Container) probe(ctx context.Context, d *engine.Client) ([]spec.Platform, []ImageEmulator, error) {
+func (c Container) probe(ctx context.Context, d *engine.Client) ([]platform.Platform, []ImageEmulator, error) {
 	var b [4]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return nil, nil, err

@@ -15,7 +15,7 @@ import (
 	"github.com/moby/moby/client"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/bricklayer-build/bricklayer/spec"
+	"github.com/bricklayer-build/bricklayer/platform"
 )
 
 // Client is a Docker Engine client configured from the environment
@@ -93,19 +93,19 @@ func (c *Client) Ping(ctx context.Context) error {
 
 // Platform is the platform of the daemon's host, as its info tells it
 // (x86_64 is linux/amd64, armv7l linux/arm/v7).
-func (c *Client) Platform(ctx context.Context) (spec.Platform, error) {
+func (c *Client) Platform(ctx context.Context) (platform.Platform, error) {
 	info, err := c.API.Info(ctx, client.InfoOptions{})
 	if err != nil {
-		return spec.Platform{}, &NotAnsweringError{Host: c.Host(), Err: err}
+		return platform.Platform{}, &NotAnsweringError{Host: c.Host(), Err: err}
 	}
 	return hostPlatform(info.Info.OSType, info.Info.Architecture), nil
 }
 
-func hostPlatform(osType, arch string) spec.Platform {
+func hostPlatform(osType, arch string) platform.Platform {
 	if osType == "" {
 		osType = "linux"
 	}
-	return spec.PlatformOf(platforms.Normalize(ocispec.Platform{OS: osType, Architecture: arch}))
+	return platform.Of(platforms.Normalize(ocispec.Platform{OS: osType, Architecture: arch}))
 }
 
 // Load reads a Docker image tarball (docker save's format) from r into the

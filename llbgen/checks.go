@@ -12,6 +12,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
+	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -33,7 +34,7 @@ type Finding struct {
 	// Images are the images whose Dockerfile it is, sorted; Platforms
 	// are the platforms of each that found it, in the order met.
 	Images    []string
-	Platforms map[string][]spec.Platform
+	Platforms map[string][]platform.Platform
 }
 
 // collector gathers the findings of one conversion. BuildKit's converter
@@ -61,7 +62,7 @@ func (c *collector) warn(rule, _, url, msg string, location []parser.Range) {
 // checks.skip names, and, offline, without undefined variables that a
 // base image may define (docker build --check knows the base image's
 // variables; vet, offline, does not).
-func (c *collector) keep(im *spec.Image, p spec.Platform, offline bool) []Finding {
+func (c *collector) keep(im *spec.Image, p platform.Platform, offline bool) []Finding {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []Finding
@@ -76,7 +77,7 @@ func (c *collector) keep(im *spec.Image, p spec.Platform, offline bool) []Findin
 		// A stage the build leaves out fails no build (see unbuilt).
 		f.Error = (im.Checks.Error || im.CheckErrorDirective) && f.Rule != ""
 		f.Images = []string{im.Name}
-		f.Platforms = map[string][]spec.Platform{im.Name: {p}}
+		f.Platforms = map[string][]platform.Platform{im.Name: {p}}
 		out = append(out, f)
 	}
 	return out
@@ -135,7 +136,7 @@ func MergeFindings(fs []Finding) []Finding {
 		if !ok {
 			index[k] = len(out)
 			g := f
-			g.Images, g.Platforms = nil, map[string][]spec.Platform{}
+			g.Images, g.Platforms = nil, map[string][]platform.Platform{}
 			out = append(out, g)
 			i = len(out) - 1
 		}

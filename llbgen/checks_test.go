@@ -12,6 +12,7 @@ import (
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	digest "github.com/opencontainers/go-digest"
 
+	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -23,7 +24,7 @@ const issue26 = "from busybox as Base\nENV SECRET_PASSWORD=x\nRUN echo $UNDEFINE
 func brief(f Finding) string {
 	s := fmt.Sprintf("%s@%d:%d", f.Rule, f.Line, f.Column)
 	for _, name := range f.Images {
-		s += " " + name + "=" + spec.JoinPlatforms(f.Platforms[name])
+		s += " " + name + "=" + platform.Join(f.Platforms[name])
 	}
 	if f.Error {
 		s += " error"
@@ -200,7 +201,7 @@ func TestChecksError(t *testing.T) {
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := load(t, tc.spec, files(tc.df))
-			p, _ := spec.ParsePlatform("linux/amd64")
+			p, _ := platform.Parse("linux/amd64")
 			_, err := New(s, Options{}).Lower(context.Background(), "app", p)
 			switch {
 			case tc.lowerErr == "" && err != nil:

@@ -16,6 +16,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerui"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -65,7 +66,7 @@ func (l *lowering) dockerfile(ctx context.Context, im *spec.Image, target ocispe
 		// Sorted: the converter resolves stages concurrently.
 		r.unresolved = slices.Sorted(slices.Values(offline.refs))
 	}
-	r.findings = found.keep(im, spec.PlatformOf(target), l.opts.Resolver == nil)
+	r.findings = found.keep(im, platform.Of(target), l.opts.Resolver == nil)
 	if !l.allFindings && slices.ContainsFunc(r.findings, func(f Finding) bool { return f.Error }) {
 		return nil, im.DockerfileError(checksFailed(im, r.findings))
 	}
@@ -126,7 +127,7 @@ func Check(ctx context.Context, s *spec.Spec) ([]Finding, error) {
 	type job struct {
 		im   *spec.Image
 		name string
-		p    spec.Platform
+		p    platform.Platform
 	}
 	if !slices.ContainsFunc(s.ImageNames, func(name string) bool { return s.Images[name].Dockerfile != "" }) {
 		return nil, nil

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -19,7 +20,7 @@ type includes struct {
 
 // includesFor collects the context sources of everything image builds
 // from on platform.
-func (l *Lowerer) includesFor(im *spec.Image, platform spec.Platform) *includes {
+func (l *Lowerer) includesFor(im *spec.Image, platform platform.Platform) *includes {
 	inc := &includes{dirs: map[string][]string{}, all: map[string]bool{}}
 	seen := map[*spec.Stage]bool{}
 	var visitImage func(im *spec.Image)

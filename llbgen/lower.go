@@ -15,6 +15,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -58,7 +59,7 @@ type Session struct {
 // Target is one image lowered for one platform.
 type Target struct {
 	Image    string
-	Platform spec.Platform
+	Platform platform.Platform
 	// State is the image's root filesystem.
 	State llb.State
 	// Config is the image config it is published with.
@@ -144,7 +145,7 @@ func CacheScope(s *spec.Spec) string {
 }
 
 // Lower lowers image for platform.
-func (l *Lowerer) Lower(ctx context.Context, image string, platform spec.Platform) (*Target, error) {
+func (l *Lowerer) Lower(ctx context.Context, image string, platform platform.Platform) (*Target, error) {
 	im, ok := l.spec.Images[image]
 	if !ok {
 		return nil, fmt.Errorf("no image %q in %s", image, l.spec.File)
@@ -180,7 +181,7 @@ func (l *lowering) image(ctx context.Context, im *spec.Image, target ocispecs.Pl
 	if r, ok := l.memo[key]; ok {
 		return r, nil
 	}
-	v := im.ForPlatform(spec.PlatformOf(target))
+	v := im.ForPlatform(platform.Of(target))
 	var r *result
 	var err error
 	if v.Dockerfile != "" {

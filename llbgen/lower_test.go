@@ -15,6 +15,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -49,10 +50,10 @@ type graph struct {
 	root   digest.Digest
 }
 
-func lower(t testing.TB, s *spec.Spec, image, platform string, opts Options) *graph {
+func lower(t testing.TB, s *spec.Spec, image, plat string, opts Options) *graph {
 	t.Helper()
 	ctx := context.Background()
-	p, err := spec.ParsePlatform(platform)
+	p, err := platform.Parse(plat)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -739,7 +740,7 @@ func TestDockerfileStepNames(t *testing.T) {
 	s := load(t, `images: app: {repository: "example.com/app", platforms: ["linux/arm64"], dockerfile: "Dockerfile"}`,
 		map[string]string{"Dockerfile": "FROM alpine:3.20 AS build\nRUN echo hi > /x\nFROM scratch\nCOPY --from=build /x /x\n"})
 	ctx := context.Background()
-	p, _ := spec.ParsePlatform("linux/arm64")
+	p, _ := platform.Parse("linux/arm64")
 	tg, err := New(s, Options{}).Lower(ctx, "app", p)
 	if err != nil {
 		t.Fatal(err)

@@ -4,15 +4,16 @@ import (
 	"context"
 	"testing"
 
+	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
-// stepPaths lowers image for platform and returns, for each exec op, the
+// stepPaths lowers image for the platform plat and returns, for each exec op, the
 // step path its source-map location resolves to (as the progress code
 // does for a failing step), in graph order.
-func stepPaths(t *testing.T, s *spec.Spec, image, platform string) []string {
+func stepPaths(t *testing.T, s *spec.Spec, image, plat string) []string {
 	t.Helper()
-	p, err := spec.ParsePlatform(platform)
+	p, err := platform.Parse(plat)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +25,7 @@ func stepPaths(t *testing.T, s *spec.Spec, image, platform string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := lower(t, s, image, platform, Options{})
+	g := lower(t, s, image, plat, Options{})
 	var out []string
 	for _, d := range g.order {
 		if g.ops[d].GetExec() == nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/bricklayer-build/bricklayer/buildopt"
 	"github.com/bricklayer-build/bricklayer/llbgen"
+	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/publish"
 	"github.com/bricklayer-build/bricklayer/solve"
 	"github.com/bricklayer-build/bricklayer/spec"
@@ -43,7 +44,7 @@ type Options struct {
 	Images []string
 	// Platforms restricts the build to these platforms of each image;
 	// empty means all. Images with none of them are skipped.
-	Platforms []spec.Platform
+	Platforms []platform.Platform
 	// Args override build args.
 	Args map[string]string
 	// Push pushes every platform and each index by digest, then moves
@@ -56,7 +57,7 @@ type Options struct {
 	// Load loads each image's build for this platform into Docker
 	// (Solve's Loader) under its tags; the other platforms are only
 	// built, pushed or written.
-	Load *spec.Platform
+	Load *platform.Platform
 	// CacheTo and CacheFrom are exported and imported per image and
 	// platform (see buildopt.Cache.PerTarget).
 	CacheTo, CacheFrom []buildopt.Cache
@@ -101,7 +102,7 @@ type ImageResult struct {
 
 // PlatformResult is one platform of an image.
 type PlatformResult struct {
-	Platform spec.Platform `json:"platform"`
+	Platform platform.Platform `json:"platform"`
 	// Digest is the platform's image manifest (with push or output).
 	Digest digest.Digest `json:"digest,omitempty"`
 	// Attestation is the manifest of BuildKit's provenance about it
@@ -147,7 +148,7 @@ func SelectImages(s *spec.Spec, want []string) ([]string, error) {
 // target is one image × platform of the run.
 type target struct {
 	image string
-	plat  spec.Platform
+	plat  platform.Platform
 	t     *llbgen.Target
 	llb   digest.Digest
 	res   *solve.Result
@@ -165,13 +166,13 @@ func Run(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publisher, o
 	}
 	targets, images := targetsOf(s, names, opts.Platforms)
 	if len(targets) == 0 {
-		return nil, fmt.Errorf("no selected image is built for %s", spec.JoinPlatforms(opts.Platforms))
+		return nil, fmt.Errorf("no selected image is built for %s", platform.Join(opts.Platforms))
 	}
 	// Lower offline first: spec mistakes surface before any daemon work,
 	// and the graphs name the local sources and entitlements a session
 	// needs.
 	l := llbgen.New(s, llbgen.Options{Args: opts.Args})
-	var plats []spec.Platform
+	var plats []platform.Platform
 	for _, t := range targets {
 		if t.t, t.llb, err = lowerOffline(ctx, l, t.image, t.plat); err != nil {
 			return nil, err
@@ -254,7 +255,7 @@ func Run(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publisher, o
 
 // targetsOf is every image × platform of the images named, restricted to
 // plats (none: all), and the images that have any.
-func targetsOf(s *spec.Spec, names []string, plats []spec.Platform) ([]*target, []string) {
+func targetsOf(s *spec.Spec, names []string, plats []platform.Platform) ([]*target, []string) {
 	var targets []*target
 	var images []string
 	for _, n := range names {
@@ -325,7 +326,7 @@ func moveTags(ctx context.Context, s *spec.Spec, pub Publisher, results []*Image
 }
 
 // lowerOffline lowers a target as plan does, and gives its LLB digest.
-func lowerOffline(ctx context.Context, l *llbgen.Lowerer, image string, p spec.Platform) (*llbgen.Target, digest.Digest, error) {
+func lowerOffline(ctx context.Context, l *llbgen.Lowerer, image string, p platform.Platform) (*llbgen.Target, digest.Digest, error) {
 	t, err := l.Lower(ctx, image, p)
 	if err != nil {
 		return nil, "", err

@@ -25,6 +25,7 @@ import (
 
 	"github.com/bricklayer-build/bricklayer/buildopt"
 	"github.com/bricklayer-build/bricklayer/pipeline"
+	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/publish"
 	"github.com/bricklayer-build/bricklayer/solve"
 	"github.com/bricklayer-build/bricklayer/spec"
@@ -62,7 +63,7 @@ type fakeSolver struct {
 	attest bool
 
 	mu     sync.Mutex
-	checks [][]spec.Platform
+	checks [][]platform.Platform
 	reqs   []solve.Request
 }
 
@@ -73,7 +74,7 @@ func newFakes() (*fakeSolver, *fakePublisher) {
 	return &fakeSolver{ev: ev}, &fakePublisher{ev: ev}
 }
 
-func (f *fakeSolver) Check(ctx context.Context, plats []spec.Platform) error {
+func (f *fakeSolver) Check(ctx context.Context, plats []platform.Platform) error {
 	f.ev.add("check")
 	f.mu.Lock()
 	f.checks = append(f.checks, slices.Clone(plats))
@@ -252,9 +253,9 @@ func load(t *testing.T, src string) *spec.Spec {
 	return s
 }
 
-func plat(t *testing.T, s string) spec.Platform {
+func plat(t *testing.T, s string) platform.Platform {
 	t.Helper()
-	p, err := spec.ParsePlatform(s)
+	p, err := platform.Parse(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -429,7 +430,7 @@ func TestOutputWithCacheExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantPlats := []spec.Platform{plat(t, "linux/amd64"), plat(t, "linux/arm/v7")}
+	wantPlats := []platform.Platform{plat(t, "linux/amd64"), plat(t, "linux/arm/v7")}
 	if len(im.Manifests) != len(wantPlats) {
 		t.Fatalf("the index has %d manifests, want %d", len(im.Manifests), len(wantPlats))
 	}
@@ -440,7 +441,7 @@ func TestOutputWithCacheExport(t *testing.T) {
 		if m.Platform == nil {
 			t.Fatalf("manifest %d has no platform", i)
 		}
-		got := spec.PlatformOf(ocispecs.Platform{OS: m.Platform.OS, Architecture: m.Platform.Architecture, Variant: m.Platform.Variant})
+		got := platform.Of(ocispecs.Platform{OS: m.Platform.OS, Architecture: m.Platform.Architecture, Variant: m.Platform.Variant})
 		if got != wantPlats[i] {
 			t.Errorf("manifest %d is %s, want %s", i, got, wantPlats[i])
 		}
@@ -697,7 +698,7 @@ images: {
 
 	t.Run("some", func(t *testing.T) {
 		sv, pub := newFakes()
-		results, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{Platforms: []spec.Platform{arm64}})
+		results, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{Platforms: []platform.Platform{arm64}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -722,14 +723,14 @@ images: {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("platforms %v, want %v", results[0].Platforms, want)
 		}
-		if !reflect.DeepEqual(sv.checks, [][]spec.Platform{{arm64}}) {
+		if !reflect.DeepEqual(sv.checks, [][]platform.Platform{{arm64}}) {
 			t.Errorf("Check got %v, want [[linux/arm64]]", sv.checks)
 		}
 	})
 
 	t.Run("none", func(t *testing.T) {
 		sv, pub := newFakes()
-		results, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{Platforms: []spec.Platform{plat(t, "linux/riscv64")}})
+		results, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{Platforms: []platform.Platform{plat(t, "linux/riscv64")}})
 		if err == nil {
 			t.Fatalf("no error; results %v", results)
 		}
@@ -763,7 +764,7 @@ func TestUnknownImage(t *testing.T) {
 
 func TestCheckBeforeSolve(t *testing.T) {
 	s := load(t, twoImageSpec)
-	wantPlats := []spec.Platform{plat(t, "linux/amd64"), plat(t, "linux/arm64"), plat(t, "linux/arm/v7")}
+	wantPlats := []platform.Platform{plat(t, "linux/amd64"), plat(t, "linux/arm64"), plat(t, "linux/arm/v7")}
 
 	t.Run("ok", func(t *testing.T) {
 		sv, pub := newFakes()
@@ -782,7 +783,7 @@ func TestCheckBeforeSolve(t *testing.T) {
 		}
 		got := slices.Clone(sv.checks[0])
 		want := slices.Clone(wantPlats)
-		cmp := func(a, b spec.Platform) int { return strings.Compare(a.String(), b.String()) }
+		cmp := func(a, b platform.Platform) int { return strings.Compare(a.String(), b.String()) }
 		slices.SortFunc(got, cmp)
 		slices.SortFunc(want, cmp)
 		if !reflect.DeepEqual(got, want) {
@@ -886,7 +887,7 @@ func TestSubsetPush(t *testing.T) {
 platforms: ["linux/amd64", "linux/arm64"]
 images: a: {repository: "ghcr.io/acme/a", from: "scratch", steps: [{run: "true"}], tags: ["1"]}`)
 	sv, pub := newFakes()
-	results, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{Push: true, Platforms: []spec.Platform{plat(t, "linux/arm64")}})
+	results, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{Push: true, Platforms: []platform.Platform{plat(t, "linux/arm64")}})
 	if err != nil {
 		t.Fatal(err)
 	}

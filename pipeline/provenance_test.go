@@ -23,8 +23,8 @@ import (
 
 	"github.com/bricklayer-build/bricklayer/buildopt"
 	"github.com/bricklayer-build/bricklayer/pipeline"
+	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/publish"
-	"github.com/bricklayer-build/bricklayer/spec"
 )
 
 // writeAttestedLayout writes a single-platform OCI layout at dir as
@@ -139,7 +139,7 @@ func TestProvenanceMatrix(t *testing.T) {
 	for _, p := range []string{"linux/amd64", "linux/arm/v7"} {
 		sv, pub := newFakes()
 		sv.attest = true
-		res, err := pipeline.Run(ctx, s, sv, pub, pipeline.Options{Push: true, Platforms: []spec.Platform{plat(t, p)}})
+		res, err := pipeline.Run(ctx, s, sv, pub, pipeline.Options{Push: true, Platforms: []platform.Platform{plat(t, p)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,7 +159,7 @@ func TestProvenanceMatrix(t *testing.T) {
 	}
 	// A runner that forgot --provenance: nothing published.
 	sv, pub := newFakes()
-	plain, err := pipeline.Run(ctx, s, sv, pub, pipeline.Options{Push: true, Platforms: []spec.Platform{plat(t, "linux/arm/v7")}})
+	plain, err := pipeline.Run(ctx, s, sv, pub, pipeline.Options{Push: true, Platforms: []platform.Platform{plat(t, "linux/arm/v7")}})
 	if err != nil {
 		t.Fatal(err)
 	}

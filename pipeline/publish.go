@@ -11,6 +11,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/bricklayer-build/bricklayer/llbgen"
+	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/publish"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
@@ -70,7 +71,7 @@ func Publish(ctx context.Context, s *spec.Spec, pub Publisher, sources []Source,
 	}
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	got := map[string]map[spec.Platform]found{}
+	got := map[string]map[platform.Platform]found{}
 	for _, src := range sources {
 		if src.Meta == nil || len(src.Meta.Images) == 0 {
 			bad("%s: no images", src.Name)
@@ -93,12 +94,12 @@ func Publish(ctx context.Context, s *spec.Spec, pub Publisher, sources []Source,
 				continue
 			}
 			if got[name] == nil {
-				got[name] = map[spec.Platform]found{}
+				got[name] = map[platform.Platform]found{}
 			}
 			for i, p := range r.Platforms {
 				switch prev, dup := got[name][p.Platform]; {
 				case !slices.Contains(im.Platforms, p.Platform):
-					bad("%s: image %s: %s is not one of its platforms (%s)", src.Name, name, p.Platform, spec.JoinPlatforms(im.Platforms))
+					bad("%s: image %s: %s is not one of its platforms (%s)", src.Name, name, p.Platform, platform.Join(im.Platforms))
 				case dup:
 					bad("image %s: platform %s is in both %s and %s", name, p.Platform, prev.source, src.Name)
 				case p.Digest == "" || !r.Pushed:

@@ -10,6 +10,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/bricklayer-build/bricklayer/pipeline"
+	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -26,7 +27,7 @@ images: app: {repository: "ghcr.io/acme/app", from: "scratch", steps: [{run: "tr
 	// What two runners pushed, as build --push --platform records it.
 	runner := func(plats ...string) *pipeline.Metadata {
 		sv, pub := newFakes()
-		var ps []spec.Platform
+		var ps []platform.Platform
 		for _, p := range plats {
 			ps = append(ps, plat(t, p))
 		}
@@ -100,7 +101,7 @@ images: a: {repository: "ghcr.io/acme/a", from: "scratch", steps: [{run: "true"}
 images: b: {repository: "ghcr.io/acme/b", from: "scratch", steps: [{run: "true"}], tags: ["1"]}`)
 	ctx := context.Background()
 	sv, runPub := newFakes()
-	res, err := pipeline.Run(ctx, s, sv, runPub, pipeline.Options{Push: true, Platforms: []spec.Platform{plat(t, "linux/amd64"), plat(t, "linux/arm64")}})
+	res, err := pipeline.Run(ctx, s, sv, runPub, pipeline.Options{Push: true, Platforms: []platform.Platform{plat(t, "linux/amd64"), plat(t, "linux/arm64")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +145,7 @@ images: app: {repository: "ghcr.io/acme/app", from: "scratch", steps: [{run: "tr
 		}, `m.json: images.app.platforms[0].llb: "sha512:aaaa`},
 	} {
 		sv, runPub := newFakes()
-		res, err := pipeline.Run(ctx, s, sv, runPub, pipeline.Options{Push: true, Platforms: []spec.Platform{plat(t, "linux/amd64")}})
+		res, err := pipeline.Run(ctx, s, sv, runPub, pipeline.Options{Push: true, Platforms: []platform.Platform{plat(t, "linux/amd64")}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,7 +18,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/bricklayer-build/bricklayer/spec"
+	"github.com/bricklayer-build/bricklayer/platform"
 )
 
 // What publish is told (runners' metadata files) is checked against what
@@ -63,7 +63,7 @@ type Mismatch struct {
 	// manifest in that index.
 	Index, Entry int
 	// Platform is the platform the entry is listed under.
-	Platform spec.Platform
+	Platform platform.Platform
 	// Msg says what the entry names and what that really is, e.g.
 	// "names sha256:..., an image of linux/arm64".
 	Msg string
@@ -212,7 +212,7 @@ func (r Registry) readImage(ctx context.Context, repo string, m Manifest) (read,
 	}
 	// Compared as spec compares platforms: arm is arm/v7, arm64/v8 is
 	// arm64.
-	if got := spec.PlatformOf(ocispecs.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant}); got != m.Platform {
+	if got := platform.Of(ocispecs.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant}); got != m.Platform {
 		return read{mismatch: fmt.Sprintf("%s, an image of %s", what, got)}, nil
 	}
 	return read{img: img, mt: desc.MediaType}, nil

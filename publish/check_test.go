@@ -13,8 +13,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
+	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/publish"
-	"github.com/bricklayer-build/bricklayer/spec"
 )
 
 // pubTestPlatformImage is a random image whose config gives the platform
@@ -34,9 +34,9 @@ func pubTestPlatformImage(t *testing.T, os, arch, variant string) v1.Image {
 	return img
 }
 
-func pubTestPlatform(t *testing.T, s string) spec.Platform {
+func pubTestPlatform(t *testing.T, s string) platform.Platform {
 	t.Helper()
-	p, err := spec.ParsePlatform(s)
+	p, err := platform.Parse(s)
 	if err != nil {
 		t.Fatal(err)
 	}

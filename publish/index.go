@@ -16,15 +16,15 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	digest "github.com/opencontainers/go-digest"
 
-	"github.com/bricklayer-build/bricklayer/spec"
+	"github.com/bricklayer-build/bricklayer/platform"
 )
 
 // Manifest is one platform's image manifest of an index, and the
 // attestation manifest about it when BuildKit attached provenance.
 type Manifest struct {
-	Platform    spec.Platform `json:"platform"`
-	Digest      digest.Digest `json:"digest"`
-	Attestation digest.Digest `json:"attestation,omitempty"`
+	Platform    platform.Platform `json:"platform"`
+	Digest      digest.Digest     `json:"digest"`
+	Attestation digest.Digest     `json:"attestation,omitempty"`
 }
 
 // Registry publishes to registries, with the credentials of the Docker
@@ -122,7 +122,7 @@ func (r Registry) image(ctx context.Context, repo string, d digest.Digest) (v1.I
 }
 
 // addendum is one entry of an index: the image and its platform.
-func addendum(img v1.Image, mt types.MediaType, p spec.Platform) mutate.IndexAddendum {
+func addendum(img v1.Image, mt types.MediaType, p platform.Platform) mutate.IndexAddendum {
 	return mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{
 		MediaType: mt,
 		Platform:  &v1.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant},

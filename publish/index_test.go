@@ -23,13 +23,13 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	digest "github.com/opencontainers/go-digest"
 
+	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/publish"
-	"github.com/bricklayer-build/bricklayer/spec"
 )
 
 var (
-	pubTestArmV7 = spec.Platform{OS: "linux", Architecture: "arm", Variant: "v7"}
-	pubTestAmd64 = spec.Platform{OS: "linux", Architecture: "amd64"}
+	pubTestArmV7 = platform.Platform{OS: "linux", Architecture: "arm", Variant: "v7"}
+	pubTestAmd64 = platform.Platform{OS: "linux", Architecture: "amd64"}
 )
 
 // pubTestRegistry starts an in-process registry and returns the

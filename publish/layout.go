@@ -17,13 +17,13 @@ import (
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
-	"github.com/bricklayer-build/bricklayer/spec"
+	"github.com/bricklayer-build/bricklayer/platform"
 )
 
 // LayoutPart is one platform's image, in an OCI layout directory the
 // solver exported.
 type LayoutPart struct {
-	Platform spec.Platform
+	Platform platform.Platform
 	Dir      string
 }
 

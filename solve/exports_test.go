@@ -5,7 +5,7 @@ import (
 
 	"github.com/moby/buildkit/client"
 
-	"github.com/bricklayer-build/bricklayer/spec"
+	"github.com/bricklayer-build/bricklayer/platform"
 )
 
 // TestPushExportsLast: BuildKit keeps the last exporter's digest, and the
@@ -13,7 +13,7 @@ import (
 func TestPushExportsLast(t *testing.T) {
 	n := &Nodes{}
 	so, err := n.solveOpt(Request{
-		Image: "a", Platform: spec.Platform{OS: "linux", Architecture: "amd64"},
+		Image: "a", Platform: platform.Platform{OS: "linux", Architecture: "amd64"},
 		Push: true, Repository: "example.com/a", LayoutDir: t.TempDir(),
 	})
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/moby/buildkit/util/progress/progressui"
 	digest "github.com/opencontainers/go-digest"
 
+	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -94,7 +95,7 @@ type StepError struct {
 	// Location is FILE:LINE:COL: PATH of the step, when known.
 	Location string
 	Image    string
-	Platform spec.Platform
+	Platform platform.Platform
 	// Node is the builder's node, when there are several.
 	Node string
 	Err  error
@@ -131,7 +132,7 @@ func rootMessage(err error) string {
 // explain turns the failure of one solve into a StepError that points at
 // the step of the spec (from the source map of the failed op) and repeats
 // its output's tail.
-func (p *progress) explain(s *spec.Spec, err error, image string, plat spec.Platform, node string) error {
+func (p *progress) explain(s *spec.Spec, err error, image string, plat platform.Platform, node string) error {
 	se := &StepError{Err: err, Image: image, Platform: plat, Node: node}
 	for _, src := range errdefs.Sources(err) {
 		if src.Info == nil || src.Info.Filename != filepath.Base(s.File) || len(src.Ranges) == 0 {

@@ -25,6 +25,7 @@ import (
 	"github.com/bricklayer-build/bricklayer/buildopt"
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
 	"github.com/bricklayer-build/bricklayer/llbgen"
+	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -32,7 +33,7 @@ import (
 // talks to BuildKit only through it, so it can be tested with a fake.
 type Interface interface {
 	// Check refuses, before anything is built, a platform no node takes.
-	Check(ctx context.Context, plats []spec.Platform) error
+	Check(ctx context.Context, plats []platform.Platform) error
 	// Solve builds one image for one platform and exports it as req says.
 	Solve(ctx context.Context, req Request) (*Result, error)
 }
@@ -40,7 +41,7 @@ type Interface interface {
 // Request is one image for one platform and what to do with the result.
 type Request struct {
 	Image    string
-	Platform spec.Platform
+	Platform platform.Platform
 	// Locals are the directories the graph's local sources read, by
 	// name, and Entitlements what its steps need: both as the offline
 	// lowering found them.
@@ -65,7 +66,7 @@ type Request struct {
 // Result is what one solve produced.
 type Result struct {
 	Image    string
-	Platform spec.Platform
+	Platform platform.Platform
 	// Node is the builder's node that built it.
 	Node string
 	// Manifest is the digest of the platform's image manifest, when it
@@ -144,7 +145,7 @@ func (n *Nodes) Close() {
 }
 
 // Check implements Interface.
-func (n *Nodes) Check(ctx context.Context, plats []spec.Platform) error {
+func (n *Nodes) Check(ctx context.Context, plats []platform.Platform) error {
 	_, err := builders.Route(n.cfg.Builder, n.nodes, plats)
 	return err
 }
@@ -190,7 +191,7 @@ func (b boundedSecrets) GetSecret(ctx context.Context, id string) ([]byte, error
 // Solve implements Interface: one session on the node that takes the
 // platform.
 func (n *Nodes) Solve(ctx context.Context, req Request) (*Result, error) {
-	routes, err := builders.Route(n.cfg.Builder, n.nodes, []spec.Platform{req.Platform})
+	routes, err := builders.Route(n.cfg.Builder, n.nodes, []platform.Platform{req.Platform})
 	if err != nil {
 		return nil, err
 	}
@@ -322,7 +323,7 @@ func (n *Nodes) build(ctx context.Context, gw gateway.Client, req Request) (*gat
 	}
 	bp := llbgen.DefaultBuildPlatform
 	if ws := gw.BuildOpts().Workers; len(ws) > 0 && len(ws[0].Platforms) > 0 {
-		bp = spec.PlatformOf(ws[0].Platforms[0]).OCI()
+		bp = platform.Of(ws[0].Platforms[0]).OCI()
 	}
 	l := llbgen.New(n.spec, llbgen.Options{
 		BuildPlatform: &bp,

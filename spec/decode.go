@@ -16,6 +16,7 @@ import (
 	"github.com/distribution/reference"
 
 	"github.com/bricklayer-build/bricklayer/buildinfo"
+	"github.com/bricklayer-build/bricklayer/platform"
 )
 
 // decoder turns the raw decoded spec into Spec values, checking on the
@@ -78,15 +79,15 @@ func (d *decoder) spec(r rawSpec, file string) *Spec {
 
 // platforms reads a list of platform strings, normalized so that
 // linux/arm64/v8 and linux/arm64 are one platform and linux/arm is v7.
-func (d *decoder) platforms(list *[]string, where loc) []Platform {
+func (d *decoder) platforms(list *[]string, where loc) []platform.Platform {
 	if list == nil {
 		return nil
 	}
-	var out []Platform
-	first := map[Platform]string{}
+	var out []platform.Platform
+	first := map[platform.Platform]string{}
 	for i, raw := range *list {
 		el := where.child(strconv.Itoa(i))
-		p, err := ParsePlatform(raw)
+		p, err := platform.Parse(raw)
 		if err != nil {
 			d.errs.at(el, "%v", err)
 			continue
@@ -102,31 +103,6 @@ func (d *decoder) platforms(list *[]string, where loc) []Platform {
 		d.errs.at(where, "no platforms: list at least one, e.g. \"linux/amd64\"")
 	}
 	return out
-}
-
-// knownOS and knownArch are Go's GOOS and GOARCH values, the names OCI
-// image platforms use; containerd's parser accepts any word.
-var (
-	knownOS = setOf("aix", "android", "darwin", "dragonfly", "freebsd", "illumos", "ios",
-		"js", "linux", "netbsd", "openbsd", "plan9", "solaris", "wasip1", "windows")
-	knownArch = setOf("386", "amd64", "arm", "arm64", "loong64", "mips", "mips64", "mips64le",
-		"mipsle", "ppc64", "ppc64le", "riscv64", "s390x", "wasm")
-)
-
-func setOf(s ...string) map[string]bool {
-	m := make(map[string]bool, len(s))
-	for _, x := range s {
-		m[x] = true
-	}
-	return m
-}
-
-func unwrapPlatformErr(err error) string {
-	msg := err.Error()
-	if i := strings.LastIndex(msg, ": "); i >= 0 {
-		return msg[:i]
-	}
-	return msg
 }
 
 func deref[T any](p *T) T {
@@ -329,7 +305,7 @@ func ParseRepository(raw string) (reference.Named, error) {
 	return named, nil
 }
 
-func (d *decoder) image(name string, r rawImage, defaults []Platform, top tagRules) *Image {
+func (d *decoder) image(name string, r rawImage, defaults []platform.Platform, top tagRules) *Image {
 	where := at("images", name)
 	im := &Image{Cache: r.Cache == nil || *r.Cache}
 	d.stage(&im.Stage, name, r.rawStage, where)
@@ -349,7 +325,7 @@ func (d *decoder) image(name string, r rawImage, defaults []Platform, top tagRul
 	if r.Platforms == nil {
 		im.Platforms = defaults
 		if im.Platforms == nil {
-			im.Platforms = []Platform{{OS: "linux", Architecture: "amd64"}}
+			im.Platforms = []platform.Platform{{OS: "linux", Architecture: "amd64"}}
 		}
 	}
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bricklayer-build/bricklayer/buildinfo"
 	"github.com/bricklayer-build/bricklayer/buildopt"
+	"github.com/bricklayer-build/bricklayer/platform"
 )
 
 // FileName is the name of the spec file looked up in a directory.
@@ -142,7 +143,7 @@ type Image struct {
 	// Repository is the normalized repository name (docker.io/acme/ui).
 	Repository string
 	// Platforms are the image's platforms, in the spec's order.
-	Platforms []Platform
+	Platforms []platform.Platform
 	// Context is the build context directory (relative to the working
 	// directory, like Spec.File).
 	Context string
@@ -192,7 +193,7 @@ type Image struct {
 	Expose      []string // "80/tcp"
 	Volumes     []string
 
-	variants map[Platform]*Image
+	variants map[platform.Platform]*Image
 	// rawJSON is the image as decoded, kept when it has per-platform
 	// overrides: each variant is it with the overridden fields replaced.
 	rawJSON []byte
@@ -200,8 +201,8 @@ type Image struct {
 
 // ForPlatform returns the image as seen by one of its platforms: the image
 // unified with its per-platform override, or the image itself.
-func (im *Image) ForPlatform(platform Platform) *Image {
-	if v, ok := im.variants[platform]; ok {
+func (im *Image) ForPlatform(p platform.Platform) *Image {
+	if v, ok := im.variants[p]; ok {
 		return v
 	}
 	return im

@@ -5,6 +5,8 @@ import (
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
+
+	"github.com/bricklayer-build/bricklayer/platform"
 )
 
 // copyPositions gives a variant the step positions of its image.
@@ -68,16 +70,16 @@ func (d *decoder) variants(s *Spec, user cue.Value) {
 
 func (d *decoder) imageVariants(im *Image, v cue.Value) {
 	where := at("images", im.Name)
-	targets := map[Platform]bool{}
+	targets := map[platform.Platform]bool{}
 	for _, p := range im.Platforms {
 		targets[p] = true
 	}
-	keys := map[Platform]string{}
+	keys := map[platform.Platform]string{}
 	own := map[string]cue.Value{}
 	fields(v, func(name string, fv cue.Value) { own[name] = fv })
 	fields(own["platform"], func(key string, pv cue.Value) {
 		pl := where.child("platform", key)
-		p, err := ParsePlatform(key)
+		p, err := platform.Parse(key)
 		if err != nil {
 			d.errs.at(pl, "%v", err)
 			return
@@ -178,7 +180,7 @@ func (d *decoder) imageVariants(im *Image, v cue.Value) {
 		}
 		d.metadata(&variant, r)
 		if im.variants == nil {
-			im.variants = map[Platform]*Image{}
+			im.variants = map[platform.Platform]*Image{}
 		}
 		im.variants[p] = &variant
 	})

@@ -19,6 +19,7 @@ import (
 	"github.com/bricklayer-build/bricklayer/internal/dockerauth"
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
 	"github.com/bricklayer-build/bricklayer/pipeline"
+	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/publish"
 	"github.com/bricklayer-build/bricklayer/solve"
 	"github.com/bricklayer-build/bricklayer/spec"
@@ -212,7 +213,7 @@ func (f *buildFlags) options(c *CLI) (pipeline.Options, solve.Config, error) {
 		}
 		cfg.Secrets = append(cfg.Secrets, sec)
 	}
-	if o.Platforms, err = spec.ParsePlatforms(*f.plats); err != nil {
+	if o.Platforms, err = platform.ParseList(*f.plats); err != nil {
 		return o, cfg, usageErrorf("build: --platform: %v", err)
 	}
 	o.Push = *f.push

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/bricklayer-build/bricklayer/builders"
+	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -78,7 +79,7 @@ will take. --bootstrap first starts the local daemon as bootstrap does.`)
 			return usageErrorf("builder: %v", err)
 		}
 		var err error
-		if d.Platforms, err = spec.ParsePlatforms(*plats); err != nil {
+		if d.Platforms, err = platform.ParseList(*plats); err != nil {
 			return usageErrorf("builder: --platform: %v", err)
 		}
 		switch args[0] {
@@ -87,7 +88,7 @@ will take. --bootstrap first starts the local daemon as bootstrap does.`)
 				return usageErrorf("builder: --emulation must be on or off, not %q", *emulation)
 			}
 			on := *emulation == "on"
-			st, ch, err := c.bootstrap(ctx, drv, d, *addr, on, func(at emulationAt) ([]spec.Platform, error) {
+			st, ch, err := c.bootstrap(ctx, drv, d, *addr, on, func(at emulationAt) ([]platform.Platform, error) {
 				if !on {
 					return nil, nil
 				}
@@ -144,12 +145,12 @@ func (c *CLI) inspect(ctx context.Context, b *builders.Builder, sr specRead) err
 		}
 		fmt.Fprintf(c.stdout, "  buildkit: %s\n", st.Version)
 		if len(st.Node.Platforms) > 0 {
-			fmt.Fprintf(c.stdout, "  serves:   %s\n", spec.JoinPlatforms(st.Node.Platforms))
+			fmt.Fprintf(c.stdout, "  serves:   %s\n", platform.Join(st.Node.Platforms))
 		}
-		fmt.Fprintf(c.stdout, "  native:   %s\n", spec.JoinPlatforms(st.Native))
-		fmt.Fprintf(c.stdout, "  emulated: %s\n", spec.JoinPlatforms(st.Emulated))
+		fmt.Fprintf(c.stdout, "  native:   %s\n", platform.Join(st.Native))
+		fmt.Fprintf(c.stdout, "  emulated: %s\n", platform.Join(st.Emulated))
 		if want != nil {
-			fmt.Fprintf(c.stdout, "  takes:    %s\n", spec.JoinPlatforms(st.Takes))
+			fmt.Fprintf(c.stdout, "  takes:    %s\n", platform.Join(st.Takes))
 		}
 	}
 	if down > 0 {
@@ -162,7 +163,7 @@ func (c *CLI) inspect(ctx context.Context, b *builders.Builder, sr specRead) err
 // (plats, else the spec's) that the host runs neither natively nor
 // through covered (BuildKit's emulators in the builder's image), telling
 // what it did or what is missing. It returns the platforms it registered.
-func (c *CLI) emulate(ctx context.Context, plats []spec.Platform, sr specRead, at emulationAt) ([]spec.Platform, error) {
+func (c *CLI) emulate(ctx context.Context, plats []platform.Platform, sr specRead, at emulationAt) ([]platform.Platform, error) {
 	want := plats
 	if len(want) == 0 {
 		var err error
@@ -173,7 +174,7 @@ func (c *CLI) emulate(ctx context.Context, plats []spec.Platform, sr specRead, a
 	covered := at.covered
 	if at.remoteDocker != "" {
 		// binfmt_misc is the Docker host's kernel's, not this one's.
-		var left []spec.Platform
+		var left []platform.Platform
 		for _, p := range want {
 			if !slices.Contains(covered, p) && !slices.Contains(at.detected, p) {
 				left = append(left, p)
@@ -181,15 +182,15 @@ func (c *CLI) emulate(ctx context.Context, plats []spec.Platform, sr specRead, a
 		}
 		if len(left) > 0 {
 			fmt.Fprintf(c.stderr, "bricklayer: warning: the daemon will not build %s: Docker at %s is another machine, whose kernel bricklayer cannot give QEMU; register it there (apt-get install qemu-user-static binfmt-support), then builder stop and bootstrap\n",
-				spec.JoinPlatforms(left), at.remoteDocker)
+				platform.Join(left), at.remoteDocker)
 		}
 		return nil, nil
 	}
 	var e builders.Emulation
-	var inImage []spec.Platform
-	want = slices.DeleteFunc(slices.Clone(want), func(p spec.Platform) bool {
+	var inImage []platform.Platform
+	want = slices.DeleteFunc(slices.Clone(want), func(p platform.Platform) bool {
 		if slices.Contains(covered, p) {
-			if slices.Contains(e.Missing([]spec.Platform{p}), p) {
+			if slices.Contains(e.Missing([]platform.Platform{p}), p) {
 				inImage = append(inImage, p)
 			}
 			return true
@@ -197,7 +198,7 @@ func (c *CLI) emulate(ctx context.Context, plats []spec.Platform, sr specRead, a
 		return false
 	})
 	if len(inImage) > 0 {
-		fmt.Fprintf(c.stderr, "bricklayer: %s: emulated by BuildKit's own QEMU in the builder's image (no binfmt_misc needed)\n", spec.JoinPlatforms(inImage))
+		fmt.Fprintf(c.stderr, "bricklayer: %s: emulated by BuildKit's own QEMU in the builder's image (no binfmt_misc needed)\n", platform.Join(inImage))
 	}
 	registered, err := e.Ensure(want)
 	var said []string
@@ -215,7 +216,7 @@ func (c *CLI) emulate(ctx context.Context, plats []spec.Platform, sr specRead, a
 
 // specPlatforms are the platforms of every image of the spec at arg, in
 // order, or none when there is no spec there.
-func (c *CLI) specPlatforms(ctx context.Context, sr specRead) ([]spec.Platform, error) {
+func (c *CLI) specPlatforms(ctx context.Context, sr specRead) ([]platform.Platform, error) {
 	file, err := spec.Find(sr.arg)
 	if err != nil {
 		return nil, nil
@@ -224,7 +225,7 @@ func (c *CLI) specPlatforms(ctx context.Context, sr specRead) ([]spec.Platform, 
 	if err != nil {
 		return nil, err
 	}
-	var out []spec.Platform
+	var out []platform.Platform
 	for _, name := range s.ImageNames {
 		for _, p := range s.Images[name].Platforms {
 			if !slices.Contains(out, p) {

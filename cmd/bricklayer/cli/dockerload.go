@@ -8,6 +8,7 @@ import (
 
 	"github.com/bricklayer-build/bricklayer/engine"
 	"github.com/bricklayer-build/bricklayer/pipeline"
+	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/solve"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
@@ -18,7 +19,7 @@ import (
 // platform is built.
 func (c *CLI) loadOptions(ctx context.Context, s *spec.Spec, o *pipeline.Options, cfg *solve.Config, output bool) (*engine.Client, error) {
 	if len(o.Platforms) > 1 {
-		return nil, usageErrorf("build: --load loads one platform into Docker, and --platform names %s: pick one with --platform", spec.JoinPlatforms(o.Platforms))
+		return nil, usageErrorf("build: --load loads one platform into Docker, and --platform names %s: pick one with --platform", platform.Join(o.Platforms))
 	}
 	d, err := engine.New()
 	if err != nil {
@@ -44,7 +45,7 @@ func (c *CLI) loadOptions(ctx context.Context, s *spec.Spec, o *pipeline.Options
 		var others []string
 		for _, n := range names {
 			if ps := s.Images[n].Platforms; !slices.Contains(ps, host) {
-				others = append(others, fmt.Sprintf("%s builds %s", n, spec.JoinPlatforms(ps)))
+				others = append(others, fmt.Sprintf("%s builds %s", n, platform.Join(ps)))
 			}
 		}
 		if len(others) > 0 {
@@ -53,7 +54,7 @@ func (c *CLI) loadOptions(ctx context.Context, s *spec.Spec, o *pipeline.Options
 		}
 		o.Load = &host
 		if !o.Push && !output {
-			o.Platforms = []spec.Platform{host}
+			o.Platforms = []platform.Platform{host}
 		}
 	}
 	cfg.Loader = d

@@ -11,7 +11,7 @@ import (
 
 	"github.com/bricklayer-build/bricklayer/builders"
 	"github.com/bricklayer-build/bricklayer/engine"
-	"github.com/bricklayer-build/bricklayer/spec"
+	"github.com/bricklayer-build/bricklayer/platform"
 )
 
 // driverOpts are builder's flags for the driver that runs BuildKit.
@@ -67,13 +67,13 @@ func (o *driverOpts) choose(ctx context.Context, c *CLI, flagAddr string) (build
 // by itself (docker-container), and the Docker host when it is another
 // machine.
 type emulationAt struct {
-	covered, detected []spec.Platform
+	covered, detected []platform.Platform
 	remoteDocker      string
 }
 
 // emulateFunc sets up QEMU for the wanted platforms and returns those it
 // registered.
-type emulateFunc func(at emulationAt) ([]spec.Platform, error)
+type emulateFunc func(at emulationAt) ([]platform.Platform, error)
 
 // bootstrap makes sure a daemon answers, as the chosen driver does it.
 // emulate, when not nil, sets up QEMU for foreign platforms: before a
@@ -122,7 +122,7 @@ func (c *CLI) bootstrapContainer(ctx context.Context, bc builders.Container, emu
 	made := false
 	var emuErr error
 	if emulation {
-		bc.Emulate = func(covered, detected []spec.Platform) ([]spec.Platform, error) {
+		bc.Emulate = func(covered, detected []platform.Platform) ([]platform.Platform, error) {
 			made = true
 			if emulate == nil {
 				return nil, nil
@@ -154,7 +154,7 @@ func (c *CLI) bootstrapContainer(ctx context.Context, bc builders.Container, emu
 			return nil, err
 		}
 	}
-	var unlisted []spec.Platform
+	var unlisted []platform.Platform
 	for _, p := range covered {
 		if !slices.Contains(st.Platforms, p) {
 			unlisted = append(unlisted, p)
@@ -163,7 +163,7 @@ func (c *CLI) bootstrapContainer(ctx context.Context, bc builders.Container, emu
 	if len(unlisted) > 0 && len(bc.Platforms) == 0 {
 		// Restarting it would break the builds of whoever shares it.
 		fmt.Fprintf(c.stderr, "bricklayer: note: the container %s was made without listing %s, which its image's emulators run; builder stop, then bootstrap, to add them\n",
-			bc.Addr(), spec.JoinPlatforms(unlisted))
+			bc.Addr(), platform.Join(unlisted))
 	}
 	return st, nil
 }
@@ -178,7 +178,7 @@ func (c *CLI) printBootstrap(st *builders.Status, ch builders.Choice, d builders
 	case st.Started:
 		how = "started (state in " + d.State + ")"
 	}
-	fmt.Fprintf(c.stdout, "BuildKit at %s: %s\nplatforms: %s\n", st.Addr, how, spec.JoinPlatforms(st.Platforms))
+	fmt.Fprintf(c.stdout, "BuildKit at %s: %s\nplatforms: %s\n", st.Addr, how, platform.Join(st.Platforms))
 	if st.Addr != builders.Addr("") {
 		fmt.Fprintf(c.stderr, "bricklayer: build on it with --addr %s, or: export BUILDKIT_HOST=%s\n", st.Addr, st.Addr)
 	}

@@ -15,6 +15,7 @@ import (
 	"cuelang.org/go/cue/format"
 
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
+	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -48,7 +49,7 @@ usual ones, with a note to check that the base images serve them.`)
 			return usageErrorf("init takes no arguments; it writes ./%s", spec.FileName)
 		}
 		for _, p := range *plats {
-			if _, err := spec.ParsePlatform(p); err != nil {
+			if _, err := platform.Parse(p); err != nil {
 				return usageErrorf("init: --platform: %v", err)
 			}
 		}

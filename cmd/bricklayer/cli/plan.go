@@ -14,6 +14,7 @@ import (
 	"github.com/bricklayer-build/bricklayer/builders"
 	"github.com/bricklayer-build/bricklayer/buildinfo"
 	"github.com/bricklayer-build/bricklayer/llbgen"
+	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -106,9 +107,9 @@ type planSyntax struct {
 }
 
 type planPlatform struct {
-	Platform spec.Platform `json:"platform"`
-	Digest   string        `json:"digest"`
-	Ops      int           `json:"ops"`
+	Platform platform.Platform `json:"platform"`
+	Digest   string            `json:"digest"`
+	Ops      int               `json:"ops"`
 }
 
 func makePlan(ctx context.Context, s *spec.Spec, opts llbgen.Options) (*plan, error) {
@@ -215,7 +216,7 @@ func describeBuild(b *buildinfo.Info, read bool) string {
 }
 
 func parsePlatform(flag, s string) (ocispecs.Platform, error) {
-	p, err := spec.ParsePlatform(s)
+	p, err := platform.Parse(s)
 	if err != nil {
 		return ocispecs.Platform{}, usageErrorf("%s: %v", flag, err)
 	}

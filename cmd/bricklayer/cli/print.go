@@ -16,7 +16,7 @@ import (
 
 	"github.com/bricklayer-build/bricklayer/llbgen"
 	"github.com/bricklayer-build/bricklayer/pipeline"
-	"github.com/bricklayer-build/bricklayer/spec"
+	"github.com/bricklayer-build/bricklayer/platform"
 )
 
 func (c *CLI) printCommand() *command {
@@ -28,7 +28,7 @@ image's first) and prints its LLB graph, without a daemon:
                   them: {"Op": ..., "Digest": ..., "OpMetadata": ...}
   --format llb    the definition as protobuf, to pipe to buildctl build
   --format dot    a Graphviz picture: bricklayer print app --format dot | dot -Tsvg`)
-	platform := cmd.flags.String("platform", "", "platform to lower for (default: the image's first)")
+	targetPlatform := cmd.flags.String("platform", "", "platform to lower for (default: the image's first)")
 	format := cmd.flags.String("format", "json", "output format: json, llb or dot")
 	buildPlatform := cmd.flags.String("build-platform", "linux/amd64", "platform that build-platform stages run on")
 	contexts := contextFlag(cmd.flags)
@@ -60,13 +60,13 @@ image's first) and prints its LLB graph, without a daemon:
 		}
 		im := s.Images[name]
 		plat := im.Platforms[0]
-		if *platform != "" {
-			p, err := spec.ParsePlatform(*platform)
+		if *targetPlatform != "" {
+			p, err := platform.Parse(*targetPlatform)
 			if err != nil {
 				return usageErrorf("print: --platform: %v", err)
 			}
 			if !slices.Contains(im.Platforms, p) {
-				return usageErrorf("print: image %q is not built for %s (platforms: %s)", name, p, spec.JoinPlatforms(im.Platforms))
+				return usageErrorf("print: image %q is not built for %s (platforms: %s)", name, p, platform.Join(im.Platforms))
 			}
 			plat = p
 		}

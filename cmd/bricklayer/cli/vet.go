@@ -9,6 +9,7 @@ import (
 	"github.com/bricklayer-build/bricklayer/builders"
 	"github.com/bricklayer-build/bricklayer/buildinfo"
 	"github.com/bricklayer-build/bricklayer/llbgen"
+	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -103,7 +104,7 @@ func (c *CLI) summary(s *spec.Spec) {
 			source = "dockerfile " + im.Dockerfile
 		}
 		fmt.Fprintf(c.stdout, "  %s: %s (%s) [%s] tags: %s\n", name, im.Repository, source,
-			spec.JoinPlatforms(im.Platforms), strings.Join(im.Tags, ", "))
+			platform.Join(im.Platforms), strings.Join(im.Tags, ", "))
 		if len(im.AliasTags) > 0 {
 			fmt.Fprintf(c.stdout, "    aliases: %s\n", strings.Join(im.AliasTags, ", "))
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/bricklayer-build/bricklayer/llbgen"
+	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -57,7 +58,7 @@ func findingImages(s *spec.Spec, f llbgen.Finding) string {
 }
 
 // samePlatforms tells whether a and b hold the same platforms.
-func samePlatforms(a, b []spec.Platform) bool {
+func samePlatforms(a, b []platform.Platform) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -69,7 +70,7 @@ func samePlatforms(a, b []spec.Platform) bool {
 	return true
 }
 
-func platformStrings(ps []spec.Platform) []string {
+func platformStrings(ps []platform.Platform) []string {
 	out := make([]string, len(ps))
 	for i, p := range ps {
 		out[i] = p.String()
@@ -85,15 +86,15 @@ type vetReport struct {
 }
 
 type vetFinding struct {
-	File      string          `json:"file"`
-	Line      int             `json:"line"`
-	Column    int             `json:"column"`
-	Rule      string          `json:"rule"`
-	URL       string          `json:"url"`
-	Message   string          `json:"message"`
-	Images    []string        `json:"images"`
-	Platforms []spec.Platform `json:"platforms"`
-	Level     string          `json:"level"`
+	File      string              `json:"file"`
+	Line      int                 `json:"line"`
+	Column    int                 `json:"column"`
+	Rule      string              `json:"rule"`
+	URL       string              `json:"url"`
+	Message   string              `json:"message"`
+	Images    []string            `json:"images"`
+	Platforms []platform.Platform `json:"platforms"`
+	Level     string              `json:"level"`
 }
 
 // writeFindingsJSON prints the findings as one JSON document on stdout.
@@ -103,7 +104,7 @@ func (c *CLI) writeFindingsJSON(s *spec.Spec, found []llbgen.Finding) error {
 	rep := vetReport{Spec: s.File, Findings: []vetFinding{}}
 	for _, f := range found {
 		vf := vetFinding{File: f.File, Line: f.Line, Column: f.Column, Rule: f.Rule, URL: f.URL,
-			Message: f.Message, Images: f.Images, Platforms: []spec.Platform{}, Level: "warning"}
+			Message: f.Message, Images: f.Images, Platforms: []platform.Platform{}, Level: "warning"}
 		if f.Error {
 			vf.Level = "error"
 		}

@@ -1,4 +1,4 @@
-package spec
+package platform
 
 import (
 	"fmt"
@@ -17,22 +17,22 @@ type Platform struct {
 	OS, Architecture, Variant string
 }
 
-// ParsePlatform reads an os/arch[/variant] string, the one parse of a
-// platform string bricklayer makes. Unknown operating systems and
-// architectures are errors: containerd's parser accepts any word.
-func ParsePlatform(s string) (Platform, error) {
+// Parse reads an os/arch[/variant] string, the one parse of a platform
+// string bricklayer makes. Unknown operating systems and architectures are
+// errors: containerd's parser accepts any word.
+func Parse(s string) (Platform, error) {
 	if strings.Count(s, "/") == 0 {
 		return Platform{}, fmt.Errorf("invalid platform %q: want os/arch[/variant], e.g. linux/arm64", s)
 	}
 	p, err := platforms.Parse(s)
 	if err != nil {
-		return Platform{}, fmt.Errorf("invalid platform %q: %v", s, unwrapPlatformErr(err))
+		return Platform{}, fmt.Errorf("invalid platform %q: %v", s, withoutCause(err))
 	}
 	p = platforms.Normalize(p)
-	if !knownOS[p.OS] {
+	if !slices.Contains(knownOS, p.OS) {
 		return Platform{}, fmt.Errorf("invalid platform %q: unknown operating system %q", s, p.OS)
 	}
-	if !knownArch[p.Architecture] {
+	if !slices.Contains(knownArch, p.Architecture) {
 		return Platform{}, fmt.Errorf("invalid platform %q: unknown architecture %q", s, p.Architecture)
 	}
 	if p.OS != "linux" {
@@ -51,8 +51,17 @@ func ParsePlatform(s string) (Platform, error) {
 		}
 		return Platform{}, fmt.Errorf("unsupported platform %q: %s takes %s", s, p.Architecture, want)
 	}
-	return PlatformOf(p), nil
+	return Of(p), nil
 }
+
+// knownOS and knownArch are Go's GOOS and GOARCH values, the names OCI
+// image platforms use; containerd's parser accepts any word.
+var (
+	knownOS = []string{"aix", "android", "darwin", "dragonfly", "freebsd", "illumos", "ios",
+		"js", "linux", "netbsd", "openbsd", "plan9", "solaris", "wasip1", "windows"}
+	knownArch = []string{"386", "amd64", "arm", "arm64", "loong64", "mips", "mips64", "mips64le",
+		"mipsle", "ppc64", "ppc64le", "riscv64", "s390x", "wasm"}
+)
 
 // variants are the variants, after normalization, that BuildKit and QEMU
 // run for an architecture ("" is none); other architectures take none.
@@ -63,13 +72,23 @@ var variants = map[string][]string{
 	"arm":   {"v5", "v6", "v7", "v8"},
 }
 
-// ParsePlatforms reads a list of platforms, each item of list possibly a
+// withoutCause drops the last ": cause" of containerd's message, which
+// repeats its sentinel error's text after the part that names the problem.
+func withoutCause(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		return msg[:i]
+	}
+	return msg
+}
+
+// ParseList reads a list of platforms, each item of list possibly a
 // comma-separated list itself (as --platform a,b).
-func ParsePlatforms(list []string) ([]Platform, error) {
+func ParseList(list []string) ([]Platform, error) {
 	var out []Platform
 	for _, item := range list {
 		for _, s := range strings.Split(item, ",") {
-			p, err := ParsePlatform(strings.TrimSpace(s))
+			p, err := Parse(strings.TrimSpace(s))
 			if err != nil {
 				return nil, err
 			}
@@ -79,9 +98,9 @@ func ParsePlatforms(list []string) ([]Platform, error) {
 	return out, nil
 }
 
-// PlatformOf is the normalized form of a platform read as a structure
-// (from a daemon's workers, or a registry's index): no string parse.
-func PlatformOf(p ocispecs.Platform) Platform {
+// Of is the normalized form of a platform read as a structure (from a
+// daemon's workers, or a registry's index): no string parse.
+func Of(p ocispecs.Platform) Platform {
 	p = platforms.Normalize(p)
 	return Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}
 }
@@ -107,9 +126,9 @@ func (p Platform) Slug() string { return strings.ReplaceAll(p.String(), "/", "-"
 func (p Platform) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
 
 // UnmarshalText parses a platform read back from a document bricklayer
-// wrote, with the same checks as ParsePlatform.
+// wrote, with the same checks as Parse.
 func (p *Platform) UnmarshalText(b []byte) error {
-	q, err := ParsePlatform(string(b))
+	q, err := Parse(string(b))
 	if err != nil {
 		return err
 	}
@@ -117,8 +136,8 @@ func (p *Platform) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// JoinPlatforms is "a, b, c".
-func JoinPlatforms(ps []Platform) string {
+// Join is "a, b, c".
+func Join(ps []Platform) string {
 	s := make([]string, len(ps))
 	for i, p := range ps {
 		s[i] = p.String()
