@@ -4,13 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 
-	"cuelang.org/go/cue"
-	"cuelang.org/go/cue/cuecontext"
-	cueerrors "cuelang.org/go/cue/errors"
-	"cuelang.org/go/cue/token"
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client"
 	// Connection helpers for the addresses a node may have besides
@@ -21,7 +16,6 @@ import (
 
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
 	"github.com/bricklayer-build/bricklayer/platform"
-	"github.com/bricklayer-build/bricklayer/schemas"
 )
 
 // Builder is the BuildKit daemons a build runs on: each node builds the
@@ -66,87 +60,6 @@ type TLS struct {
 	ServerName string `json:"serverName"`
 }
 
-// rawBuilder is the builder file as decoded.
-type rawBuilder struct {
-	AllowEmulation bool `json:"allowEmulation"`
-	Nodes          []struct {
-		Name      string   `json:"name"`
-		Addr      string   `json:"addr"`
-		Platforms []string `json:"platforms"`
-		TLS       *TLS     `json:"tls"`
-		Insecure  bool     `json:"insecure"`
-	} `json:"nodes"`
-}
-
-// maxBuilderFile bounds what LoadBuilder reads.
-const maxBuilderFile = 1 << 20
-
-// LoadBuilder reads a builder file (bricklayer.builder.cue): it describes
-// infrastructure, so it is kept out of the checked-in spec. Its mistakes
-// are CUE errors at their FILE:LINE:COL and path, like the spec's.
-func LoadBuilder(file string) (*Builder, error) {
-	src, err := safefile.Read(file, maxBuilderFile)
-	if err != nil {
-		return nil, fmt.Errorf("reading builder: %w", err)
-	}
-	ctx := cuecontext.New()
-	user := ctx.CompileBytes(src, cue.Filename(file))
-	if err := user.Err(); err != nil {
-		return nil, err
-	}
-	schema := ctx.CompileString(schemas.Builder, cue.Filename(schemas.BuilderFileName)).LookupPath(cue.ParsePath("#Builder"))
-	// The user's value first, so paths read nodes[0].addr.
-	v := user.Unify(schema)
-	if err := v.Validate(cue.Concrete(true)); err != nil {
-		return nil, err
-	}
-	var raw rawBuilder
-	if err := v.Decode(&raw); err != nil {
-		return nil, err
-	}
-	b := &Builder{AllowEmulation: raw.AllowEmulation}
-	var errs cueerrors.Error
-	nodes := v.LookupPath(cue.ParsePath("nodes"))
-	for i, rn := range raw.Nodes {
-		nv := nodes.LookupPath(cue.MakePath(cue.Index(i)))
-		n := Node{Name: rn.Name, Addr: rn.Addr, TLS: rn.TLS, Insecure: rn.Insecure}
-		if n.TLS != nil {
-			// Paths are relative to the builder file, not to where
-			// bricklayer runs.
-			for _, p := range []*string{&n.TLS.CA, &n.TLS.Cert, &n.TLS.Key} {
-				if *p != "" && !filepath.IsAbs(*p) {
-					*p = filepath.Join(filepath.Dir(file), *p)
-				}
-			}
-		}
-		if n.Name == "" {
-			n.Name = fmt.Sprintf("node%d", i+1)
-		}
-		if err := CheckAddr(n.Addr); err != nil {
-			errs = cueerrors.Append(errs, fileError(nv.LookupPath(cue.ParsePath("addr")), err))
-		} else if err := n.checkTLS(); err != nil {
-			errs = cueerrors.Append(errs, fileError(nv.LookupPath(cue.ParsePath("addr")), fmt.Errorf("%v; or set insecure: true", err)))
-		}
-		if err := checkTLSContents(n, nv); err != nil {
-			errs = cueerrors.Append(errs, err)
-		}
-		for j, p := range rn.Platforms {
-			pl, err := platform.Parse(p)
-			if err != nil {
-				at := nv.LookupPath(cue.MakePath(cue.Str("platforms"), cue.Index(j)))
-				errs = cueerrors.Append(errs, fileError(at, err))
-				continue
-			}
-			n.Platforms = append(n.Platforms, pl)
-		}
-		b.Nodes = append(b.Nodes, n)
-	}
-	if errs != nil {
-		return nil, errs
-	}
-	return b, nil
-}
-
 // ParseNode reads --node PLATFORMS=ADDR, e.g.
 // linux/arm64,linux/arm/v7=tcp://pi.local:1234; i numbers its name.
 func ParseNode(s string, i int) (Node, error) {
@@ -171,8 +84,9 @@ func (n Node) String() string {
 	return fmt.Sprintf("%s (%s: %s)", n.Name, n.Addr, platform.Join(n.Platforms))
 }
 
-// maxTLSFile bounds a node's CA, certificate and key files.
-const maxTLSFile = 1 << 20
+// MaxTLSFile bounds a node's CA, certificate and key files: what
+// bricklayer reads of them, and what BuildKit's client is handed.
+const MaxTLSFile = 1 << 20
 
 // TLSFileError is a node's TLS file that bricklayer does not hand to
 // BuildKit's client.
@@ -185,7 +99,7 @@ func (e *TLSFileError) Error() string { return fmt.Sprintf("node %s: TLS file: %
 func (e *TLSFileError) Unwrap() error { return e.Err }
 
 // checkTLSFiles refuses TLS files that are not regular files of at most
-// maxTLSFile: BuildKit's client reads them whole, and a FIFO would hang
+// MaxTLSFile: BuildKit's client reads them whole, and a FIFO would hang
 // it.
 func (n Node) checkTLSFiles() error {
 	if n.TLS == nil {
@@ -195,7 +109,7 @@ func (n Node) checkTLSFiles() error {
 		if p == "" {
 			continue
 		}
-		if _, err := safefile.Read(p, maxTLSFile); err != nil {
+		if _, err := safefile.Read(p, MaxTLSFile); err != nil {
 			return &UnreachableError{Addr: n.Addr, Err: &TLSFileError{Node: n.Name, Err: err}}
 		}
 	}
@@ -323,9 +237,9 @@ func pick(b *Builder, nodes []*Conn, p platform.Platform) *Conn {
 	return nil
 }
 
-// checkTLS refuses a tcp:// node without a client certificate and the
+// CheckTLS refuses a tcp:// node without a client certificate and the
 // server's CA, unless it is marked insecure.
-func (n Node) checkTLS() error {
+func (n Node) CheckTLS() error {
 	if !strings.HasPrefix(n.Addr, "tcp://") || n.Insecure {
 		return nil
 	}
@@ -339,7 +253,7 @@ func (n Node) checkTLS() error {
 // each that is used anyway (insecure: true).
 func (b *Builder) Check() (warnings []string, err error) {
 	for _, n := range b.Nodes {
-		if err := n.checkTLS(); err != nil {
+		if err := n.CheckTLS(); err != nil {
 			return nil, err
 		}
 		if n.Insecure && strings.HasPrefix(n.Addr, "tcp://") && n.TLS == nil {
@@ -379,25 +293,4 @@ func CheckAddr(addr string) error {
 func IsAddrError(err error) bool {
 	var ae *AddrError
 	return errors.As(err, &ae)
-}
-
-// fileErr is a mistake found in Go about a value of the builder file,
-// printed like CUE's own errors: FILE:LINE:COL: PATH: msg.
-type fileErr struct {
-	v   cue.Value
-	msg string
-}
-
-func fileError(v cue.Value, err error) cueerrors.Error { return &fileErr{v: v, msg: err.Error()} }
-
-func (e *fileErr) Position() token.Pos         { return e.v.Pos() }
-func (e *fileErr) InputPositions() []token.Pos { return nil }
-func (e *fileErr) Error() string               { return e.msg }
-func (e *fileErr) Msg() (string, []any)        { return "%s", []any{e.msg} }
-func (e *fileErr) Path() []string {
-	var out []string
-	for _, s := range e.v.Path().Selectors() {
-		out = append(out, s.String())
-	}
-	return out
 }

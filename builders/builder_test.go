@@ -1,13 +1,10 @@
 package builders
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/bricklayer-build/bricklayer/platform"
-	"github.com/bricklayer-build/bricklayer/spec"
 )
 
 func TestParseNode(t *testing.T) {
@@ -21,44 +18,6 @@ func TestParseNode(t *testing.T) {
 	for _, bad := range []string{"tcp://x", "=tcp://x", "linux/amd64=", "linux=tcp://x", "linux/amd64=bogus://x"} {
 		if _, err := ParseNode(bad, 0); err == nil {
 			t.Errorf("ParseNode(%q) accepted", bad)
-		}
-	}
-}
-
-func TestLoadBuilder(t *testing.T) {
-	dir := t.TempDir()
-	write := func(src string) string {
-		f := filepath.Join(dir, "bricklayer.builder.cue")
-		if err := os.WriteFile(f, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return f
-	}
-	// The TLS files are read (and checked) where the builder file is.
-	writeCertPair(t, dir, "ca")
-	writeCertPair(t, dir, "c")
-	b, err := LoadBuilder(write(`
-allowEmulation: true
-nodes: [
-	{name: "x86", addr: "tcp://10.0.0.1:1234", platforms: ["linux/amd64"], tls: {ca: "ca.pem", cert: "c.pem", key: "c-key.pem"}},
-	{addr: "kube-pod://buildkitd-arm"},
-]`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !b.AllowEmulation || len(b.Nodes) != 2 || b.Nodes[0].TLS.CA != filepath.Join(dir, "ca.pem") || b.Nodes[1].Name != "node2" {
-		t.Errorf("LoadBuilder = %+v", b)
-	}
-	if len(b.Nodes[0].clientOpts()) != 2 || platform.Join(b.Nodes[0].Platforms) != "linux/amd64" {
-		t.Errorf("TLS options not applied")
-	}
-	for _, bad := range []string{
-		`nodes: [{adr: "tcp://x"}]`,                                // typo
-		`nodes: [{addr: "unix:///x", platforms: ["linux/sparc"]}]`, // bad platform
-		`allowEmulation: true`,                                     // no nodes
-	} {
-		if _, err := LoadBuilder(write(bad)); err == nil {
-			t.Errorf("LoadBuilder accepted %s", bad)
 		}
 	}
 }
@@ -111,31 +70,12 @@ func TestCheckAddr(t *testing.T) {
 	}
 }
 
-func TestLoadBuilderPositions(t *testing.T) {
-	dir := t.TempDir()
-	for _, tc := range []struct {
-		src  string
-		want []string
-	}{
-		{"nodes: [\n\t{addr: \"tcp://x\"},\n\t{adr: \"tcp://y\"},\n]\n",
-			[]string{"bricklayer.builder.cue:3:3: nodes[1].adr: field not allowed"}},
-		{"nodes: [\n\t{addr: \"tcp://x\", insecure: true, platforms: [\"linux/sparc\"]},\n\t{addr: \"bogus://z\"},\n]\n",
-			[]string{
-				`bricklayer.builder.cue:2:48: nodes[0].platforms[0]: invalid platform "linux/sparc": unknown architecture "sparc"`,
-				`bricklayer.builder.cue:3:9: nodes[1].addr: address "bogus://z": unsupported scheme "bogus" (want unix, tcp, docker-container, kube-pod, ssh, npipe)`,
-			}},
-	} {
-		f := filepath.Join(dir, "bricklayer.builder.cue")
-		if err := os.WriteFile(f, []byte(tc.src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		_, err := LoadBuilder(f)
-		var got []string
-		for _, d := range spec.Diagnostics(err) {
-			got = append(got, strings.TrimPrefix(d.String(), dir+"/"))
-		}
-		if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
-			t.Errorf("diagnostics:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
-		}
+func TestClientOpts(t *testing.T) {
+	n := Node{Addr: "tcp://10.0.0.1:1234", TLS: &TLS{CA: "ca.pem", Cert: "c.pem", Key: "c-key.pem"}}
+	if got := len(n.clientOpts()); got != 2 {
+		t.Errorf("a node with a CA and a client certificate has %d client options, want 2", got)
+	}
+	if got := len((Node{Addr: "unix:///x"}).clientOpts()); got != 0 {
+		t.Errorf("a node without TLS has %d client options", got)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/bricklayer-build/bricklayer/builders"
+	"github.com/bricklayer-build/bricklayer/builders/builderfile"
 )
 
 // nodeOpts are the flags that describe a builder of several nodes.
@@ -66,7 +67,7 @@ func (o *nodeOpts) nodesOf() (*builders.Builder, error) {
 	switch {
 	case *o.file != "":
 		var err error
-		if b, err = builders.LoadBuilder(*o.file); err != nil {
+		if b, err = builderfile.Load(*o.file); err != nil {
 			return nil, err
 		}
 	case len(*o.nodes) > 0:

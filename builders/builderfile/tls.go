@@ -1,4 +1,4 @@
-package builders
+package builderfile
 
 import (
 	"crypto/tls"
@@ -10,6 +10,7 @@ import (
 	"cuelang.org/go/cue"
 	cueerrors "cuelang.org/go/cue/errors"
 
+	"github.com/bricklayer-build/bricklayer/builders"
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
 )
 
@@ -20,7 +21,7 @@ import (
 // node's value); left to the client, it would read as a daemon that does
 // not answer. A file bricklayer may not read is left to the connection,
 // which reports the node unreachable.
-func checkTLSContents(n Node, nv cue.Value) cueerrors.Error {
+func checkTLSContents(n builders.Node, nv cue.Value) cueerrors.Error {
 	if n.TLS == nil {
 		return nil
 	}
@@ -33,7 +34,7 @@ func checkTLSContents(n Node, nv cue.Value) cueerrors.Error {
 		if path == "" {
 			return nil
 		}
-		dt, err := safefile.Read(path, maxTLSFile)
+		dt, err := safefile.Read(path, builders.MaxTLSFile)
 		switch {
 		case errors.Is(err, fs.ErrPermission):
 			return nil

@@ -1,4 +1,4 @@
-package builders
+package builderfile
 
 import (
 	"crypto/ecdsa"
@@ -53,11 +53,11 @@ func writeCertPair(t *testing.T, dir, name string) {
 	}
 }
 
-// TestLoadBuilderTLSFiles: a node's TLS file that is not what BuildKit's
+// TestLoadTLSFiles: a node's TLS file that is not what BuildKit's
 // client needs (a device, a directory, a missing file, not PEM, a key of
 // another certificate) is a mistake in the builder file, reported at its
 // field with the others, before anything connects.
-func TestLoadBuilderTLSFiles(t *testing.T) {
+func TestLoadTLSFiles(t *testing.T) {
 	dir := t.TempDir()
 	writeCertPair(t, dir, "ca")
 	writeCertPair(t, dir, "client")
@@ -100,7 +100,7 @@ func TestLoadBuilderTLSFiles(t *testing.T) {
 		if err := os.WriteFile(f, []byte(node(tc.tls)), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, err := LoadBuilder(f)
+		_, err := Load(f)
 		var got []string
 		for _, d := range spec.Diagnostics(err) {
 			got = append(got, strings.TrimPrefix(d.String(), dir+"/"))
