@@ -40,6 +40,36 @@ func TestDepsStartup(t *testing.T) {
 	}
 }
 
+// TestDepsNoCUE keeps CUE (96 packages) out of the packages after spec
+// that need only platforms and the builder: what they take from the spec
+// are leaf types (platform.Platform). A builder file is read by
+// builders/builderfile, the one place outside spec that evaluates CUE.
+func TestDepsNoCUE(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go is not on PATH")
+	}
+	const mod = "github.com/bricklayer-build/bricklayer/"
+	pkgs := []string{mod + "platform", mod + "builders", mod + "engine", mod + "publish"}
+	args := append([]string{"list", "-f", "{{.ImportPath}}{{range .Deps}} {{.}}{{end}}"}, pkgs...)
+	out, err := exec.Command("go", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != len(pkgs) {
+		t.Fatalf("go list lists %d packages, want %d:\n%s", len(lines), len(pkgs), out)
+	}
+	for _, l := range lines {
+		pkg, deps, _ := strings.Cut(l, " ")
+		for _, d := range strings.Fields(deps) {
+			if d == "cuelang.org/go" || strings.HasPrefix(d, "cuelang.org/go/") || d == mod+"spec" {
+				t.Errorf("%s links %s: it should take leaf types, not the spec's loader", pkg, d)
+				break
+			}
+		}
+	}
+}
+
 // ownInitBudget bounds what bricklayer's own packages allocate in their
 // inits, together. A compiled regexp is a few KiB; before they moved behind
 // sync.OnceValue the packages took 126 KiB, and all that start-up work
