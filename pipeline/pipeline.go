@@ -17,6 +17,7 @@ import (
 	"github.com/bricklayer-build/bricklayer/llbgen"
 	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/publish"
+	"github.com/bricklayer-build/bricklayer/ref"
 	"github.com/bricklayer-build/bricklayer/solve"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
@@ -292,7 +293,7 @@ func moveTags(ctx context.Context, s *spec.Spec, pub Publisher, results []*Image
 	owner := map[string]*ImageResult{}
 	for i, r := range results {
 		for _, t := range jobs[i].Tags {
-			owner[r.Repository+":"+t] = r
+			owner[ref.Tagged(r.Repository, t)] = r
 		}
 	}
 	done := map[string]bool{}
@@ -301,8 +302,8 @@ func moveTags(ctx context.Context, s *spec.Spec, pub Publisher, results []*Image
 	}
 	for i, r := range results {
 		for _, t := range jobs[i].Tags {
-			if ref := r.Repository + ":" + t; done[ref] {
-				r.Tags = append(r.Tags, ref)
+			if tagged := ref.Tagged(r.Repository, t); done[tagged] {
+				r.Tags = append(r.Tags, tagged)
 			}
 		}
 	}
@@ -360,7 +361,7 @@ func solveAll(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publish
 		if opts.Load != nil && *opts.Load == t.plat {
 			req.Load = true
 			for _, tag := range im.AllTags() {
-				req.LoadNames = append(req.LoadNames, im.Repository+":"+tag)
+				req.LoadNames = append(req.LoadNames, ref.Tagged(im.Repository, tag))
 			}
 		}
 		if im.Cache {

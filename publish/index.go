@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -17,6 +16,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/bricklayer-build/bricklayer/platform"
+	"github.com/bricklayer-build/bricklayer/ref"
 )
 
 // Manifest is one platform's image manifest of an index, and the
@@ -38,9 +38,13 @@ type Registry struct {
 	Transport http.RoundTripper
 }
 
+// nameOpts are the options of go-containerregistry names in repo: plain
+// HTTP when its registry, read as the reference grammar reads it, is one
+// of Insecure. A repository the grammar refuses is left to the name parse
+// that follows, which reports it.
 func (r Registry) nameOpts(repo string) []name.Option {
-	host, _, _ := strings.Cut(repo, "/")
-	if slices.Contains(r.Insecure, host) {
+	host, err := ref.Host(repo)
+	if err == nil && slices.Contains(r.Insecure, host) {
 		return []name.Option{name.Insecure}
 	}
 	return nil

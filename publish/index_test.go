@@ -244,4 +244,9 @@ func TestIsInsecure(t *testing.T) {
 	if reg.IsInsecure("example.com/127.0.0.1:5000") {
 		t.Error("example.com/127.0.0.1:5000 is insecure")
 	}
+	// The registry is the host the reference grammar reads, not the text
+	// before the first slash: acme/app is on docker.io.
+	if (publish.Registry{Insecure: []string{"acme"}}).IsInsecure("acme/app") {
+		t.Error("acme/app is insecure for registry acme")
+	}
 }

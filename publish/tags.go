@@ -11,6 +11,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/bricklayer-build/bricklayer/ref"
 )
 
 // Tagging is the tags of one pushed index.
@@ -48,19 +50,20 @@ func (r Registry) MoveTags(ctx context.Context, jobs []Tagging) ([]string, error
 		if j.Index == "" {
 			return nil, fmt.Errorf("image %s: no index digest to tag", j.Image)
 		}
-		ref, err := name.NewDigest(j.Repository+"@"+j.Index.String(), r.nameOpts(j.Repository)...)
+		pushed, err := name.NewDigest(j.Repository+"@"+j.Index.String(), r.nameOpts(j.Repository)...)
 		if err != nil {
 			return nil, fmt.Errorf("image %s: %w", j.Image, err)
 		}
-		to, err := remote.Get(ref, r.remoteOpts(ctx)...)
+		to, err := remote.Get(pushed, r.remoteOpts(ctx)...)
 		if err != nil {
-			return nil, fmt.Errorf("image %s: checking the pushed index %s: %w", j.Image, ref, err)
+			return nil, fmt.Errorf("image %s: checking the pushed index %s: %w", j.Image, pushed, err)
 		}
 		if !to.MediaType.IsIndex() {
-			return nil, fmt.Errorf("image %s: %s is not an image index", j.Image, ref)
+			return nil, fmt.Errorf("image %s: %s is not an image index", j.Image, pushed)
 		}
 		for _, t := range j.Tags {
-			tag, err := name.NewTag(j.Repository+":"+t, r.nameOpts(j.Repository)...)
+			tagged := ref.Tagged(j.Repository, t)
+			tag, err := name.NewTag(tagged, r.nameOpts(j.Repository)...)
 			if err != nil {
 				return nil, fmt.Errorf("image %s: %w", j.Image, err)
 			}
@@ -68,7 +71,7 @@ func (r Registry) MoveTags(ctx context.Context, jobs []Tagging) ([]string, error
 			if err != nil {
 				return nil, fmt.Errorf("image %s: reading %s before moving it: %w", j.Image, tag, err)
 			}
-			moves = append(moves, move{tag: tag, ref: j.Repository + ":" + t, to: to, before: before})
+			moves = append(moves, move{tag: tag, ref: tagged, to: to, before: before})
 		}
 	}
 	for i, m := range moves {

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
+
+	"github.com/bricklayer-build/bricklayer/ref"
 )
 
 // check runs the rules that span several values of the spec: names,
@@ -85,8 +87,8 @@ func checkRefs(s *Spec, scope *Image, st *Stage, g *graph, errs *errorList) {
 				errs.at(at, "scratch is empty: there is nothing to copy from it")
 			}
 		case RefExternal:
-			if named, err := reference.ParseNormalizedNamed(name); err == nil && badPort(named) != "" {
-				errs.at(at, "invalid image reference %q: %s", name, badPort(named))
+			if named, err := reference.ParseNormalizedNamed(name); err == nil && ref.BadPort(named) != "" {
+				errs.at(at, "invalid image reference %q: %s", name, ref.BadPort(named))
 				return
 			}
 			if near := nearName(s, scope, name); near != "" {
@@ -115,12 +117,12 @@ func checkPublished(s *Spec, errs *errorList) {
 		}
 		locs := append(append([]loc(nil), im.tagLocs...), im.aliasLocs...)
 		for i, tag := range im.AllTags() {
-			ref := im.Repository + ":" + tag
-			if prev, ok := owner[ref]; ok {
-				errs.at(locs[i], "%s is also published by image %q", ref, prev)
+			tagged := ref.Tagged(im.Repository, tag)
+			if prev, ok := owner[tagged]; ok {
+				errs.at(locs[i], "%s is also published by image %q", tagged, prev)
 				continue
 			}
-			owner[ref] = name
+			owner[tagged] = name
 		}
 	}
 }

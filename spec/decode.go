@@ -17,6 +17,7 @@ import (
 
 	"github.com/bricklayer-build/bricklayer/buildinfo"
 	"github.com/bricklayer-build/bricklayer/platform"
+	"github.com/bricklayer-build/bricklayer/ref"
 )
 
 // decoder turns the raw decoded spec into Spec values, checking on the
@@ -290,21 +291,6 @@ var tagRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[
 // validTag tells whether tag is a tag by the OCI distribution grammar.
 func validTag(tag string) bool { return len(tag) <= 128 && tagRE().MatchString(tag) }
 
-// ParseRepository reads an image's repository as the spec takes it: a
-// name without tag or digest, normalized (acme/app is docker.io/acme/app).
-func ParseRepository(raw string) (reference.Named, error) {
-	named, err := reference.ParseNormalizedNamed(raw)
-	switch {
-	case err != nil:
-		return nil, fmt.Errorf("invalid repository %q: %v", raw, err)
-	case badPort(named) != "":
-		return nil, fmt.Errorf("invalid repository %q: %s", raw, badPort(named))
-	case !reference.IsNameOnly(named):
-		return nil, fmt.Errorf("repository %q has a tag or digest; list tags in tags", raw)
-	}
-	return named, nil
-}
-
 func (d *decoder) image(name string, r rawImage, defaults []platform.Platform, top tagRules) *Image {
 	where := at("images", name)
 	im := &Image{Cache: r.Cache == nil || *r.Cache}
@@ -312,7 +298,7 @@ func (d *decoder) image(name string, r rawImage, defaults []platform.Platform, t
 
 	var repo reference.Named
 	if r.Repository != nil {
-		named, err := ParseRepository(*r.Repository)
+		named, err := ref.ParseRepository(*r.Repository)
 		if err != nil {
 			d.errs.at(where.child("repository"), "%v", err)
 		} else {

@@ -8,6 +8,8 @@ import (
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/encoding/yaml"
+
+	"github.com/bricklayer-build/bricklayer/ref"
 )
 
 // Export is the evaluated spec, as JSON (indented) or YAML ("yaml"): the
@@ -35,7 +37,7 @@ func (s *Spec) Export(format string) ([]byte, error) {
 		}
 		refs := []string{}
 		for _, t := range im.AllTags() {
-			refs = append(refs, im.Repository+":"+t)
+			refs = append(refs, ref.Tagged(im.Repository, t))
 		}
 		images = append(images, field{name, withFields(iv, lookup(userImages, name), []field{
 			{"platforms", jsonOf(plats)},

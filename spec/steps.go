@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-
-	"github.com/distribution/reference"
 )
 
 // Checks of the values a step or stage hands to BuildKit as they are:
@@ -103,19 +101,4 @@ func validChown(s string) bool {
 		}
 	}
 	return true
-}
-
-// badPort tells what is wrong with the port of a reference's registry,
-// or "": the reference grammar takes any number of digits.
-func badPort(named reference.Named) string {
-	domain := reference.Domain(named)
-	i := strings.LastIndexByte(domain, ':')
-	if i < 0 || strings.HasSuffix(domain, "]") {
-		return ""
-	}
-	port, err := strconv.Atoi(domain[i+1:])
-	if err != nil || port < 1 || port > 65535 {
-		return "registry port " + domain[i+1:] + " is out of range 1-65535"
-	}
-	return ""
 }

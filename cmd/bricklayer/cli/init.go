@@ -16,6 +16,7 @@ import (
 
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
 	"github.com/bricklayer-build/bricklayer/platform"
+	"github.com/bricklayer-build/bricklayer/ref"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -55,7 +56,7 @@ usual ones, with a note to check that the base images serve them.`)
 		}
 		// What vet would refuse in the written spec is refused here.
 		if *repo != "" {
-			if _, err := spec.ParseRepository(*repo); err != nil {
+			if _, err := ref.ParseRepository(*repo); err != nil {
 				return usageErrorf("init: --repository: %v", err)
 			}
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/bricklayer-build/bricklayer/buildinfo"
 	"github.com/bricklayer-build/bricklayer/llbgen"
 	"github.com/bricklayer-build/bricklayer/platform"
+	"github.com/bricklayer-build/bricklayer/ref"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -122,7 +123,7 @@ func makePlan(ctx context.Context, s *spec.Spec, opts llbgen.Options) (*plan, er
 			pi.Syntax = &planSyntax{Frontend: syn, Converter: "BuildKit " + builders.BuildKitVersion, Ignored: true}
 		}
 		for _, t := range im.AllTags() {
-			pi.References = append(pi.References, im.Repository+":"+t)
+			pi.References = append(pi.References, ref.Tagged(im.Repository, t))
 		}
 		for _, plat := range im.Platforms {
 			t, err := l.Lower(ctx, name, plat)
