@@ -16,9 +16,10 @@ import (
 
 // Bricklayer runs bricklayer commands for the step, in its process.
 type Bricklayer interface {
-	// Run runs one command line with its output on stdout, prints its
-	// error as bricklayer does, and returns its exit code.
-	Run(ctx context.Context, args []string, stdout io.Writer) int
+	// Run runs one command line with its output on stdout and env as
+	// its environment, prints its error as bricklayer does, and returns
+	// its exit code.
+	Run(ctx context.Context, args []string, env func(string) string, stdout io.Writer) int
 	// Flag tells the flags of a command (see Flags).
 	Flag(command, name string) (known, value bool)
 }
@@ -150,15 +151,17 @@ func (st *run) steps(ctx context.Context) error {
 	return st.outputs(meta)
 }
 
-// bricklayer runs one command, with what the args input gives it, and
-// its output in the log (or in out).
+// bricklayer runs one command, with what the args input gives it, the
+// step's environment (a type=gha cache takes the runner's token and
+// addresses from it, which action.yml hands the step), and its output in
+// the log (or in out).
 func (st *run) bricklayer(ctx context.Context, out io.Writer, args ...string) error {
 	args = append(args, argsFor(commandOf(args), st.primary, st.in.Args, st.Bricklayer.Flag)...)
 	if out == nil {
 		fmt.Fprintf(st.Stdout, "+ bricklayer %s\n", quoteArgs(args))
 		out = st.Stdout
 	}
-	if code := st.Bricklayer.Run(ctx, args, out); code != 0 {
+	if code := st.Bricklayer.Run(ctx, args, st.Env, out); code != 0 {
 		return &Failed{Code: code, Msg: fmt.Sprintf("bricklayer %s failed (exit %d)", args[0], code)}
 	}
 	return nil

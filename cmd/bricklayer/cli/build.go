@@ -103,7 +103,7 @@ config (~/.docker/config.json, $DOCKER_CONFIG, credential helpers).`)
 		// type=gha caches take the runner's token and addresses.
 		for _, l := range []*[]buildopt.Cache{&popts.CacheTo, &popts.CacheFrom} {
 			for i, e := range *l {
-				(*l)[i] = e.FromRunner(os.Getenv)
+				(*l)[i] = e.FromRunner(c.getenv)
 			}
 		}
 		if err := checkWrites(*f.metadata, s, &popts); err != nil {

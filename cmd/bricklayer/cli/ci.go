@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"io"
-	"os"
 
 	"github.com/bricklayer-build/bricklayer/ciflow"
 )
@@ -32,7 +31,7 @@ step cannot take.`)
 		if len(args) > 0 {
 			return usageErrorf("ci takes no arguments: its inputs are INPUT_* variables")
 		}
-		step := &ciflow.Step{Env: os.Getenv, Stdout: c.stdout, Stderr: c.stderr, Bricklayer: inProcess{c}}
+		step := &ciflow.Step{Env: c.getenv, Stdout: c.stdout, Stderr: c.stderr, Bricklayer: inProcess{c}}
 		return step.Run(ctx)
 	}
 	return cmd
@@ -42,9 +41,10 @@ step cannot take.`)
 // with ci's streams: the same binary, no exec.
 type inProcess struct{ c *CLI }
 
-func (p inProcess) Run(ctx context.Context, args []string, stdout io.Writer) int {
+func (p inProcess) Run(ctx context.Context, args []string, env func(string) string, stdout io.Writer) int {
 	sub := New(args)
 	sub.stdin, sub.stdout, sub.stderr = p.c.stdin, stdout, p.c.stderr
+	sub.getenv = env
 	return sub.exitCode(sub.Run(ctx))
 }
 

@@ -45,6 +45,10 @@ type CLI struct {
 	args           []string
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// getenv reads the environment where a command takes the runner's:
+	// ci's inputs, build's type=gha caches. ci gives the commands it runs
+	// its own, so that they see what the step was given.
+	getenv func(string) string
 	// makers build the commands, by name. A run builds only the command it
 	// runs: their flag sets are most of the start-up work that is ours.
 	makers map[string]func() *command
@@ -53,7 +57,7 @@ type CLI struct {
 // New returns the CLI for args (without the program name), writing to the
 // process's standard streams.
 func New(args []string) *CLI {
-	c := &CLI{args: args, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
+	c := &CLI{args: args, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
 	c.makers = map[string]func() *command{
 		"vet":        c.vetCommand,
 		"plan":       c.planCommand,

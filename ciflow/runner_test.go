@@ -1,0 +1,90 @@
+package ciflow
+
+import (
+	"context"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/bricklayer-build/bricklayer/buildopt"
+)
+
+// fakeBricklayer stands for bricklayer in the step: it records each
+// command line with the environment it was given, and writes what the
+// step reads back (plan's JSON, build's metadata file).
+type fakeBricklayer struct {
+	calls []fakeCall
+}
+
+type fakeCall struct {
+	args []string
+	env  func(string) string
+}
+
+func (f *fakeBricklayer) Run(_ context.Context, args []string, env func(string) string, stdout io.Writer) int {
+	f.calls = append(f.calls, fakeCall{args: args, env: env})
+	switch {
+	case args[0] == "plan" && slices.Contains(args, "json"):
+		io.WriteString(stdout, `{"images": [{"name": "app", "repository": "r.example/app", "tags": ["1"], "platforms": [{"platform": "linux/amd64"}]}]}`)
+	case args[0] == "build":
+		i := slices.Index(args, "--metadata-file")
+		if err := os.WriteFile(args[i+1], []byte(`{"images": {"app": {"digest": "sha256:0"}}}`), 0o644); err != nil {
+			return 1
+		}
+	}
+	return 0
+}
+
+func (f *fakeBricklayer) Flag(command, name string) (known, value bool) {
+	return flagsOf(command, name)
+}
+
+// TestRunnerCache: the runtime variables action.yml hands the step reach
+// the build it runs, whose type=gha cache then carries them; they travel
+// in the environment, never on a command line, which the log shows.
+func TestRunnerCache(t *testing.T) {
+	env := map[string]string{
+		"INPUT_ARGS":            "--cache-to type=gha,scope=app,mode=max",
+		"INPUT_BUILDER_ADDR":    "tcp://buildkit.example:1234",
+		"INPUT_METADATA_FILE":   t.TempDir() + "/meta.json",
+		"ACTIONS_RUNTIME_TOKEN": "runtime-token",
+		"ACTIONS_CACHE_URL":     "https://cache.example/",
+		"ACTIONS_RESULTS_URL":   "https://results.example/",
+	}
+	fake := &fakeBricklayer{}
+	step := &Step{Env: func(k string) string { return env[k] }, Stdout: io.Discard, Stderr: io.Discard, Bricklayer: fake, System: "none"}
+	if err := step.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var build *fakeCall
+	for i, c := range fake.calls {
+		if strings.Contains(strings.Join(c.args, " "), "runtime-token") {
+			t.Errorf("the token is on a command line: %q", c.args)
+		}
+		if c.args[0] == "build" {
+			build = &fake.calls[i]
+		}
+	}
+	if build == nil {
+		t.Fatal("no build ran")
+	}
+	i := slices.Index(build.args, "--cache-to")
+	if i < 0 {
+		t.Fatalf("build %q has no --cache-to", build.args)
+	}
+	// What bricklayer build makes of its --cache-to in that environment.
+	c, err := buildopt.ParseCache(build.args[i+1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.FromRunner(build.env).Attrs
+	for attr, want := range map[string]string{
+		"token": "runtime-token", "url": "https://cache.example/", "url_v2": "https://results.example/", "scope": "app", "mode": "max",
+	} {
+		if got[attr] != want {
+			t.Errorf("cache attribute %s = %q, want %q", attr, got[attr], want)
+		}
+	}
+}
