@@ -37,8 +37,13 @@ type actionStep struct {
 	Run  string            `yaml:"run"`
 	Bash string            `yaml:"bash"`
 	Uses string            `yaml:"uses"`
+	With map[string]string `yaml:"with"`
 	Env  map[string]string `yaml:"env"`
 }
+
+// runtimeVars are what GitHub gives JavaScript actions and not a
+// composite action's run steps: the cache service's token and addresses.
+var runtimeVars = []string{"ACTIONS_RUNTIME_TOKEN", "ACTIONS_CACHE_URL", "ACTIONS_RESULTS_URL"}
 
 var expr = regexp.MustCompile(`\$\{\{\s*([a-zA-Z0-9_.-]+)\s*\}\}`)
 
@@ -50,6 +55,14 @@ var expr = regexp.MustCompile(`\$\{\{\s*([a-zA-Z0-9_.-]+)\s*\}\}`)
 // are read from it, and the action's outputs go to $GITHUB_OUTPUT. Azure:
 // a step's ##vso[task.prependpath] reaches the later steps' PATH. It
 // stops at the first failing step; -exit N wants that step's exit code.
+//
+// As on GitHub, run steps do not see the runtime variables (runtimeVars)
+// of the script's environment. The harness runs no JavaScript: a
+// github-script step is given the outputs its script sets, one per
+// runtime variable, named after it and holding its value (empty when
+// unset), and it fails the test when its script does not name them all.
+// That the script masks them is not checked here; actionlint and review
+// are what check the script itself.
 func runAction(ts *testscript.TestScript, neg bool, args []string) {
 	want := -1
 	if len(args) == 3 && args[0] == "-exit" {
@@ -92,8 +105,17 @@ func runAction(ts *testscript.TestScript, neg bool, args []string) {
 	path := base["PATH"]
 	for i, st := range steps {
 		script := st.Run + st.Bash
+		if strings.HasPrefix(st.Uses, "actions/github-script@") && args[0] == "github" {
+			for _, v := range runtimeVars {
+				if !strings.Contains(st.With["script"], "'"+v+"'") {
+					ts.Fatalf("step %d: its script does not name %s, whose output the harness gives it", i, v)
+				}
+				inputs["steps."+st.ID+".outputs."+v] = base[v]
+			}
+			continue
+		}
 		if st.Uses != "" {
-			continue // JavaScript actions: GitHub's own; their effect is the test's to give
+			ts.Fatalf("step %d: the harness cannot run %s", i, st.Uses)
 		}
 		cmd := exec.Command("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script)
 		cmd.Dir = ts.MkAbs(".")
@@ -103,6 +125,11 @@ func runAction(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		env["PATH"] = path
 		env["GITHUB_ACTION_PATH"] = repo
+		if args[0] == "github" {
+			for _, v := range runtimeVars {
+				delete(env, v)
+			}
+		}
 		var outFile string
 		if args[0] == "github" {
 			outFile = filepath.Join(ts.Getenv("WORK"), fmt.Sprintf("step-%d-output", i))

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -128,6 +129,7 @@ func TestAction(t *testing.T) {
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
 			"exits": exits, "envsubst": envsubst, "ghoutput": ghOutput, "releaseserver": releaseServer,
 			"htpasswd": htpasswd, "freeport": freePort, "waitfor": waitFor, "action": runAction,
+			"ghacache": ghaCache,
 		},
 		Condition: func(cond string) (bool, error) { return e2eCondition(cond, registry) },
 		Setup: func(env *testscript.Env) error {
@@ -207,6 +209,34 @@ func ghOutput(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("output %s is set %d times", args[1], len(v))
 	}
 	fmt.Fprintln(ts.Stdout(), v[0])
+}
+
+// ghacache FILE stands for GitHub's cache service: it writes each
+// request, "METHOD PATH AUTHORIZATION", a line to FILE and answers 503,
+// which BuildKit does not retry. It sets GHACACHE to its address
+// (127.0.0.1:PORT, which the test daemon reaches) for the rest of the
+// script.
+func ghaCache(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: ghacache FILE")
+	}
+	f, err := os.Create(ts.MkAbs(args[0]))
+	ts.Check(err)
+	var mu sync.Mutex
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		fmt.Fprintf(f, "%s %s %s\n", r.Method, r.URL.Path, r.Header.Get("Authorization"))
+		mu.Unlock()
+		http.Error(w, "no cache here", http.StatusServiceUnavailable)
+	})}
+	go srv.Serve(l)
+	ts.Defer(func() {
+		srv.Close()
+		f.Close()
+	})
+	ts.Setenv("GHACACHE", l.Addr().String())
 }
 
 // releaseserver DIR VERSION serves DIR over HTTP the way GitHub serves a
