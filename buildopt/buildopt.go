@@ -11,6 +11,8 @@ import (
 
 	"github.com/distribution/reference"
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/bricklayer-build/bricklayer/ref"
 )
 
 // fields splits a CSV list of key=value pairs, as buildx reads them. Keys
@@ -220,7 +222,7 @@ func (c Cache) PerTarget(image, slug string) Cache {
 		if t, ok := named.(reference.Tagged); ok {
 			tag = t.Tag()
 		}
-		out.Attrs["ref"] = reference.TrimNamed(named).String() + ":" + shortTag(tag+"-"+image+"-"+slug)
+		out.Attrs["ref"] = ref.Tagged(reference.TrimNamed(named).String(), shortTag(tag+"-"+image+"-"+slug))
 	case "local":
 		for _, k := range []string{"dest", "src"} {
 			if d := c.Attrs[k]; d != "" {

@@ -104,8 +104,10 @@ func (r Registry) push(ctx context.Context, repo string, entries []mutate.IndexA
 	return digest.Digest(d.String()), nil
 }
 
+// digestRef names d in repo for go-containerregistry, over plain HTTP
+// when repo's registry is insecure.
 func (r Registry) digestRef(repo string, d digest.Digest) (name.Digest, error) {
-	return name.NewDigest(repo+"@"+d.String(), r.nameOpts(repo)...)
+	return name.NewDigest(ref.Digested(repo, d), r.nameOpts(repo)...)
 }
 
 // image reads the image manifest of digest d in repo.

@@ -50,7 +50,7 @@ func (r Registry) MoveTags(ctx context.Context, jobs []Tagging) ([]string, error
 		if j.Index == "" {
 			return nil, fmt.Errorf("image %s: no index digest to tag", j.Image)
 		}
-		pushed, err := name.NewDigest(j.Repository+"@"+j.Index.String(), r.nameOpts(j.Repository)...)
+		pushed, err := name.NewDigest(ref.Digested(j.Repository, j.Index), r.nameOpts(j.Repository)...)
 		if err != nil {
 			return nil, fmt.Errorf("image %s: %w", j.Image, err)
 		}

@@ -1,4 +1,4 @@
 // Package ref reads image repositories once, with the distribution
 // reference grammar, and formats the references bricklayer makes of them
-// (repository:tag) in one place.
+// (repository:tag, repository@digest) in one place.
 package ref

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
+	digest "github.com/opencontainers/go-digest"
 )
 
 // ParseRepository reads an image's repository as the spec takes it: a
@@ -42,6 +43,10 @@ func BadPort(named reference.Named) string {
 // bricklayer writes it, so that the plan, the spec's checks and the tags
 // it moves name a reference alike.
 func Tagged(repo, tag string) string { return repo + ":" + tag }
+
+// Digested is the reference to the manifest d in repo, repo@d: the one
+// place bricklayer writes it, beside Tagged.
+func Digested(repo string, d digest.Digest) string { return repo + "@" + d.String() }
 
 // Host is the registry host[:port] of a repository, as the reference
 // grammar reads it: acme/app is on docker.io, and a first component

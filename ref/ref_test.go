@@ -34,6 +34,13 @@ func TestTagged(t *testing.T) {
 	}
 }
 
+func TestDigested(t *testing.T) {
+	const d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	if got := Digested("localhost:5000/acme/app", d); got != "localhost:5000/acme/app@"+d {
+		t.Errorf("Digested = %s", got)
+	}
+}
+
 func TestHost(t *testing.T) {
 	for in, want := range map[string]string{
 		"docker.io/acme/app":      "docker.io",
