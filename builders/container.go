@@ -19,6 +19,7 @@ import (
 
 	"github.com/bricklayer-build/bricklayer/engine"
 	"github.com/bricklayer-build/bricklayer/platform"
+	"github.com/bricklayer-build/bricklayer/ref"
 )
 
 // DefaultContainerName names the container of the docker-container
@@ -47,7 +48,7 @@ type Container struct {
 	// Image default DefaultImage.
 	Image string
 	// Insecure lists registries it reaches over plain HTTP.
-	Insecure []string
+	Insecure []ref.Host
 	// Platforms restricts what its worker builds; empty is everything.
 	Platforms []platform.Platform
 	// Notes receives what the user should know about how it was started.

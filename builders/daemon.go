@@ -18,6 +18,7 @@ import (
 
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
 	"github.com/bricklayer-build/bricklayer/platform"
+	"github.com/bricklayer-build/bricklayer/ref"
 )
 
 // Daemon describes a local buildkitd that bricklayer starts and stops.
@@ -29,7 +30,7 @@ type Daemon struct {
 	// Binary is the buildkitd to run; empty looks it up on PATH.
 	Binary string
 	// Insecure lists registries it reaches over plain HTTP.
-	Insecure []string
+	Insecure []ref.Host
 	// Platforms restricts what its worker builds (buildkitd's
 	// oci-worker-platform); empty is everything it can, emulated or not.
 	Platforms []platform.Platform
@@ -248,7 +249,7 @@ func restrictPlatforms(b *strings.Builder, plats []platform.Platform) {
 }
 
 // insecureRegistries lets the daemon reach each registry over plain HTTP.
-func insecureRegistries(b *strings.Builder, regs []string) {
+func insecureRegistries(b *strings.Builder, regs []ref.Host) {
 	for _, r := range regs {
 		fmt.Fprintf(b, "\n[registry.%q]\n  http = true\n  insecure = true\n", r)
 	}

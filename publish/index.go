@@ -30,8 +30,8 @@ type Manifest struct {
 // Registry publishes to registries, with the credentials of the Docker
 // config (and its credential helpers).
 type Registry struct {
-	// Insecure lists registries (host[:port]) reached over plain HTTP.
-	Insecure []string
+	// Insecure lists registries reached over plain HTTP.
+	Insecure []ref.Host
 	// Keychain finds credentials; nil is the Docker config's.
 	Keychain authn.Keychain
 	// Transport carries the requests; nil is go-containerregistry's.
@@ -43,7 +43,7 @@ type Registry struct {
 // of Insecure. A repository the grammar refuses is left to the name parse
 // that follows, which reports it.
 func (r Registry) nameOpts(repo string) []name.Option {
-	host, err := ref.Host(repo)
+	host, err := ref.HostOf(repo)
 	if err == nil && slices.Contains(r.Insecure, host) {
 		return []name.Option{name.Insecure}
 	}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/publish"
+	"github.com/bricklayer-build/bricklayer/ref"
 )
 
 var (
@@ -40,7 +41,7 @@ func pubTestRegistry(t *testing.T) (string, publish.Registry) {
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
 	return host + "/test/app", publish.Registry{
-		Insecure: []string{host},
+		Insecure: []ref.Host{ref.Host(host)},
 		Keychain: authn.NewMultiKeychain(),
 	}
 }
@@ -234,7 +235,7 @@ func TestPushIndexNotAnImage(t *testing.T) {
 }
 
 func TestIsInsecure(t *testing.T) {
-	reg := publish.Registry{Insecure: []string{"127.0.0.1:5000"}}
+	reg := publish.Registry{Insecure: []ref.Host{"127.0.0.1:5000"}}
 	if !reg.IsInsecure("127.0.0.1:5000/test/app") {
 		t.Error("127.0.0.1:5000/test/app is not insecure")
 	}
@@ -246,7 +247,7 @@ func TestIsInsecure(t *testing.T) {
 	}
 	// The registry is the host the reference grammar reads, not the text
 	// before the first slash: acme/app is on docker.io.
-	if (publish.Registry{Insecure: []string{"acme"}}).IsInsecure("acme/app") {
+	if (publish.Registry{Insecure: []ref.Host{"acme"}}).IsInsecure("acme/app") {
 		t.Error("acme/app is insecure for registry acme")
 	}
 }

@@ -1,6 +1,7 @@
 package ref
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -48,13 +49,52 @@ func Tagged(repo, tag string) string { return repo + ":" + tag }
 // place bricklayer writes it, beside Tagged.
 func Digested(repo string, d digest.Digest) string { return repo + "@" + d.String() }
 
-// Host is the registry host[:port] of a repository, as the reference
-// grammar reads it: acme/app is on docker.io, and a first component
-// without a dot or port (but localhost) is a path, not a host.
-func Host(repo string) (string, error) {
+// Host is a registry's host[:port] as the reference grammar reads it
+// from a repository, lower-case (host names are not case-sensitive): a
+// host given on the command line and one read from a repository compare
+// as equal strings.
+type Host string
+
+// HostOf is the registry host of a repository, as the reference grammar
+// reads it: acme/app is on docker.io, and a first component without a
+// dot or port (but localhost) is a path, not a host.
+func HostOf(repo string) (Host, error) {
 	named, err := reference.ParseNormalizedNamed(repo)
 	if err != nil {
 		return "", fmt.Errorf("invalid repository %q: %w", repo, err)
 	}
-	return reference.Domain(named), nil
+	return Host(strings.ToLower(reference.Domain(named))), nil
+}
+
+// ParseHost reads a registry given alone (--insecure-registry): host[:port]
+// with no scheme or path, where host is a name, localhost, an IPv4
+// address or a bracketed IPv6 one. The caller names the value in its
+// error. A name without a dot or port, other than localhost, is refused:
+// in a reference it is a Docker Hub path, so no repository is on it.
+func ParseHost(raw string) (Host, error) {
+	switch {
+	case raw == "":
+		return "", errors.New("empty registry host")
+	case strings.Contains(raw, "://"):
+		return "", errors.New("want HOST[:PORT] without a scheme")
+	case strings.ContainsAny(raw, "/@"):
+		return "", errors.New("want HOST[:PORT] without a path")
+	}
+	host := strings.ToLower(raw)
+	// The grammar reads a host only before a path: give it one.
+	named, err := reference.ParseNormalizedNamed(host + "/x")
+	if err != nil {
+		return "", errors.New("want HOST[:PORT], HOST a name, localhost, an IPv4 address or a bracketed IPv6 one")
+	}
+	if p := BadPort(named); p != "" {
+		return "", errors.New(p)
+	}
+	if d := reference.Domain(named); d != host {
+		if d == "docker.io" && reference.Path(named) == "library/x" {
+			// index.docker.io: Docker Hub, as references name it.
+			return Host(d), nil
+		}
+		return "", fmt.Errorf("%s is not a registry host: a registry's name has a dot or a port (or is localhost); %s/app is a Docker Hub repository", host, host)
+	}
+	return Host(host), nil
 }

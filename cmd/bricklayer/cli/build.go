@@ -21,6 +21,7 @@ import (
 	"github.com/bricklayer-build/bricklayer/pipeline"
 	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/publish"
+	"github.com/bricklayer-build/bricklayer/ref"
 	"github.com/bricklayer-build/bricklayer/solve"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
@@ -71,6 +72,10 @@ config (~/.docker/config.json, $DOCKER_CONFIG, credential helpers).`)
 		if err != nil {
 			return err
 		}
+		insecure, err := parseInsecure("build", *f.insecure)
+		if err != nil {
+			return err
+		}
 		popts.Images = pos
 		if popts.Push && len(popts.Platforms) > 0 && *f.metadata == "" {
 			return usageErrorf("build: --push with --platform pushes those platforms by digest and moves no tag; --metadata-file FILE must record them for bricklayer publish")
@@ -111,7 +116,7 @@ config (~/.docker/config.json, $DOCKER_CONFIG, credential helpers).`)
 		}
 		popts.Record = recorder(*f.metadata)
 		cfg.Auth = c.dockerAuth()
-		results, err := c.runBuild(ctx, s, cfg, popts, publish.Registry{Insecure: *f.insecure, Keychain: dockerauth.Keychain(cfg.Auth)})
+		results, err := c.runBuild(ctx, s, cfg, popts, publish.Registry{Insecure: insecure, Keychain: dockerauth.Keychain(cfg.Auth)})
 		if err := c.finish("build", *f.metadata, *f.verbose, results, err); err != nil {
 			return err
 		}
@@ -317,6 +322,20 @@ func parseArgs(cmd string, list []string) (map[string]string, error) {
 			return nil, usageErrorf("%s: --arg %q: want KEY=VALUE", cmd, a)
 		}
 		out[k] = v
+	}
+	return out, nil
+}
+
+// parseInsecure reads the --insecure-registry values as registry hosts,
+// so that they compare with the hosts of repositories as parsed hosts.
+func parseInsecure(cmd string, list []string) ([]ref.Host, error) {
+	var out []ref.Host
+	for _, s := range list {
+		h, err := ref.ParseHost(s)
+		if err != nil {
+			return nil, usageErrorf("%s: %v", cmd, buildopt.FlagError("insecure-registry", s, err))
+		}
+		out = append(out, h)
 	}
 	return out, nil
 }

@@ -74,11 +74,14 @@ will take. --bootstrap first starts the local daemon as bootstrap does.`)
 		if len(args) != 1 {
 			return usageErrorf("builder takes one of bootstrap, stop, inspect")
 		}
-		d := builders.Daemon{Addr: builders.Addr(*addr), State: *state, Binary: *bin, Insecure: *insecure}
+		d := builders.Daemon{Addr: builders.Addr(*addr), State: *state, Binary: *bin}
 		if err := builders.CheckAddr(d.Addr); err != nil {
 			return usageErrorf("builder: %v", err)
 		}
 		var err error
+		if d.Insecure, err = parseInsecure("builder", *insecure); err != nil {
+			return err
+		}
 		if d.Platforms, err = platform.ParseList(*plats); err != nil {
 			return usageErrorf("builder: --platform: %v", err)
 		}

@@ -56,6 +56,10 @@ The first argument is the spec when it is a directory or a .cue file.`)
 		if err != nil {
 			return err
 		}
+		hosts, err := parseInsecure("publish", *insecure)
+		if err != nil {
+			return err
+		}
 		if err := checkWrites(*metadata, nil, nil); err != nil {
 			return err
 		}
@@ -78,7 +82,7 @@ The first argument is the spec when it is a directory or a .cue file.`)
 		if s.Build.Source == "" {
 			s.DefaultSource(buildinfo.Origin(ctx, s.Dir))
 		}
-		reg := publish.Registry{Insecure: *insecure, Keychain: dockerauth.Keychain(c.dockerAuth())}
+		reg := publish.Registry{Insecure: hosts, Keychain: dockerauth.Keychain(c.dockerAuth())}
 		results, err := pipeline.Publish(ctx, s, reg, sources, pipeline.PublishOptions{Images: *images, Args: buildArgs, Record: recorder(*metadata)})
 		if err != nil {
 			err = runError(ctx, err)
