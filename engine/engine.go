@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/containerd/platforms"
 	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/client"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -105,7 +104,8 @@ func hostPlatform(osType, arch string) platform.Platform {
 	if osType == "" {
 		osType = "linux"
 	}
-	return platform.Of(platforms.Normalize(ocispec.Platform{OS: osType, Architecture: arch}))
+	// platform.Of normalizes: x86_64 is amd64, aarch64 arm64.
+	return platform.Of(ocispec.Platform{OS: osType, Architecture: arch})
 }
 
 // Load reads a Docker image tarball (docker save's format) from r into the

@@ -225,11 +225,11 @@ func Run(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publisher, o
 		}
 		if opts.Output != nil {
 			res.Output = destFor(*opts.Output, name, len(images) > 1)
-			ref := ""
+			refName := ""
 			if len(im.Tags) > 0 {
-				ref = im.Tags[0]
+				refName = im.Tags[0]
 			}
-			d, ms, err := publish.WriteLayout(res.Output, opts.Output.Tar, ref, parts, im.Annotations)
+			d, ms, err := publish.WriteLayout(res.Output, opts.Output.Tar, refName, parts, im.Annotations)
 			if err != nil {
 				return nil, fmt.Errorf("image %s: writing %s: %w", name, res.Output, err)
 			}

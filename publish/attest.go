@@ -68,31 +68,31 @@ func attestationAddendum(att v1.Image, mt types.MediaType, image digest.Digest) 
 // manifest about it: d itself and "" for an image manifest; the two
 // entries of an index BuildKit made to hold provenance.
 func (r Registry) Unfold(ctx context.Context, repo string, d digest.Digest) (image, att digest.Digest, err error) {
-	ref, err := r.digestRef(repo, d)
+	pinned, err := r.digestRef(repo, d)
 	if err != nil {
 		return "", "", err
 	}
-	desc, err := remote.Get(ref, r.remoteOpts(ctx)...)
+	desc, err := remote.Get(pinned, r.remoteOpts(ctx)...)
 	if err != nil {
-		return "", "", fmt.Errorf("reading %s: %w", ref, err)
+		return "", "", fmt.Errorf("reading %s: %w", pinned, err)
 	}
 	if desc.MediaType.IsImage() {
 		return d, "", nil
 	}
 	if !desc.MediaType.IsIndex() {
-		return "", "", fmt.Errorf("%s is a %s, not an image or an index", ref, desc.MediaType)
+		return "", "", fmt.Errorf("%s is a %s, not an image or an index", pinned, desc.MediaType)
 	}
 	idx, err := desc.ImageIndex()
 	if err != nil {
-		return "", "", fmt.Errorf("reading %s: %w", ref, err)
+		return "", "", fmt.Errorf("reading %s: %w", pinned, err)
 	}
 	im, err := idx.IndexManifest()
 	if err != nil {
-		return "", "", fmt.Errorf("reading %s: %w", ref, err)
+		return "", "", fmt.Errorf("reading %s: %w", pinned, err)
 	}
 	img, a, err := unfold(im)
 	if err != nil {
-		return "", "", fmt.Errorf("%s: %w", ref, err)
+		return "", "", fmt.Errorf("%s: %w", pinned, err)
 	}
 	image = digest.Digest(img.Digest.String())
 	if a != nil {

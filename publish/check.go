@@ -161,17 +161,17 @@ func (r Registry) PushChecked(ctx context.Context, c *Checked, annotations map[s
 // registry does not hold it there, or when it is not an image manifest.
 // what is how the metadata names it ("names D").
 func (r Registry) get(ctx context.Context, repo string, d digest.Digest, what string) (*remote.Descriptor, string, error) {
-	ref, err := r.digestRef(repo, d)
+	pinned, err := r.digestRef(repo, d)
 	if err != nil {
 		return nil, "", err
 	}
-	desc, err := remote.Get(ref, r.remoteOpts(ctx)...)
+	desc, err := remote.Get(pinned, r.remoteOpts(ctx)...)
 	var te *transport.Error
 	switch {
 	case errors.As(err, &te) && te.StatusCode == http.StatusNotFound:
 		return nil, fmt.Sprintf("%s, which %s does not hold", what, repo), nil
 	case err != nil:
-		return nil, "", fmt.Errorf("reading %s: %w", ref, err)
+		return nil, "", fmt.Errorf("reading %s: %w", pinned, err)
 	case desc.MediaType.IsIndex():
 		return nil, fmt.Sprintf("%s, an image index, where an image manifest was expected", what), nil
 	case !desc.MediaType.IsImage():

@@ -94,12 +94,12 @@ func (r Registry) push(ctx context.Context, repo string, entries []mutate.IndexA
 	if err != nil {
 		return "", err
 	}
-	ref, err := r.digestRef(repo, digest.Digest(d.String()))
+	pinned, err := r.digestRef(repo, digest.Digest(d.String()))
 	if err != nil {
 		return "", err
 	}
-	if err := remote.WriteIndex(ref, idx, r.remoteOpts(ctx)...); err != nil {
-		return "", fmt.Errorf("pushing %s: %w", ref, err)
+	if err := remote.WriteIndex(pinned, idx, r.remoteOpts(ctx)...); err != nil {
+		return "", fmt.Errorf("pushing %s: %w", pinned, err)
 	}
 	return digest.Digest(d.String()), nil
 }
@@ -112,17 +112,17 @@ func (r Registry) digestRef(repo string, d digest.Digest) (name.Digest, error) {
 
 // image reads the image manifest of digest d in repo.
 func (r Registry) image(ctx context.Context, repo string, d digest.Digest) (v1.Image, types.MediaType, error) {
-	ref, err := r.digestRef(repo, d)
+	pinned, err := r.digestRef(repo, d)
 	if err != nil {
 		return nil, "", err
 	}
-	desc, err := remote.Get(ref, r.remoteOpts(ctx)...)
+	desc, err := remote.Get(pinned, r.remoteOpts(ctx)...)
 	if err != nil {
-		return nil, "", fmt.Errorf("reading %s: %w", ref, err)
+		return nil, "", fmt.Errorf("reading %s: %w", pinned, err)
 	}
 	img, err := desc.Image()
 	if err != nil {
-		return nil, "", fmt.Errorf("%s is not an image: %w", ref, err)
+		return nil, "", fmt.Errorf("%s is not an image: %w", pinned, err)
 	}
 	return img, desc.MediaType, nil
 }

@@ -28,11 +28,11 @@ type LayoutPart struct {
 }
 
 // WriteLayout writes an OCI layout at dest (a tar file, or a directory
-// when asTar is false) holding one index of the parts' images, named ref
-// when ref is set. The index is made as PushIndex makes it, so a layout
-// and a push of the same images have the same digest. dest is written
-// whole or not at all.
-func WriteLayout(dest string, asTar bool, ref string, parts []LayoutPart, annotations map[string]string) (digest.Digest, []Manifest, error) {
+// when asTar is false) holding one index of the parts' images, named
+// refName when it is set. The index is made as PushIndex makes it, so a
+// layout and a push of the same images have the same digest. dest is
+// written whole or not at all.
+func WriteLayout(dest string, asTar bool, refName string, parts []LayoutPart, annotations map[string]string) (digest.Digest, []Manifest, error) {
 	// out/ is out: the temporary sibling must not land inside it.
 	dest = filepath.Clean(dest)
 	var adds, atts []mutate.IndexAddendum
@@ -68,8 +68,8 @@ func WriteLayout(dest string, asTar bool, ref string, parts []LayoutPart, annota
 		return "", nil, fmt.Errorf("writing the layout: %w", err)
 	}
 	var opts []layout.Option
-	if ref != "" {
-		opts = append(opts, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": ref}))
+	if refName != "" {
+		opts = append(opts, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": refName}))
 	}
 	if err := lp.AppendIndex(idx, opts...); err != nil {
 		return "", nil, fmt.Errorf("writing the layout: %w", err)
