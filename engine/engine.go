@@ -104,8 +104,16 @@ func hostPlatform(osType, arch string) platform.Platform {
 	if osType == "" {
 		osType = "linux"
 	}
-	// platform.Of normalizes: x86_64 is amd64, aarch64 arm64.
-	return platform.Of(ocispec.Platform{OS: osType, Architecture: arch})
+	// platform.Of normalizes x86_64 to amd64 and aarch64 to arm64; the
+	// kernel's 32-bit names (a Raspberry Pi OS says armv7l) are read here.
+	variant := ""
+	switch {
+	case len(arch) > 4 && strings.HasPrefix(arch, "armv") && arch[4] >= '5' && arch[4] <= '8':
+		arch, variant = "arm", "v"+arch[4:5]
+	case arch == "i486" || arch == "i586" || arch == "i686":
+		arch = "386"
+	}
+	return platform.Of(ocispec.Platform{OS: osType, Architecture: arch, Variant: variant})
 }
 
 // Load reads a Docker image tarball (docker save's format) from r into the
