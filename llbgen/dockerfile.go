@@ -58,6 +58,7 @@ func (l *lowering) dockerfile(ctx context.Context, im *spec.Image, target ocispe
 	if err != nil {
 		return nil, im.DockerfileError(err)
 	}
+	checkIgnored(im, &opt, l.allStages(im), found.warn)
 	r := &result{state: res.State, config: cloneConfig(*res.Image)}
 	r.addLocal(name, im.Context)
 	if l.opts.Resolver == nil {
@@ -80,7 +81,7 @@ func (l *lowering) dockerfile(ctx context.Context, im *spec.Image, target ocispe
 // would not: what the build converts is checked instead, and the
 // failure becomes a finding.
 func (l *lowering) convert(ctx context.Context, im *spec.Image, opt dockerfile2llb.ConvertOpt) (*dockerfile2llb.Result, *collector, error) {
-	allStages := l.allFindings && im.Target == ""
+	allStages := l.allStages(im)
 	res, found, err := convertChecked(ctx, im, opt, allStages)
 	if err == nil || !allStages {
 		return res, found, err
@@ -95,6 +96,9 @@ func (l *lowering) convert(ctx context.Context, im *spec.Image, opt dockerfile2l
 	built.unbuilt(err)
 	return res, built, nil
 }
+
+// allStages tells whether the checks of im cover every stage.
+func (l *lowering) allStages(im *spec.Image) bool { return l.allFindings && im.Target == "" }
 
 // convertChecked converts im with checks, every stage with allStages.
 // With # check=error=true BuildKit's converter fails on any finding, the

@@ -1,0 +1,274 @@
+package llbgen
+
+import (
+	"bytes"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
+	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	"github.com/moby/patternmatcher"
+
+	"github.com/bricklayer-build/bricklayer/spec"
+)
+
+// checkIgnored runs BuildKit's CopyIgnoredFile rule over the Dockerfile
+// of im, as converted with opt, reporting through warn. The converter
+// runs that rule only when it reads .dockerignore itself, through a
+// frontend client; bricklayer hands it a context with the patterns
+// already applied, so the rule is checked here, as documented: a COPY or
+// ADD whose source from the build context the patterns exclude. Every
+// stage is checked with allStages, else the stages a build of the image
+// converts.
+//
+// Like BuildKit, it reads no file of the context: a source is matched as
+// written, wildcards and all, against the patterns (COPY *.pem with
+// "*.pem" ignored is a finding, COPY *.txt with "secret.txt" is not),
+// and is a finding when it or a directory above it is excluded; a
+// directory whose content is partly excluded is not. A source whose
+// variables this cannot tell offline (see stageEnv) is left out.
+func checkIgnored(im *spec.Image, opt *dockerfile2llb.ConvertOpt, allStages bool, warn linter.LintWarnFunc) {
+	if len(im.DockerIgnore) == 0 {
+		return
+	}
+	m, err := patternmatcher.New(im.DockerIgnore)
+	// An exception (!pattern) may let a file of an excluded directory
+	// back in: without the context's files no source can be said to be
+	// excluded, and BuildKit does not check then either.
+	if err != nil || m.Exclusions() {
+		return
+	}
+	lint, ok := directiveLinter(im.DockerfileData, warn)
+	if !ok {
+		return
+	}
+	res, err := parser.Parse(bytes.NewReader(im.DockerfileData))
+	if err != nil {
+		return // the converter has reported it
+	}
+	// A silent linter: the converter has run the parser's rules.
+	stages, metaArgs, err := instructions.Parse(res.AST, linter.New(&linter.Config{}))
+	if err != nil || len(stages) == 0 {
+		return
+	}
+	lex := shell.NewLex(res.EscapeToken)
+	global := globalArgs(opt, metaArgs, lex)
+	var built []bool
+	if !allStages {
+		built = builtStages(stages, opt.Target, global, lex)
+	}
+	c := ignoreCheck{m: m, lex: lex, lint: lint, root: rootIgnored(m)}
+	for i, st := range stages {
+		if built != nil && !built[i] {
+			continue
+		}
+		env := envMap{}
+		for _, cmd := range st.Commands {
+			switch cmd := cmd.(type) {
+			case *instructions.ArgCommand:
+				env.declareArgs(cmd.Args, opt.BuildArgs, global, lex)
+			case *instructions.EnvCommand:
+				for _, kv := range cmd.Env {
+					env.set(kv.Key, kv.Value, lex)
+				}
+			case *instructions.CopyCommand:
+				if cmd.From == "" { // --from copies from a stage or image, not the context
+					c.sources(cmd, "Copy", cmd.SourcePaths, env)
+				}
+			case *instructions.AddCommand:
+				c.sources(cmd, "Add", cmd.SourcePaths, env)
+			}
+		}
+	}
+}
+
+// directiveLinter is a linter with the settings of the Dockerfile's
+// # check= directive, which is what the converter uses offline; ok is
+// false when the directive does not parse (the converter has failed).
+func directiveLinter(dt []byte, warn linter.LintWarnFunc) (_ *linter.Linter, ok bool) {
+	cfg := &linter.Config{}
+	if v, _, _, found := parser.ParseDirective("check", dt); found {
+		var err error
+		if cfg, err = linter.ParseLintOptions(v); err != nil {
+			return nil, false
+		}
+	}
+	cfg.Warn = warn
+	return linter.New(cfg), true
+}
+
+type ignoreCheck struct {
+	m    *patternmatcher.PatternMatcher
+	lex  *shell.Lex
+	lint *linter.Linter
+	// root tells whether the patterns leave nothing of the context's top.
+	root bool
+}
+
+// sources reports each of the sources of a COPY or ADD (verb, as the
+// rule's message names it) that the patterns exclude, at the instruction.
+func (c ignoreCheck) sources(cmd instructions.Command, verb string, srcs []string, env envMap) {
+	// A # check= comment right above the instruction applies to it.
+	lint := c.lint.WithMergedConfigFromComments(cmd.Comments())
+	for _, src := range srcs {
+		r, err := c.lex.ProcessWordWithMatches(src, env)
+		if err != nil || len(r.Unmatched) > 0 || remote(r.Result) {
+			continue
+		}
+		p := path.Clean(r.Result)
+		// The context itself is never excluded; copying it is only
+		// pointless when the patterns take every entry of its top.
+		if (p == "." || p == "/") && !c.root {
+			continue
+		}
+		if ok, err := c.m.MatchesOrParentMatches(p); err == nil && ok {
+			// Run, not warn: it honours # check=skip=CopyIgnoredFile.
+			lint.Run(&linter.RuleCopyIgnoredFile, cmd.Location(), linter.RuleCopyIgnoredFile.Format(verb, p))
+		}
+	}
+}
+
+// remote tells whether an ADD source is a URL or a Git repository, which
+// do not come from the context (COPY fails on them in the converter).
+func remote(src string) bool {
+	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
+		return true
+	}
+	ref, isGit, err := dfgitutil.ParseGitRef(src)
+	return isGit || (err == nil && !ref.IndistinguishableFromLocal)
+}
+
+// rootIgnored tells whether a pattern excludes everything at the top of
+// the context, the patterns for which BuildKit reports COPY . as well.
+func rootIgnored(m *patternmatcher.PatternMatcher) bool {
+	return slices.ContainsFunc(m.Patterns(), func(p *patternmatcher.Pattern) bool {
+		return !p.Exclusion() && slices.Contains([]string{"*", "**", "**/*"}, p.String())
+	})
+}
+
+// envMap holds the variables whose values are known offline. It is a
+// shell.EnvGetter: a variable it lacks is unmatched, and the source that
+// uses it is left out.
+type envMap map[string]string
+
+func (e envMap) Get(k string) (string, bool) { v, ok := e[k]; return v, ok }
+
+func (e envMap) Keys() []string {
+	keys := make([]string, 0, len(e))
+	for k := range e {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// set gives k the value v expanded, or forgets k when v uses variables
+// that are not known.
+func (e envMap) set(k, v string, lex *shell.Lex) {
+	r, err := lex.ProcessWordWithMatches(v, e)
+	if err != nil || len(r.Unmatched) > 0 {
+		delete(e, k)
+		return
+	}
+	e[k] = r.Result
+}
+
+// declareArgs adds the ARGs of a stage: a build arg's value, else the
+// default, else the global arg's (the platform args among them). An ARG
+// with none of them is unknown: a base image's ENV may set it.
+func (e envMap) declareArgs(args []instructions.KeyValuePairOptional, buildArgs map[string]string, global envMap, lex *shell.Lex) {
+	for _, kv := range args {
+		if v, ok := buildArgs[kv.Key]; ok {
+			e[kv.Key] = v
+		} else if kv.Value != nil {
+			e.set(kv.Key, *kv.Value, lex)
+		} else if v, ok := global[kv.Key]; ok {
+			e[kv.Key] = v
+		} else {
+			delete(e, kv.Key)
+		}
+	}
+}
+
+// globalArgs are the args before the first FROM, with the platform args
+// that Dockerfiles see without declaring them.
+func globalArgs(opt *dockerfile2llb.ConvertOpt, metaArgs []instructions.ArgCommand, lex *shell.Lex) envMap {
+	env := envMap{}
+	if opt.TargetPlatform != nil {
+		t := *opt.TargetPlatform
+		env["TARGETPLATFORM"], env["TARGETOS"], env["TARGETARCH"], env["TARGETVARIANT"] = platforms.Format(t), t.OS, t.Architecture, t.Variant
+	}
+	if len(opt.BuildPlatforms) > 0 {
+		b := opt.BuildPlatforms[0]
+		env["BUILDPLATFORM"], env["BUILDOS"], env["BUILDARCH"], env["BUILDVARIANT"] = platforms.Format(b), b.OS, b.Architecture, b.Variant
+	}
+	for k := range env {
+		if v, ok := opt.BuildArgs[k]; ok {
+			env[k] = v
+		}
+	}
+	for _, a := range metaArgs {
+		env.declareArgs(a.Args, opt.BuildArgs, env, lex)
+	}
+	return env
+}
+
+// builtStages marks the stages a build of target (the last stage when
+// empty) converts: the target and the stages it uses through FROM, COPY
+// --from and RUN --mount=from. A FROM naming a stage through args is
+// expanded with the global ones.
+func builtStages(stages []instructions.Stage, target string, global envMap, lex *shell.Lex) []bool {
+	byName := map[string]int{}
+	for i, st := range stages {
+		if st.Name != "" {
+			byName[strings.ToLower(st.Name)] = i
+		}
+	}
+	built := make([]bool, len(stages))
+	var visit func(i int)
+	use := func(name string) {
+		if i, ok := byName[strings.ToLower(name)]; ok {
+			visit(i)
+		}
+	}
+	visit = func(i int) {
+		if built[i] {
+			return
+		}
+		built[i] = true
+		st := stages[i]
+		base := st.BaseName
+		if r, err := lex.ProcessWordWithMatches(base, global); err == nil {
+			base = r.Result
+		}
+		use(base)
+		for _, cmd := range st.Commands {
+			switch cmd := cmd.(type) {
+			case *instructions.CopyCommand:
+				if n, err := strconv.Atoi(cmd.From); err == nil && n >= 0 && n < len(stages) {
+					visit(n)
+				} else if cmd.From != "" {
+					use(cmd.From)
+				}
+			case *instructions.RunCommand:
+				for _, m := range instructions.GetMounts(cmd) {
+					use(m.From)
+				}
+			}
+		}
+	}
+	i, ok := len(stages)-1, true
+	if target != "" {
+		i, ok = byName[strings.ToLower(target)]
+	}
+	if ok {
+		visit(i)
+	}
+	return built
+}
