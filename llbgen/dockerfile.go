@@ -58,7 +58,7 @@ func (l *lowering) dockerfile(ctx context.Context, im *spec.Image, target ocispe
 	if err != nil {
 		return nil, im.DockerfileError(err)
 	}
-	checkIgnored(im, &opt, l.allStages(im), found.warn)
+	l.checkIgnored(im, &opt, found.warn)
 	r := &result{state: res.State, config: cloneConfig(*res.Image)}
 	r.addLocal(name, im.Context)
 	if l.opts.Resolver == nil {

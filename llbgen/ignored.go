@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
@@ -33,39 +34,68 @@ import (
 // "*.pem" ignored is a finding, COPY *.txt with "secret.txt" is not),
 // and is a finding when it or a directory above it is excluded; a
 // directory whose content is partly excluded is not. A source whose
-// variables this cannot tell offline (see stageEnv) is left out.
-func checkIgnored(im *spec.Image, opt *dockerfile2llb.ConvertOpt, allStages bool, warn linter.LintWarnFunc) {
+// variables this cannot tell offline (see envMap) is left out.
+func (l *lowering) checkIgnored(im *spec.Image, opt *dockerfile2llb.ConvertOpt, warn linter.LintWarnFunc) {
+	// Parsed once per image: its platforms are lowered side by side.
+	once, _ := l.ignored.LoadOrStore(im, sync.OnceValue(func() *ignoredDockerfile { return parseIgnored(im) }))
+	if d := once.(func() *ignoredDockerfile)(); d != nil {
+		d.check(opt, l.allStages(im), warn)
+	}
+}
+
+// ignoredDockerfile is what the check needs of an image's Dockerfile and
+// .dockerignore, whatever the platform. It is only read once made.
+type ignoredDockerfile struct {
+	m        *patternmatcher.PatternMatcher
+	root     bool // the patterns leave nothing of the context's top
+	lint     linter.Config
+	escape   rune
+	stages   []instructions.Stage
+	metaArgs []instructions.ArgCommand
+}
+
+// parseIgnored prepares the check of im, or returns nil when there is
+// nothing to check.
+func parseIgnored(im *spec.Image) *ignoredDockerfile {
 	if len(im.DockerIgnore) == 0 {
-		return
+		return nil
 	}
 	m, err := patternmatcher.New(im.DockerIgnore)
 	// An exception (!pattern) may let a file of an excluded directory
 	// back in: without the context's files no source can be said to be
 	// excluded, and BuildKit does not check then either.
 	if err != nil || m.Exclusions() {
-		return
+		return nil
 	}
-	lint, ok := directiveLinter(im.DockerfileData, warn)
+	cfg, ok := directiveConfig(im.DockerfileData)
 	if !ok {
-		return
+		return nil
 	}
 	res, err := parser.Parse(bytes.NewReader(im.DockerfileData))
 	if err != nil {
-		return // the converter has reported it
+		return nil // the converter has reported it
 	}
 	// A silent linter: the converter has run the parser's rules.
 	stages, metaArgs, err := instructions.Parse(res.AST, linter.New(&linter.Config{}))
 	if err != nil || len(stages) == 0 {
-		return
+		return nil
 	}
-	lex := shell.NewLex(res.EscapeToken)
-	global := globalArgs(opt, metaArgs, lex)
+	return &ignoredDockerfile{m: m, root: rootIgnored(m), lint: *cfg, escape: res.EscapeToken, stages: stages, metaArgs: metaArgs}
+}
+
+// check reports, through warn, the sources the patterns exclude in the
+// stages the checks of a conversion with opt cover.
+func (d *ignoredDockerfile) check(opt *dockerfile2llb.ConvertOpt, allStages bool, warn linter.LintWarnFunc) {
+	cfg := d.lint
+	cfg.Warn = warn
+	lex := shell.NewLex(d.escape)
+	global := globalArgs(opt, d.metaArgs, lex)
 	var built []bool
 	if !allStages {
-		built = builtStages(stages, opt.Target, global, lex)
+		built = builtStages(d.stages, opt.Target, global, lex)
 	}
-	c := ignoreCheck{m: m, lex: lex, lint: lint, root: rootIgnored(m)}
-	for i, st := range stages {
+	c := ignoreCheck{m: d.m, lex: lex, lint: linter.New(&cfg), root: d.root}
+	for i, st := range d.stages {
 		if built != nil && !built[i] {
 			continue
 		}
@@ -89,19 +119,16 @@ func checkIgnored(im *spec.Image, opt *dockerfile2llb.ConvertOpt, allStages bool
 	}
 }
 
-// directiveLinter is a linter with the settings of the Dockerfile's
-// # check= directive, which is what the converter uses offline; ok is
-// false when the directive does not parse (the converter has failed).
-func directiveLinter(dt []byte, warn linter.LintWarnFunc) (_ *linter.Linter, ok bool) {
-	cfg := &linter.Config{}
-	if v, _, _, found := parser.ParseDirective("check", dt); found {
-		var err error
-		if cfg, err = linter.ParseLintOptions(v); err != nil {
-			return nil, false
-		}
+// directiveConfig is the settings of the Dockerfile's # check=
+// directive, which is what the converter uses offline; ok is false when
+// the directive does not parse (the converter has failed).
+func directiveConfig(dt []byte) (_ *linter.Config, ok bool) {
+	v, _, _, found := parser.ParseDirective("check", dt)
+	if !found {
+		return &linter.Config{}, true
 	}
-	cfg.Warn = warn
-	return linter.New(cfg), true
+	cfg, err := linter.ParseLintOptions(v)
+	return cfg, err == nil
 }
 
 type ignoreCheck struct {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerui"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
@@ -88,7 +89,7 @@ func TestCheckIgnoredAsBuildKit(t *testing.T) {
 				}
 
 				var ours collected
-				checkIgnored(im, &opt, all, ours.warn)
+				checkOnce(im, &opt, all, ours.warn)
 
 				bc, err := dockerui.NewClient(&ignoreGateway{ignore: []byte(tc.ignore)})
 				if err != nil {
@@ -134,7 +135,7 @@ func TestCheckIgnoredReports(t *testing.T) {
 		im := &spec.Image{DockerfileData: []byte(tc.dockerfile), DockerIgnore: patterns}
 		opt := dockerfile2llb.ConvertOpt{Config: dockerui.Config{BuildArgs: tc.args}, TargetPlatform: &target}
 		var c collected
-		checkIgnored(im, &opt, false, c.warn)
+		checkOnce(im, &opt, false, c.warn)
 		if got := c.sorted(); !slices.Equal(got, w) {
 			t.Errorf("%s:\n%s\nwant:\n%s", tc.name, strings.Join(got, "\n"), strings.Join(w, "\n"))
 		}
@@ -211,9 +212,52 @@ func TestCheckIgnoredUnknownVars(t *testing.T) {
 	im := &spec.Image{DockerIgnore: patterns, DockerfileData: []byte(
 		"FROM alpine\nCOPY $HOME/k /\nARG X\nCOPY $X/k ${X:-secrets}/a /\nENV Y=$X\nCOPY $Y/k /\nCOPY k /\n")}
 	var c collected
-	checkIgnored(im, &dockerfile2llb.ConvertOpt{}, true, c.warn)
+	checkOnce(im, &dockerfile2llb.ConvertOpt{}, true, c.warn)
 	want := []string{`7:1 CopyIgnoredFile Attempting to Copy file "k" that is excluded by .dockerignore`}
 	if got := c.sorted(); !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// BenchmarkCheckIgnored measures vet's checks of the spec of
+// BenchmarkCheck with a .dockerignore in every context (so the
+// CopyIgnoredFile check runs), and the CopyIgnoredFile check alone.
+// The difference of Check's µs/image from BenchmarkCheck/images=100's is
+// what the check costs vet.
+func BenchmarkCheckIgnored(b *testing.B) {
+	const n = 100
+	src, files := dockerfileSpec(n)
+	for name := range files {
+		files[strings.TrimSuffix(name, "Dockerfile")+".dockerignore"] = "*.pem\nsecrets\nnode_modules\n**/*.log\n.git\n"
+	}
+	s := load(b, src, files)
+	b.Run("Check", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Check(context.Background(), s); err != nil {
+				b.Fatal(spec.Diagnostics(err))
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/n, "µs/image")
+	})
+	b.Run("checkIgnored", func(b *testing.B) {
+		p := ocispecs.Platform{OS: "linux", Architecture: "arm64"}
+		opt := &dockerfile2llb.ConvertOpt{TargetPlatform: &p}
+		for b.Loop() {
+			// As a lowering: parsed once per image, checked per platform.
+			for _, name := range s.ImageNames {
+				d := parseIgnored(s.Images[name])
+				for range s.Images[name].Platforms {
+					d.check(opt, true, func(string, string, string, string, []parser.Range) {})
+				}
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/n, "µs/image")
+	})
+}
+
+// checkOnce checks im as a lowering does, without the cache.
+func checkOnce(im *spec.Image, opt *dockerfile2llb.ConvertOpt, allStages bool, warn linter.LintWarnFunc) {
+	if d := parseIgnored(im); d != nil {
+		d.check(opt, allStages, warn)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/containerd/platforms"
@@ -95,6 +96,9 @@ type Lowerer struct {
 	// allFindings is set by Check: Dockerfiles are checked in every
 	// stage, and findings that are errors do not fail the lowering.
 	allFindings bool
+	// ignored holds, per *spec.Image, what the CopyIgnoredFile check
+	// needs of it, parsed once for all its platforms (see ignored.go).
+	ignored sync.Map
 }
 
 // lowering is the state of one Lower: one image for one platform. Stages
