@@ -46,6 +46,9 @@ func (l *lowering) checkIgnored(im *spec.Image, opt *dockerfile2llb.ConvertOpt, 
 // ignoredDockerfile is what the check needs of an image's Dockerfile and
 // .dockerignore, whatever the platform. It is only read once made.
 type ignoredDockerfile struct {
+	// mu guards m, which compiles its patterns on first use and is not
+	// safe for concurrent use.
+	mu       sync.Mutex
 	m        *patternmatcher.PatternMatcher
 	root     bool // the patterns leave nothing of the context's top
 	lint     linter.Config
@@ -94,7 +97,7 @@ func (d *ignoredDockerfile) check(opt *dockerfile2llb.ConvertOpt, allStages bool
 	if !allStages {
 		built = builtStages(d.stages, opt.Target, global, lex)
 	}
-	c := ignoreCheck{m: d.m, lex: lex, lint: linter.New(&cfg), root: d.root}
+	c := ignoreCheck{d: d, lex: lex, lint: linter.New(&cfg)}
 	for i, st := range d.stages {
 		if built != nil && !built[i] {
 			continue
@@ -132,11 +135,17 @@ func directiveConfig(dt []byte) (_ *linter.Config, ok bool) {
 }
 
 type ignoreCheck struct {
-	m    *patternmatcher.PatternMatcher
+	d    *ignoredDockerfile
 	lex  *shell.Lex
 	lint *linter.Linter
-	// root tells whether the patterns leave nothing of the context's top.
-	root bool
+}
+
+// excluded tells whether the patterns exclude p or a directory above it.
+func (d *ignoredDockerfile) excluded(p string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ok, err := d.m.MatchesOrParentMatches(p)
+	return err == nil && ok
 }
 
 // sources reports each of the sources of a COPY or ADD (verb, as the
@@ -152,10 +161,10 @@ func (c ignoreCheck) sources(cmd instructions.Command, verb string, srcs []strin
 		p := path.Clean(r.Result)
 		// The context itself is never excluded; copying it is only
 		// pointless when the patterns take every entry of its top.
-		if (p == "." || p == "/") && !c.root {
+		if (p == "." || p == "/") && !c.d.root {
 			continue
 		}
-		if ok, err := c.m.MatchesOrParentMatches(p); err == nil && ok {
+		if c.d.excluded(p) {
 			// Run, not warn: it honours # check=skip=CopyIgnoredFile.
 			lint.Run(&linter.RuleCopyIgnoredFile, cmd.Location(), linter.RuleCopyIgnoredFile.Format(verb, p))
 		}

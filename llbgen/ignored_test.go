@@ -204,6 +204,25 @@ func (r *ignoreRef) ReadFile(_ context.Context, req gwclient.ReadRequest) ([]byt
 	return r.ignore, nil
 }
 
+// TestCheckIgnoredPlatforms: the platforms of an image, lowered side by
+// side, share its parsed Dockerfile and patterns (go test -race).
+func TestCheckIgnoredPlatforms(t *testing.T) {
+	s := load(t, `images: {
+	app: {repository: "x/app", dockerfile: "Dockerfile", platforms: ["linux/amd64", "linux/arm64", "linux/arm/v7"]}
+	dev: {repository: "x/dev", dockerfile: "Dockerfile", target: "build"}
+}`, map[string]string{
+		".dockerignore": "secrets\nbin/arm64\n",
+		"Dockerfile":    "FROM scratch AS build\nCOPY secrets/k /\nFROM scratch\nARG TARGETARCH\nCOPY bin/$TARGETARCH/app /\n",
+	})
+	want := []string{
+		"CopyIgnoredFile@2:1 app=linux/amd64, linux/arm64, linux/arm/v7 dev=linux/amd64",
+		"CopyIgnoredFile@5:1 app=linux/arm64",
+	}
+	if got := briefs(check(t, s)); !slices.Equal(got, want) {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 // TestCheckIgnoredUnknownVars: a source using a variable that offline
 // cannot be told (an image's ENV, an ARG with no value) is left out,
 // where BuildKit, knowing the base image, may report it.
