@@ -108,7 +108,7 @@ func (st *run) steps(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := st.bricklayer(ctx, nil, "vet", st.in.Spec); err != nil {
+	if err := st.vet(ctx); err != nil {
 		return err
 	}
 	st.r.group("bricklayer plan")
@@ -165,6 +165,24 @@ func (st *run) bricklayer(ctx context.Context, out io.Writer, args ...string) er
 		return &Failed{Code: code, Msg: fmt.Sprintf("bricklayer %s failed (exit %d)", args[0], code)}
 	}
 	return nil
+}
+
+// vet runs vet for its findings as JSON and shows each as an annotation
+// at its file and line; a failing vet (a spec error, a finding that is an
+// error) still has its findings shown, and prints its errors itself.
+func (st *run) vet(ctx context.Context) error {
+	args := []string{"vet", "--format", "json", st.in.Spec}
+	fmt.Fprintf(st.Stdout, "+ bricklayer %s\n", quoteArgs(append(args, argsFor("vet", st.primary, st.in.Args, st.Bricklayer.Flag)...)))
+	var report bytes.Buffer
+	err := st.bricklayer(ctx, &report, args...)
+	found, rerr := vetFindings(report.Bytes())
+	for _, f := range found {
+		st.r.annotate(f)
+	}
+	if err == nil {
+		err = rerr
+	}
+	return err
 }
 
 // commandOf names the command of a command line, for its flags:

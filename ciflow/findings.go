@@ -1,0 +1,74 @@
+package ciflow
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// vetFinding is the part of a finding of `bricklayer vet --format json`
+// that an annotation shows.
+type vetFinding struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
+	Rule    string `json:"rule"`
+	URL     string `json:"url"`
+	Message string `json:"message"`
+	Level   string `json:"level"`
+}
+
+// vetFindings reads vet's JSON report (one document per spec); a report
+// cut short by a failing vet gives what it holds.
+func vetFindings(report []byte) ([]vetFinding, error) {
+	var out []vetFinding
+	dec := json.NewDecoder(bytes.NewReader(report))
+	for {
+		var doc struct {
+			Findings []vetFinding `json:"findings"`
+		}
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return out, fmt.Errorf("reading vet's findings: %w", err)
+		}
+		out = append(out, doc.Findings...)
+	}
+}
+
+// annotate shows a Dockerfile check's finding on its file and line, as a
+// warning or an error: in a pull request's diff on GitHub, in the run's
+// issues on Azure, as the line vet prints elsewhere.
+func (r *reporter) annotate(f vetFinding) {
+	level := "warning"
+	if f.Level == "error" {
+		level = "error"
+	}
+	msg := fmt.Sprintf("%s: %s (%s)", f.Rule, f.Message, f.URL)
+	switch r.system {
+	case "github":
+		fmt.Fprintf(r.out, "::%s file=%s,line=%d,col=%d,title=%s::%s\n",
+			level, ghProp(f.File), f.Line, f.Column, ghProp(f.Rule), ghData(msg))
+	case "azure":
+		fmt.Fprintf(r.out, "##vso[task.logissue type=%s;sourcepath=%s;linenumber=%d;columnnumber=%d;code=%s]%s\n",
+			level, azProp(f.File), f.Line, f.Column, azProp(f.Rule), azData(msg))
+	default:
+		fmt.Fprintf(r.errw, "%s:%d:%d: %s: %s\n", f.File, f.Line, f.Column, level, msg)
+	}
+}
+
+// ghProp escapes a workflow command's property, which ends at ',' and
+// '::' besides a line end.
+func ghProp(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+// azProp escapes a logging command's property, which ends at ';' or ']'.
+func azProp(s string) string {
+	return strings.NewReplacer("%", "%AZP25", "\r", "%0D", "\n", "%0A", ";", "%3B", "]", "%5D").Replace(s)
+}
