@@ -71,7 +71,7 @@ func nodeKey(st *Stage) string { return st.loc.String() }
 func checkRefs(s *Spec, scope *Image, st *Stage, g *graph, errs *errorList) {
 	from := nodeKey(st)
 	g.node(from)
-	ref := func(name string, at loc, what string) {
+	checkRef := func(name string, at loc, what string) {
 		r, ok := s.Resolve(scope, name)
 		if !ok {
 			errs.at(at, "%q is neither a stage or image of this spec nor a valid image reference", name)
@@ -97,11 +97,11 @@ func checkRefs(s *Spec, scope *Image, st *Stage, g *graph, errs *errorList) {
 		}
 	}
 	if st.From != "" {
-		ref(st.From, st.fromLoc, "from")
+		checkRef(st.From, st.fromLoc, "from")
 	}
 	for _, step := range st.Steps {
 		if step.Kind == StepCopy && step.From != "" {
-			ref(step.From, step.fromLoc, "copy")
+			checkRef(step.From, step.fromLoc, "copy")
 		}
 	}
 }
