@@ -2,7 +2,6 @@ package builders
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -14,6 +13,7 @@ import (
 	_ "github.com/moby/buildkit/client/connhelper/kubepod"
 	_ "github.com/moby/buildkit/client/connhelper/ssh"
 
+	"github.com/bricklayer-build/bricklayer/internal/errkind"
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
 	"github.com/bricklayer-build/bricklayer/platform"
 )
@@ -271,6 +271,9 @@ type AddrError struct {
 
 func (e *AddrError) Error() string { return e.msg }
 
+// Kind makes a daemon address BuildKit cannot reach a bad command line.
+func (e *AddrError) Kind() errkind.Kind { return errkind.Usage }
+
 // schemes are the address schemes BuildKit's client connects over.
 var schemes = []string{"unix", "tcp", "docker-container", "kube-pod", "ssh", "npipe"}
 
@@ -287,10 +290,4 @@ func CheckAddr(addr string) error {
 		}
 	}
 	return &AddrError{Addr: addr, msg: fmt.Sprintf("address %q: unsupported scheme %q (want %s)", addr, scheme, strings.Join(schemes, ", "))}
-}
-
-// IsAddrError tells whether err is a bad address.
-func IsAddrError(err error) bool {
-	var ae *AddrError
-	return errors.As(err, &ae)
 }

@@ -1,9 +1,11 @@
 package builders
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
+	"github.com/bricklayer-build/bricklayer/internal/errkind"
 	"github.com/bricklayer-build/bricklayer/platform"
 )
 
@@ -64,8 +66,9 @@ func TestCheckAddr(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"bogus://x", "/run/x.sock", "tcp://", ""} {
-		if err := CheckAddr(bad); !IsAddrError(err) {
-			t.Errorf("CheckAddr(%q) = %v, want an AddrError", bad, err)
+		var ae *AddrError
+		if err := CheckAddr(bad); !errors.As(err, &ae) || errkind.Of(err) != errkind.Usage {
+			t.Errorf("CheckAddr(%q) = %v, want an AddrError, a bad command line", bad, err)
 		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/client"
+
+	"github.com/bricklayer-build/bricklayer/internal/errkind"
 )
 
 // DefaultAddr is where a BuildKit daemon listens by default.
@@ -44,6 +46,9 @@ func (e *UnreachableError) Error() string {
 	}
 	return fmt.Sprintf("cannot reach BuildKit at %s: %v (start one with: bricklayer builder bootstrap; or set --addr / BUILDKIT_HOST)", e.Addr, e.Err)
 }
+
+// Kind makes an unreachable node a daemon that did not answer.
+func (e *UnreachableError) Kind() errkind.Kind { return errkind.NoDaemon }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/moby/moby/client"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/bricklayer-build/bricklayer/internal/errkind"
 	"github.com/bricklayer-build/bricklayer/platform"
 )
 
@@ -77,6 +78,9 @@ type NotAnsweringError struct {
 func (e *NotAnsweringError) Error() string {
 	return fmt.Sprintf("Docker does not answer at %s: %v", e.Host, e.Err)
 }
+
+// Kind makes a silent Docker a daemon that did not answer.
+func (e *NotAnsweringError) Kind() errkind.Kind { return errkind.NoDaemon }
 
 func (e *NotAnsweringError) Unwrap() error { return e.Err }
 

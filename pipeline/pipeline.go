@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/bricklayer-build/bricklayer/buildopt"
+	"github.com/bricklayer-build/bricklayer/internal/errkind"
 	"github.com/bricklayer-build/bricklayer/llbgen"
 	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/publish"
@@ -132,6 +133,10 @@ type UnknownImageError struct {
 func (e *UnknownImageError) Error() string {
 	return fmt.Sprintf("no image %q in %s (images: %s)", e.Name, e.spec.File, strings.Join(e.spec.ImageNames, ", "))
 }
+
+// Kind makes an image the command line names but the spec lacks a bad
+// command line.
+func (e *UnknownImageError) Kind() errkind.Kind { return errkind.Usage }
 
 // SelectImages checks the names against the spec; none means all.
 func SelectImages(s *spec.Spec, want []string) ([]string, error) {

@@ -10,6 +10,7 @@ import (
 
 	digest "github.com/opencontainers/go-digest"
 
+	"github.com/bricklayer-build/bricklayer/internal/errkind"
 	"github.com/bricklayer-build/bricklayer/llbgen"
 	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/publish"
@@ -36,6 +37,9 @@ type RejectedError struct {
 func (e *RejectedError) Error() string {
 	return "nothing published:\n  " + strings.Join(e.Problems, "\n  ")
 }
+
+// Kind makes rejected metadata a failure of the input, not of a push.
+func (e *RejectedError) Kind() errkind.Kind { return errkind.Failed }
 
 // PublishOptions tune Publish.
 type PublishOptions struct {

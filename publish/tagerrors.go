@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/bricklayer-build/bricklayer/internal/errkind"
 )
 
 // listed is how many references an error message names before it says
@@ -80,6 +82,15 @@ func (e *TagMoveError) Error() string {
 		fmt.Fprintf(&b, "; deleted again: %s", refList(e.Deleted))
 	}
 	return b.String()
+}
+
+// Kind is TagsLeft when the roll-back could not put every tag back, and
+// a failed push otherwise: every tag points where it did.
+func (e *TagMoveError) Kind() errkind.Kind {
+	if e.RolledBack() {
+		return errkind.Build
+	}
+	return errkind.TagsLeft
 }
 
 func (e *TagMoveError) Unwrap() error { return e.Err }

@@ -9,6 +9,8 @@ import (
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/token"
+
+	"github.com/bricklayer-build/bricklayer/internal/errkind"
 )
 
 // Override is one --set IMAGE.FIELD=VALUE (or IMAGE.FIELD+=VALUE) of the
@@ -37,6 +39,9 @@ type OverrideError struct {
 }
 
 func (e *OverrideError) Error() string { return fmt.Sprintf("--set %q: %s", e.Flag, e.Msg) }
+
+// Kind makes a bad --set a bad command line.
+func (e *OverrideError) Kind() errkind.Kind { return errkind.Usage }
 
 type setKind int
 

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"github.com/bricklayer-build/bricklayer/buildinfo"
 	"github.com/bricklayer-build/bricklayer/buildopt"
 	"github.com/bricklayer-build/bricklayer/internal/dockerauth"
+	"github.com/bricklayer-build/bricklayer/internal/errkind"
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
 	"github.com/bricklayer-build/bricklayer/pipeline"
 	"github.com/bricklayer-build/bricklayer/platform"
@@ -146,11 +146,7 @@ func (c *CLI) runBuild(ctx context.Context, s *spec.Spec, cfg solve.Config, opts
 // errors that have codes of their own (no daemon, usage, metadata that
 // publish refuses, a file not written) as they are.
 func classify(err error) error {
-	var un *builders.UnreachableError
-	var ui *pipeline.UnknownImageError
-	var rej *pipeline.RejectedError
-	var wf *writeFailed
-	if errors.As(err, &un) || errors.As(err, &ui) || errors.As(err, &rej) || errors.As(err, &wf) || builders.IsAddrError(err) {
+	if errkind.Of(err) != errkind.None {
 		return err
 	}
 	return &buildFailed{err: err}

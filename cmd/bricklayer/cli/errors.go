@@ -8,10 +8,8 @@ import (
 
 	cueerrors "cuelang.org/go/cue/errors"
 
-	"github.com/bricklayer-build/bricklayer/builders"
 	"github.com/bricklayer-build/bricklayer/ciflow"
-	"github.com/bricklayer-build/bricklayer/engine"
-	"github.com/bricklayer-build/bricklayer/pipeline"
+	"github.com/bricklayer-build/bricklayer/internal/errkind"
 	"github.com/bricklayer-build/bricklayer/publish"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
@@ -19,7 +17,8 @@ import (
 // usageError is a bad command line: exit code 2.
 type usageError struct{ msg string }
 
-func (e *usageError) Error() string { return e.msg }
+func (e *usageError) Error() string      { return e.msg }
+func (e *usageError) Kind() errkind.Kind { return errkind.Usage }
 
 func usageErrorf(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
@@ -29,19 +28,22 @@ func usageErrorf(format string, args ...any) error {
 // --check): exit 1 with its message, not a failure of bricklayer.
 type checkFailed struct{ msg string }
 
-func (e *checkFailed) Error() string { return e.msg }
+func (e *checkFailed) Error() string      { return e.msg }
+func (e *checkFailed) Kind() errkind.Kind { return errkind.Check }
 
 // buildFailed is a build or push that failed: exit 3.
 type buildFailed struct{ err error }
 
-func (e *buildFailed) Error() string { return e.err.Error() }
-func (e *buildFailed) Unwrap() error { return e.err }
+func (e *buildFailed) Error() string      { return e.err.Error() }
+func (e *buildFailed) Kind() errkind.Kind { return errkind.Build }
+func (e *buildFailed) Unwrap() error      { return e.err }
 
 // noDaemon is a daemon that could not be started or reached: exit 4.
 type noDaemon struct{ err error }
 
-func (e *noDaemon) Error() string { return e.err.Error() }
-func (e *noDaemon) Unwrap() error { return e.err }
+func (e *noDaemon) Error() string      { return e.err.Error() }
+func (e *noDaemon) Kind() errkind.Kind { return errkind.NoDaemon }
+func (e *noDaemon) Unwrap() error      { return e.err }
 
 // interrupted is a run stopped by a signal (sig; nil counts as Ctrl-C):
 // exit 128 + its number. err is how the run ended; when tags were being
@@ -65,7 +67,8 @@ func (e *interrupted) Error() string {
 	return how + "; no tag was moved"
 }
 
-func (e *interrupted) Unwrap() error { return e.err }
+func (e *interrupted) Unwrap() error      { return e.err }
+func (e *interrupted) Kind() errkind.Kind { return errkind.Interrupted }
 
 // runError says how a failed run ended: stopped by a signal (ctx ended),
 // or as classify sorts it.
@@ -83,8 +86,9 @@ type tagsLeft struct {
 	hint string
 }
 
-func (e *tagsLeft) Error() string { return e.err.Error() + "; " + e.hint }
-func (e *tagsLeft) Unwrap() error { return e.err }
+func (e *tagsLeft) Error() string      { return e.err.Error() + "; " + e.hint }
+func (e *tagsLeft) Unwrap() error      { return e.err }
+func (e *tagsLeft) Kind() errkind.Kind { return errkind.TagsLeft }
 
 // exitCode prints err, the one place errors are printed, and returns the
 // process exit code for it. README.md's table lists the codes.
@@ -92,45 +96,41 @@ func (c *CLI) exitCode(err error) int {
 	if err == nil {
 		return ExitOK
 	}
-	code := ExitFailure
-	var (
-		ue *usageError
-		cf *checkFailed
-		bf *buildFailed
-		ie *interrupted
-		un *builders.UnreachableError
-		na *engine.NotAnsweringError
-		nd *noDaemon
-		ui *pipeline.UnknownImageError
-		se *spec.OverrideError
-		ce cueerrors.Error
-		tm *publish.TagMoveError
-		cs *ciflow.Failed
-	)
-	switch {
-	case errors.As(err, &cs):
+	var cs *ciflow.Failed
+	if errors.As(err, &cs) {
 		// bricklayer ci reported it to the CI already.
 		return cs.Code
-	case errors.As(err, &tm) && !tm.RolledBack():
-		// Before the signal's code: the registry needs seeing to.
+	}
+	code := ExitFailure
+	switch errkind.Of(err) {
+	case errkind.TagsLeft:
+		// Before a signal's code: the registry needs seeing to.
 		code = ExitTagsLeft
-	case errors.As(err, &ie):
+	case errkind.Interrupted:
+		var ie *interrupted
+		errors.As(err, &ie)
 		code = signalExit(ie.sig)
-	case errors.As(err, &ue), errors.As(err, &ui), errors.As(err, &se), builders.IsAddrError(err):
+	case errkind.Usage:
 		code = ExitUsage
-	case errors.As(err, &cf):
-		fmt.Fprintln(c.stderr, cf.msg)
-		return ExitFailure
-	case errors.As(err, &un), errors.As(err, &nd), errors.As(err, &na):
-		code = ExitNoDaemon
-	case errors.As(err, &bf):
-		code = ExitBuild
-	case errors.As(err, &ce):
-		// Spec errors: one FILE:LINE:COL: PATH: message line each.
-		for _, d := range spec.Diagnostics(err) {
-			fmt.Fprintln(c.stderr, d)
+	case errkind.Check:
+		var cf *checkFailed
+		if errors.As(err, &cf) {
+			fmt.Fprintln(c.stderr, cf.msg)
+			return ExitFailure
 		}
-		return ExitFailure
+	case errkind.NoDaemon:
+		code = ExitNoDaemon
+	case errkind.Build:
+		code = ExitBuild
+	default:
+		var ce cueerrors.Error
+		if errors.As(err, &ce) {
+			// Spec errors: one FILE:LINE:COL: PATH: message line each.
+			for _, d := range spec.Diagnostics(err) {
+				fmt.Fprintln(c.stderr, d)
+			}
+			return ExitFailure
+		}
 	}
 	fmt.Fprintf(c.stderr, "bricklayer: %v\n", err)
 	return code

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/bricklayer-build/bricklayer/internal/errkind"
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
 	"github.com/bricklayer-build/bricklayer/pipeline"
 	"github.com/bricklayer-build/bricklayer/publish"
@@ -47,8 +48,9 @@ func recorder(meta string) func([]*pipeline.ImageResult) error {
 // stage of a build it happened at.
 type writeFailed struct{ err error }
 
-func (e *writeFailed) Error() string { return e.err.Error() }
-func (e *writeFailed) Unwrap() error { return e.err }
+func (e *writeFailed) Error() string      { return e.err.Error() }
+func (e *writeFailed) Kind() errkind.Kind { return errkind.Failed }
+func (e *writeFailed) Unwrap() error      { return e.err }
 
 // finish ends a run of build or publish (cmd) that got as far as moving
 // tags (results set) or failed before (runErr): it writes the metadata
