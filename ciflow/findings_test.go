@@ -3,6 +3,7 @@ package ciflow
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"strings"
 	"testing"
@@ -62,6 +63,24 @@ func TestVetAnnotations(t *testing.T) {
 			if !strings.Contains(out.String(), w) {
 				t.Errorf("%s: the log lacks %q:\n%s", c.system, w, out.String())
 			}
+		}
+	}
+}
+
+// TestDigestOutput: digest is the one image's index digest, as
+// build-push-action's output; with several images it is empty.
+func TestDigestOutput(t *testing.T) {
+	for _, c := range []struct{ meta, want string }{
+		{`{"images": {"app": {"digest": "sha256:1"}}}`, "sha256:1"},
+		{`{"images": {"app": {"digest": "sha256:1"}, "api": {"digest": "sha256:2"}}}`, ""},
+		{`{"images": {}}`, ""},
+	} {
+		var m metadataDoc
+		if err := json.Unmarshal([]byte(c.meta), &m); err != nil {
+			t.Fatal(err)
+		}
+		if got := m.digest(); got != c.want {
+			t.Errorf("%s: digest = %q, want %q", c.meta, got, c.want)
 		}
 	}
 }

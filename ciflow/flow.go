@@ -291,6 +291,7 @@ func (st *run) outputs(meta string) error {
 		{"metadata", "metadata", value},
 		{"metadata-file", "metadataFile", meta},
 		{"digests", "digests", string(digests)},
+		{"digest", "digest", m.digest()},
 	} {
 		if err := st.r.output(o.name, o.az, o.value); err != nil {
 			return err

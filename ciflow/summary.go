@@ -69,6 +69,19 @@ func (m metadataDoc) digests() map[string]string {
 	return d
 }
 
+// digest is the index digest of the one image the step published, as
+// build-push-action's digest output has it; empty for several images or
+// none (digests names each).
+func (m metadataDoc) digest() string {
+	if len(m.Images) != 1 {
+		return ""
+	}
+	for _, im := range m.Images {
+		return im.Digest
+	}
+	return ""
+}
+
 // resultTable is the summary's table of what the step made.
 func (m metadataDoc) resultTable() string {
 	names := make([]string, 0, len(m.Images))
