@@ -8,7 +8,10 @@ cd "$(dirname "$0")/.."
 
 source hack/up.sh demo
 
+# The metadata file's directory must exist: build checks every file it
+# will write before it builds anything.
 rm -rf out/demo
+mkdir -p out
 go run ./cmd/bricklayer build examples/demo \
   --output type=oci,dest=out/demo,tar=false \
   --metadata-file out/demo-metadata.json

@@ -35,6 +35,14 @@ echo "==> fuzz"
 # compose comparison reads as the same, compose-go's loader must too.
 go test -run '^$' -fuzz '^FuzzEqualImpliesComposeEqual$' -fuzztime 15s ./compose
 
+echo "==> demo"
+# README's first command, as a new user runs it: the demo must build.
+demo_log="$(mktemp)"
+bash hack/demo.sh >"$demo_log" 2>&1 || { cat "$demo_log" >&2; rm -f "$demo_log"; echo "hack/demo.sh failed" >&2; exit 1; }
+grep -q '^==> index of out/demo' "$demo_log" || { cat "$demo_log" >&2; rm -f "$demo_log"; echo "hack/demo.sh printed no index" >&2; exit 1; }
+rm -f "$demo_log"
+echo "demo: ok"
+
 echo "==> release binaries"
 # Every release target builds; the linux/amd64 one runs and tells its
 # version, and the sums check.
