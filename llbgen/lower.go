@@ -40,21 +40,6 @@ type Options struct {
 	// Epoch, when set, is SOURCE_DATE_EPOCH: an arg the steps can declare
 	// (and the Dockerfile converter reads) for reproducible output.
 	Epoch *time.Time
-	// Session, at build time, ties every local source to the session
-	// that serves it and to the checkout it comes from, so builds of other
-	// checkouts on a shared daemon never read each other's files. Nil (plan,
-	// print) keeps local sources independent of the machine and path.
-	Session *Session
-}
-
-// Session is the BuildKit session a target is solved in, and the machine
-// its build contexts are on.
-type Session struct {
-	// ID is the session's ID (gateway BuildOpts().SessionID).
-	ID string
-	// Host names the machine; with a context's absolute path it makes
-	// the local source's identity, as buildx does.
-	Host string
 }
 
 // Target is one image lowered for one platform.

@@ -12,7 +12,6 @@ import (
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
-	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/bricklayer-build/bricklayer/spec"
@@ -295,26 +294,11 @@ func (l *Lowerer) local(dir string, include, exclude []string) (llb.State, strin
 	if rel, err := filepath.Rel(l.spec.Dir, dir); err == nil && rel != "." {
 		name = "context:" + filepath.ToSlash(rel)
 	}
-	id, key := "bricklayer:"+name, name
-	if se := l.opts.Session; se != nil {
-		// The checkout's own identity: the daemon keeps one synced copy
-		// per host and directory, and the session ID makes the op (and
-		// so the vertex a daemon shares between concurrent jobs) this
-		// build's own. Ops after it are still cached by content.
-		abs, err := filepath.Abs(dir)
-		if err != nil {
-			abs = dir
-		}
-		id = "bricklayer:" + digest.FromString(se.Host + "\x00" + abs).Encoded()[:32]
-		key = id
-	}
+	// Machine-independent: solve binds it to its session and checkout.
 	opts := []llb.LocalOption{
-		llb.LocalUniqueID(id),
-		llb.SharedKeyHint(key),
+		llb.LocalUniqueID("bricklayer:" + name),
+		llb.SharedKeyHint(name),
 		llb.WithCustomName("[context] " + name),
-	}
-	if se := l.opts.Session; se != nil && se.ID != "" {
-		opts = append(opts, llb.SessionID(se.ID))
 	}
 	if len(include) > 0 {
 		opts = append(opts, llb.IncludePatterns(sortedUnique(include)))

@@ -15,7 +15,6 @@ import (
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/bricklayer-build/bricklayer/platform"
-	"github.com/bricklayer-build/bricklayer/spec"
 )
 
 // tailLines is how much of a failed step's output the error repeats.
@@ -132,15 +131,18 @@ func rootMessage(err error) string {
 // explain turns the failure of one solve into a StepError that points at
 // the step of the spec (from the source map of the failed op) and repeats
 // its output's tail.
-func (p *progress) explain(s *spec.Spec, err error, image string, plat platform.Platform, node string) error {
+func (p *progress) explain(file string, stepAt func(line, col int) string, err error, image string, plat platform.Platform, node string) error {
 	se := &StepError{Err: err, Image: image, Platform: plat, Node: node}
 	for _, src := range errdefs.Sources(err) {
-		if src.Info == nil || src.Info.Filename != filepath.Base(s.File) || len(src.Ranges) == 0 {
+		if src.Info == nil || file == "" || src.Info.Filename != filepath.Base(file) || len(src.Ranges) == 0 {
 			continue
 		}
 		r := src.Ranges[0]
-		se.Location = fmt.Sprintf("%s:%d:%d", s.File, r.Start.Line, r.Start.Character)
-		if path := s.StepAt(int(r.Start.Line), int(r.Start.Character)); path != "" {
+		se.Location = fmt.Sprintf("%s:%d:%d", file, r.Start.Line, r.Start.Character)
+		if stepAt == nil {
+			break
+		}
+		if path := stepAt(int(r.Start.Line), int(r.Start.Character)); path != "" {
 			se.Location += ": " + path
 		}
 		break

@@ -18,22 +18,24 @@ import (
 	"github.com/moby/buildkit/session/auth/authprovider"
 	"github.com/moby/buildkit/session/secrets"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
+	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tonistiigi/fsutil"
 
 	"github.com/bricklayer-build/bricklayer/builders"
 	"github.com/bricklayer-build/bricklayer/buildopt"
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
-	"github.com/bricklayer-build/bricklayer/llbgen"
 	"github.com/bricklayer-build/bricklayer/platform"
-	"github.com/bricklayer-build/bricklayer/spec"
 )
 
 // Interface builds images, one platform per call. The build pipeline
 // talks to BuildKit only through it, so it can be tested with a fake.
 type Interface interface {
-	// Check refuses, before anything is built, a platform no node takes.
-	Check(ctx context.Context, plats []platform.Platform) error
+	// Route gives, for each platform, the build platform of the node
+	// that takes it (the platform its build-platform stages run on), and
+	// refuses, before anything is planned, a platform no node takes.
+	Route(ctx context.Context, plats []platform.Platform) (map[platform.Platform]platform.Platform, error)
 	// Solve builds one image for one platform and exports it as req says.
 	Solve(ctx context.Context, req Request) (*Result, error)
 }
@@ -42,9 +44,13 @@ type Interface interface {
 type Request struct {
 	Image    string
 	Platform platform.Platform
+	// Definition is the plan's graph of the target, solved as it is but
+	// for its local sources, which the solve binds to its session; Config
+	// is the image config (JSON) the image is exported with.
+	Definition *pb.Definition
+	Config     []byte
 	// Locals are the directories the graph's local sources read, by
-	// name, and Entitlements what its steps need: both as the offline
-	// lowering found them.
+	// name, and Entitlements what its steps need.
 	Locals       map[string]string
 	Entitlements []string
 	// Push pushes the platform's image to Repository by digest; no tag.
@@ -82,11 +88,7 @@ type Result struct {
 // Config is what every solve of a run shares.
 type Config struct {
 	Builder *builders.Builder
-	// Args override build args.
-	Args    map[string]string
 	Secrets []buildopt.Secret
-	// NoCache runs every step again.
-	NoCache bool
 	// Epoch (SOURCE_DATE_EPOCH) clamps times in layers and configs.
 	Epoch *time.Time
 	// Progress is the display mode: auto, tty, plain, rawjson or quiet.
@@ -105,11 +107,15 @@ type Config struct {
 	// manifest and an attestation manifest. BuildKit's docker exporter
 	// cannot carry that, so requests that Load are refused with it.
 	Provenance buildopt.Provenance
+	// SpecFile and StepAt point a failed step back at the spec: the
+	// definition's source map names SpecFile's base name, and StepAt
+	// gives the spec path of the step at a line and column.
+	SpecFile string
+	StepAt   func(line, col int) string
 }
 
 // Nodes solves on the nodes of a builder; one daemon is a builder of one.
 type Nodes struct {
-	spec   *spec.Spec
 	cfg    Config
 	nodes  []*builders.Conn
 	attach []session.Attachable
@@ -118,7 +124,7 @@ type Nodes struct {
 
 // Open connects to every node of cfg.Builder and starts the progress
 // display. Close ends both.
-func Open(ctx context.Context, s *spec.Spec, cfg Config) (*Nodes, error) {
+func Open(ctx context.Context, cfg Config) (*Nodes, error) {
 	if cfg.Host == "" {
 		cfg.Host, _ = os.Hostname()
 	}
@@ -135,7 +141,7 @@ func Open(ctx context.Context, s *spec.Spec, cfg Config) (*Nodes, error) {
 		builders.CloseAll(nodes)
 		return nil, err
 	}
-	return &Nodes{spec: s, cfg: cfg, nodes: nodes, attach: attach, prog: prog}, nil
+	return &Nodes{cfg: cfg, nodes: nodes, attach: attach, prog: prog}, nil
 }
 
 // Close waits for the progress display to finish and disconnects.
@@ -144,11 +150,26 @@ func (n *Nodes) Close() {
 	builders.CloseAll(n.nodes)
 }
 
-// Check implements Interface.
-func (n *Nodes) Check(ctx context.Context, plats []platform.Platform) error {
-	_, err := builders.Route(n.cfg.Builder, n.nodes, plats)
-	return err
+// Route implements Interface: a node's build platform is its daemon's
+// own, the first its workers list.
+func (n *Nodes) Route(ctx context.Context, plats []platform.Platform) (map[platform.Platform]platform.Platform, error) {
+	routes, err := builders.Route(n.cfg.Builder, n.nodes, plats)
+	if err != nil {
+		return nil, err
+	}
+	out := map[platform.Platform]platform.Platform{}
+	for p, c := range routes {
+		out[p] = platform.Of(DefaultBuildPlatform)
+		if len(c.Advertised) > 0 {
+			out[p] = c.Advertised[0]
+		}
+	}
+	return out, nil
 }
+
+// DefaultBuildPlatform is a node's build platform when its workers list
+// none.
+var DefaultBuildPlatform = ocispecs.Platform{OS: "linux", Architecture: "amd64"}
 
 func attachables(auth *configfile.ConfigFile, secrets []buildopt.Secret) ([]session.Attachable, error) {
 	if auth == nil {
@@ -226,7 +247,7 @@ func (n *Nodes) Solve(ctx context.Context, req Request) (*Result, error) {
 		}
 	}
 	if err != nil {
-		return nil, n.prog.explain(n.spec, err, req.Image, req.Platform, nodeName(n.cfg.Builder, node))
+		return nil, n.prog.explain(n.cfg.SpecFile, n.cfg.StepAt, err, req.Image, req.Platform, nodeName(n.cfg.Builder, node))
 	}
 	res := &Result{Image: req.Image, Platform: req.Platform, Node: node.Name, Loaded: loaded}
 	res.Manifest = digest.Digest(resp.ExporterResponse[exptypes.ExporterImageDigestKey])
@@ -313,35 +334,19 @@ func (n *Nodes) epochAttrs(attrs map[string]string) {
 	attrs["rewrite-timestamp"] = "true"
 }
 
-// build lowers the image again inside the session, resolving base images
-// through it, and solves it with its config.
+// build solves the plan's definition, its local sources bound to this
+// session, and gives the result the target's image config.
 func (n *Nodes) build(ctx context.Context, gw gateway.Client, req Request) (*gateway.Result, error) {
 	if n.cfg.Provenance.Enabled() {
 		if err := canAttest(gw); err != nil {
 			return nil, err
 		}
 	}
-	bp := llbgen.DefaultBuildPlatform
-	if ws := gw.BuildOpts().Workers; len(ws) > 0 && len(ws[0].Platforms) > 0 {
-		bp = platform.Of(ws[0].Platforms[0]).OCI()
-	}
-	l := llbgen.New(n.spec, llbgen.Options{
-		BuildPlatform: &bp,
-		Args:          n.cfg.Args,
-		Resolver:      gw,
-		NoCache:       n.cfg.NoCache,
-		Epoch:         n.cfg.Epoch,
-		Session:       &llbgen.Session{ID: gw.BuildOpts().SessionID, Host: n.cfg.Host},
-	})
-	t, err := l.Lower(ctx, req.Image, req.Platform)
+	def, err := bindLocals(req.Definition, gw.BuildOpts().SessionID, n.cfg.Host, req.Locals)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("image %s for %s: %w", req.Image, req.Platform, err)
 	}
-	def, err := t.Marshal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	sreq := gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true}
+	sreq := gateway.SolveRequest{Definition: def, Evaluate: true}
 	if dt := gw.BuildOpts().Opts["cache-imports"]; dt != "" {
 		var imports []gateway.CacheOptionsEntry
 		if err := json.Unmarshal([]byte(dt), &imports); err != nil {
@@ -353,10 +358,6 @@ func (n *Nodes) build(ctx context.Context, gw gateway.Client, req Request) (*gat
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := json.Marshal(t.Config)
-	if err != nil {
-		return nil, err
-	}
-	res.AddMeta(exptypes.ExporterImageConfigKey, cfg)
+	res.AddMeta(exptypes.ExporterImageConfigKey, req.Config)
 	return res, nil
 }
