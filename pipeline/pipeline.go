@@ -2,20 +2,19 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/bricklayer-build/bricklayer/buildopt"
-	"github.com/bricklayer-build/bricklayer/internal/errkind"
-	"github.com/bricklayer-build/bricklayer/llbgen"
+	"github.com/bricklayer-build/bricklayer/plan"
 	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/publish"
 	"github.com/bricklayer-build/bricklayer/ref"
@@ -40,19 +39,12 @@ type Publisher interface {
 	MoveTags(ctx context.Context, jobs []publish.Tagging) ([]string, error)
 }
 
-// Options say what to build and where the results go.
+// Options say where the results of a plan go.
 type Options struct {
-	// Images selects images by name; empty means all.
-	Images []string
-	// Platforms restricts the build to these platforms of each image;
-	// empty means all. Images with none of them are skipped.
-	Platforms []platform.Platform
-	// Args override build args.
-	Args map[string]string
 	// Push pushes every platform and each index by digest, then moves
-	// the tags. With Platforms, it pushes only the platforms' images by
-	// digest: a subset (a CI matrix job) never moves a tag; Publish
-	// assembles the runners' results.
+	// the tags. An image the plan has only some platforms of (a CI
+	// matrix job's share) is pushed by digest only: it never moves a
+	// tag; Publish assembles the runners' results.
 	Push bool
 	// Output writes OCI layouts.
 	Output *buildopt.Output
@@ -110,9 +102,12 @@ type PlatformResult struct {
 	// Attestation is the manifest of BuildKit's provenance about it
 	// (with --provenance), which Publish puts in the index beside it.
 	Attestation digest.Digest `json:"attestation,omitempty"`
-	// LLB is the digest of the plan's graph for the platform (what
-	// bricklayer plan prints), which Publish checks against the spec.
+	// LLB is the digest of the plan's graph that was solved for the
+	// platform, which Publish checks against its own plan of the spec.
 	LLB digest.Digest `json:"llb"`
+	// BuildPlatform is the platform the graph's build-platform stages
+	// ran on (its node's), which the graph depends on.
+	BuildPlatform *platform.Platform `json:"buildPlatform,omitempty"`
 }
 
 // manifests are the results as an index's entries.
@@ -124,119 +119,104 @@ func manifests(ps []PlatformResult) []publish.Manifest {
 	return out
 }
 
-// UnknownImageError is an image name the spec does not have.
-type UnknownImageError struct {
-	Name string
-	spec *spec.Spec
-}
-
-func (e *UnknownImageError) Error() string {
-	return fmt.Sprintf("no image %q in %s (images: %s)", e.Name, e.spec.File, strings.Join(e.spec.ImageNames, ", "))
-}
-
-// Kind makes an image the command line names but the spec lacks a bad
-// command line.
-func (e *UnknownImageError) Kind() errkind.Kind { return errkind.Usage }
-
 // SelectImages checks the names against the spec; none means all.
 func SelectImages(s *spec.Spec, want []string) ([]string, error) {
-	if len(want) == 0 {
-		return s.ImageNames, nil
-	}
-	for _, n := range want {
-		if _, ok := s.Images[n]; !ok {
-			return nil, &UnknownImageError{Name: n, spec: s}
-		}
-	}
-	return want, nil
+	return plan.SelectImages(s, want)
 }
 
-// target is one image × platform of the run.
-type target struct {
-	image string
-	plat  platform.Platform
-	t     *llbgen.Target
-	llb   digest.Digest
-	res   *solve.Result
-}
-
-// Run builds the selected images of s for their platforms on sv and
-// publishes them with pub. Tags move only after every image succeeded.
-func Run(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publisher, opts Options) ([]*ImageResult, error) {
-	start := time.Now()
-	// A subset of platforms pushes by digest only: never a tag.
-	subset := opts.Push && len(opts.Platforms) > 0
-	names, err := SelectImages(s, opts.Images)
+// Plan makes the plan a build on sv solves: each target lowered for the
+// build platform of the node that takes it, once, with its base images
+// resolved by opts.Resolver.
+func Plan(ctx context.Context, s *spec.Spec, sv solve.Interface, opts plan.Options) (*plan.Plan, error) {
+	names, err := plan.SelectImages(s, opts.Images)
 	if err != nil {
 		return nil, err
 	}
-	targets, images := targetsOf(s, names, opts.Platforms)
-	if len(targets) == 0 {
+	var plats []platform.Platform
+	for _, n := range names {
+		for _, p := range s.Images[n].Platforms {
+			if (len(opts.Platforms) == 0 || slices.Contains(opts.Platforms, p)) && !slices.Contains(plats, p) {
+				plats = append(plats, p)
+			}
+		}
+	}
+	if len(plats) == 0 {
 		return nil, fmt.Errorf("no selected image is built for %s", platform.Join(opts.Platforms))
 	}
-	// Lower offline first: spec mistakes surface before any daemon work,
-	// and the graphs name the local sources and entitlements a session
-	// needs.
-	l := llbgen.New(s, llbgen.Options{Args: opts.Args})
-	var plats []platform.Platform
-	for _, t := range targets {
-		if t.t, t.llb, err = lowerOffline(ctx, l, t.image, t.plat); err != nil {
-			return nil, err
-		}
-		if !slices.Contains(plats, t.plat) {
-			plats = append(plats, t.plat)
-		}
-	}
-	if err := sv.Check(ctx, plats); err != nil {
+	if opts.BuildPlatforms, err = sv.Route(ctx, plats); err != nil {
 		return nil, err
 	}
+	return plan.Make(ctx, s, opts)
+}
+
+// target is one target of the plan and its result.
+type target struct {
+	*plan.Target
+	res *solve.Result
+}
+
+// Run solves the targets of p on sv and publishes them with pub. Tags
+// move only after every image succeeded.
+func Run(ctx context.Context, p *plan.Plan, sv solve.Interface, pub Publisher, opts Options) ([]*ImageResult, error) {
+	start := time.Now()
+	var targets []*target
+	for _, t := range p.Targets() {
+		if t.Definition == nil {
+			return nil, fmt.Errorf("image %s for %s: the plan holds no definition", t.Image.Name, t.Platform)
+		}
+		targets = append(targets, &target{Target: t})
+	}
 	var layouts string
+	var err error
 	if opts.Output != nil {
 		if layouts, err = os.MkdirTemp("", "bricklayer-layouts-"); err != nil {
 			return nil, err
 		}
 		defer os.RemoveAll(layouts)
 	}
-	if err := solveAll(ctx, s, sv, pub, opts, targets, layouts); err != nil {
+	if err := solveAll(ctx, sv, pub, opts, targets, layouts); err != nil {
 		return nil, err
 	}
 
-	results := make([]*ImageResult, 0, len(images))
-	for _, name := range images {
-		im := s.Images[name]
-		res := &ImageResult{Name: name, Repository: im.Repository, Tags: []string{}}
+	results := make([]*ImageResult, 0, len(p.Images))
+	for _, im := range p.Images {
+		res := &ImageResult{Name: im.Name, Repository: im.Repository, Tags: []string{}}
 		var parts []publish.LayoutPart
 		for _, t := range targets {
-			if t.image == name {
-				pr := PlatformResult{Platform: t.plat, Digest: t.res.Manifest, LLB: t.llb}
-				// With provenance BuildKit pushed an index of the image
-				// and its attestation: the index bricklayer makes holds
-				// both instead.
-				if opts.Push && t.res.Attested {
-					if pr.Digest, pr.Attestation, err = pub.Unfold(ctx, im.Repository, t.res.Manifest); err != nil {
-						return nil, fmt.Errorf("image %s for %s: %w", name, t.plat, err)
-					}
-				}
-				res.Platforms = append(res.Platforms, pr)
-				res.Loaded = append(res.Loaded, t.res.Loaded...)
-				parts = append(parts, publish.LayoutPart{Platform: t.plat, Dir: layoutDir(layouts, t)})
+			if t.Image != im {
+				continue
 			}
+			pr := PlatformResult{Platform: t.Platform, Digest: t.res.Manifest, LLB: t.Digest, BuildPlatform: t.BuildPlatform}
+			// With provenance BuildKit pushed an index of the image
+			// and its attestation: the index bricklayer makes holds
+			// both instead.
+			if opts.Push && t.res.Attested {
+				if pr.Digest, pr.Attestation, err = pub.Unfold(ctx, im.Repository, t.res.Manifest); err != nil {
+					return nil, fmt.Errorf("image %s for %s: %w", im.Name, t.Platform, err)
+				}
+			}
+			res.Platforms = append(res.Platforms, pr)
+			res.Loaded = append(res.Loaded, t.res.Loaded...)
+			parts = append(parts, publish.LayoutPart{Platform: t.Platform, Dir: layoutDir(layouts, t)})
 		}
-		res.Partial, res.Pushed = subset, opts.Push
+		// Only a real subset of the image's platforms is a matrix job's
+		// share; all of them, even named with --platform, is the image.
+		subset := im.Subset()
+		res.Partial, res.Pushed = opts.Push && subset, opts.Push
 		if opts.Push && !subset {
 			if res.Digest, err = pub.PushIndex(ctx, im.Repository, manifests(res.Platforms), im.Annotations); err != nil {
-				return nil, fmt.Errorf("image %s: assembling the index: %w", name, err)
+				return nil, fmt.Errorf("image %s: assembling the index: %w", im.Name, err)
 			}
 		}
 		if opts.Output != nil {
-			res.Output = destFor(*opts.Output, name, len(images) > 1)
+			res.Output = destFor(*opts.Output, im.Name, len(p.Images) > 1)
 			refName := ""
 			if len(im.Tags) > 0 {
 				refName = im.Tags[0]
 			}
 			d, ms, err := publish.WriteLayout(res.Output, opts.Output.Tar, refName, parts, im.Annotations)
 			if err != nil {
-				return nil, fmt.Errorf("image %s: writing %s: %w", name, res.Output, err)
+				return nil, fmt.Errorf("image %s: writing %s: %w", im.Name, res.Output, err)
 			}
 			if !opts.Push || subset {
 				// Pushed, the tags go to the index that was pushed.
@@ -253,44 +233,36 @@ func Run(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publisher, o
 		res.Seconds = time.Since(start).Round(time.Millisecond).Seconds()
 		results = append(results, res)
 	}
-	if !opts.Push || subset {
+	if !opts.Push {
 		return results, nil
 	}
-	return results, moveTags(ctx, s, pub, results, opts.Record)
-}
-
-// targetsOf is every image × platform of the images named, restricted to
-// plats (none: all), and the images that have any.
-func targetsOf(s *spec.Spec, names []string, plats []platform.Platform) ([]*target, []string) {
-	var targets []*target
-	var images []string
-	for _, n := range names {
-		found := false
-		for _, p := range s.Images[n].Platforms {
-			if len(plats) == 0 || slices.Contains(plats, p) {
-				targets = append(targets, &target{image: n, plat: p})
-				found = true
-			}
-		}
-		if found {
-			images = append(images, n)
+	var whole []*ImageResult
+	for _, r := range results {
+		if !r.Partial {
+			whole = append(whole, r)
 		}
 	}
-	return targets, images
+	if len(whole) == 0 {
+		if opts.Record != nil {
+			return results, opts.Record(results)
+		}
+		return results, nil
+	}
+	return results, moveTags(ctx, p, pub, results, whole, opts.Record)
 }
 
 // moveTags records the results with record (when set), then moves every
 // image's tags to its index, recording in the results what became of
 // them.
-func moveTags(ctx context.Context, s *spec.Spec, pub Publisher, results []*ImageResult, record func([]*ImageResult) error) error {
+func moveTags(ctx context.Context, p *plan.Plan, pub Publisher, all, results []*ImageResult, record func([]*ImageResult) error) error {
 	if record != nil {
-		if err := record(results); err != nil {
+		if err := record(all); err != nil {
 			return err
 		}
 	}
 	var jobs []publish.Tagging
 	for _, r := range results {
-		jobs = append(jobs, publish.Tagging{Image: r.Name, Repository: r.Repository, Index: r.Digest, Tags: s.Images[r.Name].AllTags()})
+		jobs = append(jobs, publish.Tagging{Image: r.Name, Repository: r.Repository, Index: r.Digest, Tags: p.Image(r.Name).AllTags()})
 	}
 	moved, err := pub.MoveTags(ctx, jobs)
 	// Each reference is one of a job's own repository:tag: two images
@@ -331,30 +303,23 @@ func moveTags(ctx context.Context, s *spec.Spec, pub Publisher, results []*Image
 	return err
 }
 
-// lowerOffline lowers a target as plan does, and gives its LLB digest.
-func lowerOffline(ctx context.Context, l *llbgen.Lowerer, image string, p platform.Platform) (*llbgen.Target, digest.Digest, error) {
-	t, err := l.Lower(ctx, image, p)
-	if err != nil {
-		return nil, "", err
-	}
-	def, err := t.Marshal(ctx)
-	if err != nil {
-		return nil, "", err
-	}
-	return t, llbgen.Digest(def), nil
-}
-
 // solveAll solves every target at once; the first failure cancels the
 // others.
-func solveAll(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publisher, opts Options, targets []*target, layouts string) error {
+func solveAll(ctx context.Context, sv solve.Interface, pub Publisher, opts Options, targets []*target, layouts string) error {
 	eg, ectx := errgroup.WithContext(ctx)
 	for _, t := range targets {
-		im := s.Images[t.image]
+		im := t.Image
+		cfg, err := json.Marshal(t.Config)
+		if err != nil {
+			return err
+		}
 		req := solve.Request{
-			Image:        t.image,
-			Platform:     t.plat,
-			Locals:       t.t.Locals,
-			Entitlements: t.t.Entitlements,
+			Image:        im.Name,
+			Platform:     t.Platform,
+			Definition:   t.Definition.ToPB(),
+			Config:       cfg,
+			Locals:       t.Locals,
+			Entitlements: t.Entitlements,
 			Push:         opts.Push,
 			Repository:   im.Repository,
 			Insecure:     pub.IsInsecure(im.Repository),
@@ -363,7 +328,7 @@ func solveAll(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publish
 		if layouts != "" {
 			req.LayoutDir = layoutDir(layouts, t)
 		}
-		if opts.Load != nil && *opts.Load == t.plat {
+		if opts.Load != nil && *opts.Load == t.Platform {
 			req.Load = true
 			for _, tag := range im.AllTags() {
 				req.LoadNames = append(req.LoadNames, ref.Tagged(im.Repository, tag))
@@ -371,10 +336,10 @@ func solveAll(ctx context.Context, s *spec.Spec, sv solve.Interface, pub Publish
 		}
 		if im.Cache {
 			for _, c := range opts.CacheTo {
-				req.CacheTo = append(req.CacheTo, c.PerTarget(t.image, t.plat.Slug()))
+				req.CacheTo = append(req.CacheTo, c.PerTarget(im.Name, t.Platform.Slug()))
 			}
 			for _, c := range opts.CacheFrom {
-				req.CacheFrom = append(req.CacheFrom, c.PerTarget(t.image, t.plat.Slug()))
+				req.CacheFrom = append(req.CacheFrom, c.PerTarget(im.Name, t.Platform.Slug()))
 			}
 		}
 		eg.Go(func() error {
@@ -391,7 +356,7 @@ func layoutDir(root string, t *target) string {
 	if root == "" {
 		return ""
 	}
-	return filepath.Join(root, t.image, t.plat.Slug())
+	return filepath.Join(root, t.Image.Name, t.Platform.Slug())
 }
 
 // destFor is the layout of one image: Dest itself for a single image, or

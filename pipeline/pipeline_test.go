@@ -25,6 +25,7 @@ import (
 
 	"github.com/bricklayer-build/bricklayer/buildopt"
 	"github.com/bricklayer-build/bricklayer/pipeline"
+	"github.com/bricklayer-build/bricklayer/plan"
 	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/publish"
 	"github.com/bricklayer-build/bricklayer/solve"
@@ -53,7 +54,7 @@ func (e *events) all() []string {
 // fakeSolver records every request; Run calls Solve concurrently.
 type fakeSolver struct {
 	ev *events
-	// checkErr is what Check returns.
+	// checkErr is what Route returns.
 	checkErr error
 	// fail is the image and platform ("b linux/arm64") whose solve fails
 	// with errSolve.
@@ -74,12 +75,40 @@ func newFakes() (*fakeSolver, *fakePublisher) {
 	return &fakeSolver{ev: ev}, &fakePublisher{ev: ev}
 }
 
-func (f *fakeSolver) Check(ctx context.Context, plats []platform.Platform) error {
+func (f *fakeSolver) Route(ctx context.Context, plats []platform.Platform) (map[platform.Platform]platform.Platform, error) {
 	f.ev.add("check")
 	f.mu.Lock()
 	f.checks = append(f.checks, slices.Clone(plats))
 	f.mu.Unlock()
-	return f.checkErr
+	if f.checkErr != nil {
+		return nil, f.checkErr
+	}
+	out := map[platform.Platform]platform.Platform{}
+	for _, p := range plats {
+		out[p] = platform.Platform{OS: "linux", Architecture: "amd64"}
+	}
+	return out, nil
+}
+
+// runOpts are a test's selection and run options in one.
+type runOpts struct {
+	Images             []string
+	Platforms          []platform.Platform
+	Args               map[string]string
+	Push               bool
+	Output             *buildopt.Output
+	Load               *platform.Platform
+	CacheTo, CacheFrom []buildopt.Cache
+	Record             func([]*pipeline.ImageResult) error
+}
+
+// run plans s for sv as build does and runs the plan.
+func run(ctx context.Context, s *spec.Spec, sv solve.Interface, pub pipeline.Publisher, o runOpts) ([]*pipeline.ImageResult, error) {
+	p, err := pipeline.Plan(ctx, s, sv, plan.Options{Images: o.Images, Platforms: o.Platforms, Args: o.Args, Definitions: true})
+	if err != nil {
+		return nil, err
+	}
+	return pipeline.Run(ctx, p, sv, pub, pipeline.Options{Push: o.Push, Output: o.Output, Load: o.Load, CacheTo: o.CacheTo, CacheFrom: o.CacheFrom, Record: o.Record})
 }
 
 func (f *fakeSolver) Solve(ctx context.Context, req solve.Request) (*solve.Result, error) {
@@ -342,11 +371,11 @@ func TestOutputWithCacheExport(t *testing.T) {
 	sv, pub := newFakes()
 	out := filepath.Join(t.TempDir(), "out.tar")
 	cacheDir := filepath.Join(t.TempDir(), "cache")
-	opts := pipeline.Options{
+	opts := runOpts{
 		Output:  &buildopt.Output{Type: "oci", Dest: out, Tar: true},
 		CacheTo: []buildopt.Cache{mustCache(t, "type=local,dest="+cacheDir)},
 	}
-	results, err := pipeline.Run(context.Background(), s, sv, pub, opts)
+	results, err := run(context.Background(), s, sv, pub, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -469,7 +498,7 @@ images: {
 }`)
 	sv, pub := newFakes()
 	out := filepath.Join(t.TempDir(), "out")
-	results, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{
+	results, err := run(context.Background(), s, sv, pub, runOpts{
 		Output: &buildopt.Output{Type: "oci", Dest: out, Tar: true},
 	})
 	if err != nil {
@@ -517,7 +546,7 @@ images: {
 func TestPush(t *testing.T) {
 	s := load(t, twoImageSpec)
 	sv, pub := newFakes()
-	results, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{Push: true})
+	results, err := run(context.Background(), s, sv, pub, runOpts{Push: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -647,7 +676,7 @@ images: hub: {
 	steps: [{run: "true"}]
 }`)
 	sv, pub := newFakes()
-	results, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{Push: true})
+	results, err := run(context.Background(), s, sv, pub, runOpts{Push: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -667,7 +696,7 @@ func TestFailingPlatformMovesNoTag(t *testing.T) {
 	s := load(t, twoImageSpec)
 	sv, pub := newFakes()
 	sv.fail = "b linux/arm64"
-	results, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{Push: true})
+	results, err := run(context.Background(), s, sv, pub, runOpts{Push: true})
 	if !errors.Is(err, errSolve) {
 		t.Fatalf("Run: results %v, error %v; want the solve's error", results, err)
 	}
@@ -698,7 +727,7 @@ images: {
 
 	t.Run("some", func(t *testing.T) {
 		sv, pub := newFakes()
-		results, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{Platforms: []platform.Platform{arm64}})
+		results, err := run(context.Background(), s, sv, pub, runOpts{Platforms: []platform.Platform{arm64}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -730,7 +759,7 @@ images: {
 
 	t.Run("none", func(t *testing.T) {
 		sv, pub := newFakes()
-		results, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{Platforms: []platform.Platform{plat(t, "linux/riscv64")}})
+		results, err := run(context.Background(), s, sv, pub, runOpts{Platforms: []platform.Platform{plat(t, "linux/riscv64")}})
 		if err == nil {
 			t.Fatalf("no error; results %v", results)
 		}
@@ -746,10 +775,10 @@ images: {
 func TestUnknownImage(t *testing.T) {
 	s := load(t, twoImageSpec)
 	sv, pub := newFakes()
-	_, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{Images: []string{"a", "nosuch"}})
-	var ue *pipeline.UnknownImageError
+	_, err := run(context.Background(), s, sv, pub, runOpts{Images: []string{"a", "nosuch"}})
+	var ue *plan.UnknownImageError
 	if !errors.As(err, &ue) {
-		t.Fatalf("error %v (%T), want *pipeline.UnknownImageError", err, err)
+		t.Fatalf("error %v (%T), want *plan.UnknownImageError", err, err)
 	}
 	if ue.Name != "nosuch" {
 		t.Errorf("Name %q, want nosuch", ue.Name)
@@ -768,7 +797,7 @@ func TestCheckBeforeSolve(t *testing.T) {
 
 	t.Run("ok", func(t *testing.T) {
 		sv, pub := newFakes()
-		if _, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{}); err != nil {
+		if _, err := run(context.Background(), s, sv, pub, runOpts{}); err != nil {
 			t.Fatal(err)
 		}
 		ev := sv.ev.all()
@@ -795,7 +824,7 @@ func TestCheckBeforeSolve(t *testing.T) {
 		sv, pub := newFakes()
 		errCheck := errors.New("no node for linux/arm/v7")
 		sv.checkErr = errCheck
-		_, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{Push: true})
+		_, err := run(context.Background(), s, sv, pub, runOpts{Push: true})
 		if !errors.Is(err, errCheck) {
 			t.Fatalf("error %v, want Check's", err)
 		}
@@ -826,7 +855,7 @@ images: {
 	}
 }`)
 	sv, pub := newFakes()
-	_, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{
+	_, err := run(context.Background(), s, sv, pub, runOpts{
 		CacheTo:   []buildopt.Cache{mustCache(t, "type=registry,ref=ghcr.io/acme/cache,mode=max")},
 		CacheFrom: []buildopt.Cache{mustCache(t, "type=registry,ref=ghcr.io/acme/cache")},
 	})
@@ -863,7 +892,7 @@ images: app: {
 	platform: "linux/arm64": steps: [{run: "true", network: "host"}]
 }`)
 	sv, pub := newFakes()
-	if _, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{}); err != nil {
+	if _, err := run(context.Background(), s, sv, pub, runOpts{}); err != nil {
 		t.Fatal(err)
 	}
 	reqs := sv.requests()
@@ -887,7 +916,7 @@ func TestSubsetPush(t *testing.T) {
 platforms: ["linux/amd64", "linux/arm64"]
 images: a: {repository: "ghcr.io/acme/a", from: "scratch", steps: [{run: "true"}], tags: ["1"]}`)
 	sv, pub := newFakes()
-	results, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{Push: true, Platforms: []platform.Platform{plat(t, "linux/arm64")}})
+	results, err := run(context.Background(), s, sv, pub, runOpts{Push: true, Platforms: []platform.Platform{plat(t, "linux/arm64")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -920,7 +949,7 @@ images: a: {
 }`)
 	arm := plat(t, "linux/arm/v7")
 	sv, pub := newFakes()
-	results, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{Push: true, Load: &arm})
+	results, err := run(context.Background(), s, sv, pub, runOpts{Push: true, Load: &arm})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -952,7 +981,7 @@ images: {
 	debug: {repository: "ghcr.io/acme/app", from: "scratch", tags: ["1-debug"], steps: [{run: "false"}]}
 }`)
 	sv, pub := newFakes()
-	results, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{Push: true})
+	results, err := run(context.Background(), s, sv, pub, runOpts{Push: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -970,7 +999,7 @@ func TestPushWithOutputTagsPushedIndex(t *testing.T) {
 	s := load(t, twoPlatformSpec)
 	sv, pub := newFakes()
 	out := filepath.Join(t.TempDir(), "out")
-	results, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{
+	results, err := run(context.Background(), s, sv, pub, runOpts{
 		Push: true, Output: &buildopt.Output{Type: "oci", Dest: out},
 	})
 	if err != nil {

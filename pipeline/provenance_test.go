@@ -74,7 +74,7 @@ func TestProvenancePush(t *testing.T) {
 	s := load(t, twoPlatformSpec)
 	sv, pub := newFakes()
 	sv.attest = true
-	results, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{Push: true})
+	results, err := run(context.Background(), s, sv, pub, runOpts{Push: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestProvenancePush(t *testing.T) {
 	// Without provenance nothing is unfolded and the metadata has no
 	// attestation field.
 	sv, pub = newFakes()
-	results, err = pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{Push: true})
+	results, err = run(context.Background(), s, sv, pub, runOpts{Push: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestProvenanceMatrix(t *testing.T) {
 	for _, p := range []string{"linux/amd64", "linux/arm/v7"} {
 		sv, pub := newFakes()
 		sv.attest = true
-		res, err := pipeline.Run(ctx, s, sv, pub, pipeline.Options{Push: true, Platforms: []platform.Platform{plat(t, p)}})
+		res, err := run(ctx, s, sv, pub, runOpts{Push: true, Platforms: []platform.Platform{plat(t, p)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,7 +159,7 @@ func TestProvenanceMatrix(t *testing.T) {
 	}
 	// A runner that forgot --provenance: nothing published.
 	sv, pub := newFakes()
-	plain, err := pipeline.Run(ctx, s, sv, pub, pipeline.Options{Push: true, Platforms: []platform.Platform{plat(t, "linux/arm/v7")}})
+	plain, err := run(ctx, s, sv, pub, runOpts{Push: true, Platforms: []platform.Platform{plat(t, "linux/arm/v7")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +197,7 @@ func TestProvenanceOutput(t *testing.T) {
 	sv, pub := newFakes()
 	sv.attest = true
 	out := filepath.Join(t.TempDir(), "out")
-	results, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{
+	results, err := run(context.Background(), s, sv, pub, runOpts{
 		Output: &buildopt.Output{Type: "oci", Dest: out},
 	})
 	if err != nil {

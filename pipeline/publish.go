@@ -8,10 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/moby/buildkit/client/llb/sourceresolver"
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/bricklayer-build/bricklayer/internal/errkind"
-	"github.com/bricklayer-build/bricklayer/llbgen"
+	"github.com/bricklayer-build/bricklayer/plan"
 	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/publish"
 	"github.com/bricklayer-build/bricklayer/spec"
@@ -20,6 +21,8 @@ import (
 // Metadata is the document build --metadata-file writes and Publish reads.
 type Metadata struct {
 	Images map[string]*ImageResult `json:"images"`
+	// Inputs are what shaped the plan besides the spec.
+	Inputs *Inputs `json:"inputs,omitempty"`
 }
 
 // Source is one metadata file, by name, as a runner or node wrote it.
@@ -43,10 +46,13 @@ func (e *RejectedError) Kind() errkind.Kind { return errkind.Failed }
 
 // PublishOptions tune Publish.
 type PublishOptions struct {
-	// Images selects images by name; empty means every image of the spec.
+	// Images selects images by name; empty means every image the
+	// metadata files hold.
 	Images []string
-	// Args are the build args the runners built with (as build --arg).
-	Args map[string]string
+	// Inputs are the runners' (AgreedInputs); Bases resolves the base
+	// images to the digests they recorded.
+	Inputs Inputs
+	Bases  sourceresolver.ImageMetaResolver
 	// Record is as Options.Record: given the results before any tag
 	// moves.
 	Record func([]*ImageResult) error
@@ -60,22 +66,24 @@ type found struct {
 
 // Publish assembles the results of several builds of platform subsets
 // (CI matrix runners, or nodes) into one index per image and moves the
-// tags, as build --push does. Every platform the spec gives each image
-// must be in exactly one source, pushed, and built from the spec as it
-// is now (its plan's LLB digest), all of an image's platforms with
-// provenance or none; and every manifest named must be, in the image's
-// repository, an image of the platform it is listed under (its
-// attestation about it). Otherwise nothing is published: a
-// *RejectedError names each file, image and platform at fault.
+// tags, as build --push does. It publishes the images named, or else
+// every image the metadata files hold: each of their platforms must be
+// in exactly one source, pushed, and built from the graph the spec gives
+// now with the runners' inputs (the digest recorded is the plan's), all
+// of an image's platforms with provenance or none; and every manifest
+// named must be, in the image's repository, an image of the platform it
+// is listed under (its attestation about it). Otherwise nothing is
+// published: a *RejectedError names each file, image and platform at
+// fault.
 func Publish(ctx context.Context, s *spec.Spec, pub Publisher, sources []Source, opts PublishOptions) ([]*ImageResult, error) {
 	start := time.Now()
-	names, err := SelectImages(s, opts.Images)
-	if err != nil {
+	if _, err := plan.SelectImages(s, opts.Images); err != nil {
 		return nil, err
 	}
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	got := map[string]map[platform.Platform]found{}
+	held := map[string]bool{}
 	for _, src := range sources {
 		if src.Meta == nil || len(src.Meta.Images) == 0 {
 			bad("%s: no images", src.Name)
@@ -88,7 +96,7 @@ func Publish(ctx context.Context, s *spec.Spec, pub Publisher, sources []Source,
 			case !ok:
 				bad("%s: image %s is not in %s", src.Name, name, s.File)
 				continue
-			case !slices.Contains(names, name):
+			case len(opts.Images) > 0 && !slices.Contains(opts.Images, name):
 				continue
 			case r == nil:
 				bad("%s: image %s: no result", src.Name, name)
@@ -97,6 +105,7 @@ func Publish(ctx context.Context, s *spec.Spec, pub Publisher, sources []Source,
 				bad("%s: image %s was pushed to %s, the spec publishes it to %s", src.Name, name, r.Repository, im.Repository)
 				continue
 			}
+			held[name] = true
 			if got[name] == nil {
 				got[name] = map[platform.Platform]found{}
 			}
@@ -117,7 +126,13 @@ func Publish(ctx context.Context, s *spec.Spec, pub Publisher, sources []Source,
 			}
 		}
 	}
-	l := llbgen.New(s, llbgen.Options{Args: opts.Args})
+	// The images named, else those the files hold, in the spec's order.
+	var names []string
+	for _, name := range s.ImageNames {
+		if slices.Contains(opts.Images, name) || len(opts.Images) == 0 && held[name] {
+			names = append(names, name)
+		}
+	}
 	for _, name := range names {
 		var attested, plain []string
 		for _, p := range s.Images[name].Platforms {
@@ -131,17 +146,31 @@ func Publish(ctx context.Context, s *spec.Spec, pub Publisher, sources []Source,
 			} else {
 				plain = append(plain, p.String())
 			}
-			_, now, err := lowerOffline(ctx, l, name, p)
-			if err != nil {
-				return nil, err
-			}
-			if f.LLB != now {
-				bad("image %s: platform %s in %s was built from another spec: its LLB digest is %s, the spec's now %s", name, p, f.source, f.LLB, now)
-			}
 		}
 		// Half an image attested is a runner that forgot --provenance.
 		if len(attested) > 0 && len(plain) > 0 {
 			bad("image %s: %s built with --provenance, %s without: build every platform the same way", name, strings.Join(attested, ", "), strings.Join(plain, ", "))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, &RejectedError{Problems: problems}
+	}
+	if len(names) == 0 {
+		return nil, &RejectedError{Problems: []string{"the metadata files hold none of the images named"}}
+	}
+	p, err := planOf(ctx, s, names, got, opts)
+	if err != nil {
+		var up *publish.UnpinnedError
+		if errors.As(err, &up) {
+			return nil, &RejectedError{Problems: []string{fmt.Sprintf("the metadata files record no digest for base image %s: build with this bricklayer again", up.Ref)}}
+		}
+		return nil, err
+	}
+	for _, im := range p.Images {
+		for _, t := range im.Targets {
+			if f := got[im.Name][t.Platform]; f.LLB != t.Digest {
+				bad("image %s: platform %s in %s was built from another spec: its LLB digest is %s, the spec's now %s", im.Name, t.Platform, f.source, f.LLB, t.Digest)
+			}
 		}
 	}
 	if len(problems) > 0 {
@@ -173,7 +202,7 @@ func Publish(ctx context.Context, s *spec.Spec, pub Publisher, sources []Source,
 	var results []*ImageResult
 	for i, name := range names {
 		im := s.Images[name]
-		res := &ImageResult{Name: name, Repository: im.Repository, Tags: []string{}}
+		res := &ImageResult{Name: name, Repository: im.Repository, Tags: []string{}, Pushed: true}
 		for _, p := range im.Platforms {
 			res.Platforms = append(res.Platforms, got[name][p].PlatformResult)
 		}
@@ -183,7 +212,28 @@ func Publish(ctx context.Context, s *spec.Spec, pub Publisher, sources []Source,
 		res.Seconds = time.Since(start).Round(time.Millisecond).Seconds()
 		results = append(results, res)
 	}
-	return results, moveTags(ctx, s, pub, results, opts.Record)
+	return results, moveTags(ctx, p, pub, results, results, opts.Record)
+}
+
+// planOf plans the images as the runners built them: with their inputs,
+// their base images' digests and each platform's build platform.
+func planOf(ctx context.Context, s *spec.Spec, names []string, got map[string]map[platform.Platform]found, opts PublishOptions) (*plan.Plan, error) {
+	po := plan.Options{
+		Images:   names,
+		Args:     opts.Inputs.Args,
+		Resolver: opts.Bases,
+		BuildPlatformOf: func(image string, p platform.Platform) (platform.Platform, bool) {
+			if bp := got[image][p].BuildPlatform; bp != nil {
+				return *bp, true
+			}
+			return platform.Platform{}, false
+		},
+	}
+	if e := opts.Inputs.SourceDateEpoch; e != nil {
+		t := time.Unix(*e, 0).UTC()
+		po.Epoch = &t
+	}
+	return plan.Make(ctx, s, po)
 }
 
 // checkDigests refuses a platform's digest that no registry reference can

@@ -31,7 +31,7 @@ images: app: {repository: "ghcr.io/acme/app", from: "scratch", steps: [{run: "tr
 		for _, p := range plats {
 			ps = append(ps, plat(t, p))
 		}
-		res, err := pipeline.Run(ctx, s, sv, pub, pipeline.Options{Push: true, Platforms: ps})
+		res, err := run(ctx, s, sv, pub, runOpts{Push: true, Platforms: ps})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +101,7 @@ images: a: {repository: "ghcr.io/acme/a", from: "scratch", steps: [{run: "true"}
 images: b: {repository: "ghcr.io/acme/b", from: "scratch", steps: [{run: "true"}], tags: ["1"]}`)
 	ctx := context.Background()
 	sv, runPub := newFakes()
-	res, err := pipeline.Run(ctx, s, sv, runPub, pipeline.Options{Push: true, Platforms: []platform.Platform{plat(t, "linux/amd64"), plat(t, "linux/arm64")}})
+	res, err := run(ctx, s, sv, runPub, runOpts{Push: true, Platforms: []platform.Platform{plat(t, "linux/amd64"), plat(t, "linux/arm64")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ images: app: {repository: "ghcr.io/acme/app", from: "scratch", steps: [{run: "tr
 		}, `m.json: images.app.platforms[0].llb: "sha512:aaaa`},
 	} {
 		sv, runPub := newFakes()
-		res, err := pipeline.Run(ctx, s, sv, runPub, pipeline.Options{Push: true, Platforms: []platform.Platform{plat(t, "linux/amd64")}})
+		res, err := run(ctx, s, sv, runPub, runOpts{Push: true, Platforms: []platform.Platform{plat(t, "linux/amd64")}})
 		if err != nil {
 			t.Fatal(err)
 		}

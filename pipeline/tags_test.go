@@ -40,7 +40,7 @@ func TestRecordBeforeTags(t *testing.T) {
 		pub.ev.add("record")
 		return nil
 	}
-	if _, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{Push: true, Record: record}); err != nil {
+	if _, err := run(context.Background(), s, sv, pub, runOpts{Push: true, Record: record}); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(seen, []string{"a", "b"}) {
@@ -53,7 +53,7 @@ func TestRecordBeforeTags(t *testing.T) {
 
 	errWrite := errors.New("disk full")
 	sv, pub = newFakes()
-	_, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{Push: true, Record: func([]*pipeline.ImageResult) error { return errWrite }})
+	_, err := run(context.Background(), s, sv, pub, runOpts{Push: true, Record: func([]*pipeline.ImageResult) error { return errWrite }})
 	if !errors.Is(err, errWrite) {
 		t.Errorf("Run error %v, want Record's", err)
 	}
@@ -70,7 +70,7 @@ func TestTagOutcomes(t *testing.T) {
 	moveErr := &publish.TagMoveError{Tag: "localhost:5000/acme/b:2", Err: errors.New("refused"), Total: 3, Unrestored: []publish.TagLeft{left}}
 	sv, fake := newFakes()
 	pub := &failingTags{fakePublisher: fake, err: moveErr}
-	results, err := pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{Push: true})
+	results, err := run(context.Background(), s, sv, pub, runOpts{Push: true})
 	if !errors.Is(err, moveErr) || len(results) != 2 {
 		t.Fatalf("Run: %d results, error %v", len(results), err)
 	}
@@ -81,7 +81,7 @@ func TestTagOutcomes(t *testing.T) {
 	other := publish.TagAt{Ref: "localhost:5000/acme/b:2", Digest: "sha256:other"}
 	sv, fake = newFakes()
 	pub = &failingTags{fakePublisher: fake, moved: []string{"ghcr.io/acme/a:1", "ghcr.io/acme/a:latest"}, err: &publish.TagRaceError{Total: 3, Elsewhere: []publish.TagAt{other}}}
-	results, err = pipeline.Run(context.Background(), s, sv, pub, pipeline.Options{Push: true})
+	results, err = run(context.Background(), s, sv, pub, runOpts{Push: true})
 	if err == nil {
 		t.Fatal("Run succeeded despite the race")
 	}

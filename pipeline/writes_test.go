@@ -26,12 +26,12 @@ func TestCheckWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	out := func(dest string, tar bool, images ...string) pipeline.Options {
-		return pipeline.Options{Images: images, Output: &buildopt.Output{Type: "oci", Dest: dest, Tar: tar}}
+	out := func(dest string, tar bool, images ...string) writes {
+		return writes{images, pipeline.Options{Output: &buildopt.Output{Type: "oci", Dest: dest, Tar: tar}}}
 	}
 	for _, tc := range []struct {
 		name string
-		opts pipeline.Options
+		opts writes
 		want string
 	}{
 		{"new directories", out(filepath.Join(dir, "a", "b.tar"), true, "a"), ""},
@@ -40,10 +40,10 @@ func TestCheckWrites(t *testing.T) {
 		// Several images: one layout per image under dest.
 		{"several under a file", out(file, true), "image a: OCI layout: " + file + " is a regular file, not a directory"},
 		{"not a layout", out(notLayout, false, "b"), notLayout + " exists and is not an OCI layout"},
-		{"local cache under a file", pipeline.Options{CacheTo: []buildopt.Cache{{Type: "local", Attrs: map[string]string{"dest": filepath.Join(file, "c")}}}}, "cache export type=local: " + file + " is a regular file"},
-		{"registry cache", pipeline.Options{CacheTo: []buildopt.Cache{{Type: "registry", Attrs: map[string]string{"ref": "x/y"}}}}, ""},
+		{"local cache under a file", writes{nil, pipeline.Options{CacheTo: []buildopt.Cache{{Type: "local", Attrs: map[string]string{"dest": filepath.Join(file, "c")}}}}}, "cache export type=local: " + file + " is a regular file"},
+		{"registry cache", writes{nil, pipeline.Options{CacheTo: []buildopt.Cache{{Type: "registry", Attrs: map[string]string{"ref": "x/y"}}}}}, ""},
 	} {
-		err := pipeline.CheckWrites(s, tc.opts)
+		err := pipeline.CheckWrites(s, tc.opts.images, nil, tc.opts.run)
 		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
 		}
@@ -51,4 +51,10 @@ func TestCheckWrites(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "a")); err == nil {
 		t.Error("CheckWrites made a directory")
 	}
+}
+
+// writes are the images selected and the options of a run.
+type writes struct {
+	images []string
+	run    pipeline.Options
 }

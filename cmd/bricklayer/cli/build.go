@@ -19,6 +19,7 @@ import (
 	"github.com/bricklayer-build/bricklayer/internal/errkind"
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
 	"github.com/bricklayer-build/bricklayer/pipeline"
+	"github.com/bricklayer-build/bricklayer/plan"
 	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/publish"
 	"github.com/bricklayer-build/bricklayer/ref"
@@ -68,7 +69,7 @@ config (~/.docker/config.json, $DOCKER_CONFIG, credential helpers).`)
 		}
 		// The command line first: its mistakes are usage errors, found
 		// before the spec is read.
-		popts, cfg, err := f.options(c)
+		o, err := f.options(c)
 		if err != nil {
 			return err
 		}
@@ -76,8 +77,8 @@ config (~/.docker/config.json, $DOCKER_CONFIG, credential helpers).`)
 		if err != nil {
 			return err
 		}
-		popts.Images = pos
-		if popts.Push && len(popts.Platforms) > 0 && *f.metadata == "" {
+		o.plan.Images = pos
+		if o.run.Push && len(o.plan.Platforms) > 0 && *f.metadata == "" {
 			return usageErrorf("build: --push with --platform pushes those platforms by digest and moves no tag; --metadata-file FILE must record them for bricklayer publish")
 		}
 		s, err := c.load(ctx, arg, *f.contexts, *f.sets...)
@@ -89,53 +90,74 @@ config (~/.docker/config.json, $DOCKER_CONFIG, credential helpers).`)
 		if s.Build.Source == "" {
 			s.DefaultSource(buildinfo.Origin(ctx, s.Dir))
 		}
-		if _, err := pipeline.SelectImages(s, pos); err != nil {
+		if _, err := plan.SelectImages(s, pos); err != nil {
 			return err
 		}
-		if cfg.Epoch == nil {
-			cfg.Epoch = s.Epoch
+		if o.solve.Epoch == nil {
+			o.solve.Epoch = s.Epoch
 		}
+		o.plan.Epoch = o.solve.Epoch
 		if *f.load {
-			docker, err := c.loadOptions(ctx, s, &popts, &cfg, *f.output != "")
+			docker, err := c.loadOptions(ctx, s, &o.plan, &o.run, &o.solve, *f.output != "")
 			if err != nil {
 				return err
 			}
 			defer docker.Close()
 		}
 		if !f.cacheFlags() {
-			popts.CacheTo, popts.CacheFrom = s.CacheTo, s.CacheFrom
+			o.run.CacheTo, o.run.CacheFrom = s.CacheTo, s.CacheFrom
 		}
 		// type=gha caches take the runner's token and addresses.
-		for _, l := range []*[]buildopt.Cache{&popts.CacheTo, &popts.CacheFrom} {
+		for _, l := range []*[]buildopt.Cache{&o.run.CacheTo, &o.run.CacheFrom} {
 			for i, e := range *l {
 				(*l)[i] = e.FromRunner(c.getenv)
 			}
 		}
-		if err := checkWrites(*f.metadata, s, &popts); err != nil {
+		if err := checkWrites(*f.metadata, s, o.plan.Images, o.plan.Platforms, &o.run); err != nil {
 			return err
 		}
-		popts.Record = recorder(*f.metadata)
-		cfg.Auth = c.dockerAuth()
-		results, err := c.runBuild(ctx, s, cfg, popts, publish.Registry{Insecure: insecure, Keychain: dockerauth.Keychain(cfg.Auth)})
-		if err := c.finish("build", *f.metadata, *f.verbose, results, err); err != nil {
+		o.inputs.Sets, o.inputs.Contexts = *f.sets, *f.contexts
+		o.run.Record = recorder(*f.metadata, &o.inputs)
+		o.solve.Auth = c.dockerAuth()
+		o.solve.SpecFile, o.solve.StepAt = s.File, s.StepAt
+		reg := publish.Registry{Insecure: insecure, Keychain: dockerauth.Keychain(o.solve.Auth)}
+		results, err := c.runBuild(ctx, s, o, reg)
+		if err := c.finish("build", *f.metadata, *f.verbose, results, &o.inputs, err); err != nil {
 			return err
 		}
-		c.report(results, popts)
+		c.report(results, o.run)
 		return nil
 	}
 	return cmd
 }
 
-// runBuild opens the builder and runs the pipeline on it; its errors say
-// how the build ended (exitCode maps them). A run that failed moving
-// tags gives its results too: what became of them.
-func (c *CLI) runBuild(ctx context.Context, s *spec.Spec, cfg solve.Config, opts pipeline.Options, pub publish.Registry) ([]*pipeline.ImageResult, error) {
-	sv, err := solve.Open(ctx, s, cfg)
+// buildOptions are everything build's flags say: what to plan, where the
+// results go, how to solve, and the inputs the metadata records.
+type buildOptions struct {
+	plan   plan.Options
+	run    pipeline.Options
+	solve  solve.Config
+	inputs pipeline.Inputs
+}
+
+// runBuild opens the builder, plans the build for its nodes (base images
+// resolved from their registries, once) and runs the pipeline on it; its
+// errors say how the build ended (exitCode maps them). A run that failed
+// moving tags gives its results too: what became of them.
+func (c *CLI) runBuild(ctx context.Context, s *spec.Spec, o *buildOptions, reg publish.Registry) ([]*pipeline.ImageResult, error) {
+	sv, err := solve.Open(ctx, o.solve)
 	if err != nil {
 		return nil, runError(ctx, err)
 	}
-	results, err := pipeline.Run(ctx, s, sv, pub, opts)
-	sv.Close()
+	defer sv.Close()
+	bases := &publish.Bases{Registry: reg}
+	o.plan.Resolver, o.plan.Definitions = bases, true
+	p, err := pipeline.Plan(ctx, s, sv, o.plan)
+	if err != nil {
+		return nil, runError(ctx, err)
+	}
+	o.inputs.Bases = bases.Resolved()
+	results, err := pipeline.Run(ctx, p, sv, reg, o.run)
 	if err != nil {
 		return results, runError(ctx, err)
 	}
@@ -194,43 +216,44 @@ func buildFlagsOf(fs *pflag.FlagSet) *buildFlags {
 
 func (f *buildFlags) cacheFlags() bool { return len(*f.cacheTo)+len(*f.cacheFrom) > 0 }
 
-func (f *buildFlags) options(c *CLI) (pipeline.Options, solve.Config, error) {
-	var o pipeline.Options
-	cfg := solve.Config{Progress: *f.progress, Stderr: c.stderr, NoCache: *f.noCache}
+func (f *buildFlags) options(c *CLI) (*buildOptions, error) {
+	bo := &buildOptions{solve: solve.Config{Progress: *f.progress, Stderr: c.stderr}}
+	bo.plan.NoCache = *f.noCache
+	o, cfg := &bo.run, &bo.solve
 	switch *f.progress {
 	case "auto", "tty", "plain", "rawjson", "quiet":
 	default:
-		return o, cfg, usageErrorf("build: --progress must be auto, tty, plain, rawjson or quiet")
+		return nil, usageErrorf("build: --progress must be auto, tty, plain, rawjson or quiet")
 	}
 	var err error
-	if o.Args, err = parseArgs("build", *f.args); err != nil {
-		return o, cfg, err
+	if bo.plan.Args, err = parseArgs("build", *f.args); err != nil {
+		return nil, err
 	}
-	cfg.Args = o.Args
+	bo.inputs.Args = bo.plan.Args
 	for _, s := range *f.secrets {
 		sec, err := buildopt.ParseSecret(s)
 		if err != nil {
-			return o, cfg, usageErrorf("build: %v", buildopt.FlagError("secret", s, err))
+			return nil, usageErrorf("build: %v", buildopt.FlagError("secret", s, err))
 		}
 		cfg.Secrets = append(cfg.Secrets, sec)
 	}
-	if o.Platforms, err = platform.ParseList(*f.plats); err != nil {
-		return o, cfg, usageErrorf("build: --platform: %v", err)
+	if bo.plan.Platforms, err = platform.ParseList(*f.plats); err != nil {
+		return nil, usageErrorf("build: --platform: %v", err)
 	}
 	o.Push = *f.push
 	if cfg.Provenance, err = buildopt.ParseProvenance(*f.provenance); err != nil {
-		return o, cfg, usageErrorf("build: %v", buildopt.FlagError("provenance", *f.provenance, err))
+		return nil, usageErrorf("build: %v", buildopt.FlagError("provenance", *f.provenance, err))
 	}
 	// BuildKit's docker exporter cannot hold an attestation; buildx
 	// refuses the two together too (unless Docker's containerd store
 	// takes an OCI layout instead).
 	if cfg.Provenance.Enabled() && *f.load {
-		return o, cfg, usageErrorf("build: --provenance cannot go with --load: BuildKit's docker exporter, which --load uses, carries no attestations; attest what --push or --output exports, and load in a build without --provenance")
+		return nil, usageErrorf("build: --provenance cannot go with --load: BuildKit's docker exporter, which --load uses, carries no attestations; attest what --push or --output exports, and load in a build without --provenance")
 	}
 	if *f.output != "" {
 		out, err := buildopt.ParseOutput(*f.output)
 		if err != nil {
-			return o, cfg, usageErrorf("build: %v", buildopt.FlagError("output", *f.output, err))
+			return nil, usageErrorf("build: %v", buildopt.FlagError("output", *f.output, err))
 		}
 		o.Output = &out
 	}
@@ -242,7 +265,7 @@ func (f *buildFlags) options(c *CLI) (pipeline.Options, solve.Config, error) {
 		for _, s := range l.in {
 			e, err := buildopt.ParseCache(s)
 			if err != nil {
-				return o, cfg, usageErrorf("build: %v", buildopt.FlagError(l.flag, s, err))
+				return nil, usageErrorf("build: %v", buildopt.FlagError(l.flag, s, err))
 			}
 			*l.out = append(*l.out, e)
 		}
@@ -254,15 +277,16 @@ func (f *buildFlags) options(c *CLI) (pipeline.Options, solve.Config, error) {
 	if epoch != "" {
 		n, err := strconv.ParseInt(epoch, 10, 64)
 		if err != nil || n < 0 {
-			return o, cfg, usageErrorf("build: --source-date-epoch %q: want Unix seconds", epoch)
+			return nil, usageErrorf("build: --source-date-epoch %q: want Unix seconds", epoch)
 		}
 		t := time.Unix(n, 0).UTC()
 		cfg.Epoch = &t
+		bo.inputs.SourceDateEpoch = &n
 	}
 	if cfg.Builder, err = f.nodes.builder(*f.addr, c.stderr); err != nil {
-		return o, cfg, err
+		return nil, err
 	}
-	return o, cfg, nil
+	return bo, nil
 }
 
 func (c *CLI) report(results []*pipeline.ImageResult, opts pipeline.Options) {
@@ -295,8 +319,8 @@ func (c *CLI) report(results []*pipeline.ImageResult, opts pipeline.Options) {
 	}
 }
 
-func writeMetadata(file string, results []*pipeline.ImageResult) error {
-	m := pipeline.Metadata{Images: map[string]*pipeline.ImageResult{}}
+func writeMetadata(file string, results []*pipeline.ImageResult, inputs *pipeline.Inputs) error {
+	m := pipeline.Metadata{Images: map[string]*pipeline.ImageResult{}, Inputs: inputs}
 	for _, r := range results {
 		m.Images[r.Name] = r
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bricklayer-build/bricklayer/engine"
 	"github.com/bricklayer-build/bricklayer/pipeline"
+	"github.com/bricklayer-build/bricklayer/plan"
 	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/solve"
 	"github.com/bricklayer-build/bricklayer/spec"
@@ -17,9 +18,9 @@ import (
 // --platform given, else the Docker host's) and the Docker daemon to load
 // it into, which the caller closes. Without --push or --output only that
 // platform is built.
-func (c *CLI) loadOptions(ctx context.Context, s *spec.Spec, o *pipeline.Options, cfg *solve.Config, output bool) (*engine.Client, error) {
-	if len(o.Platforms) > 1 {
-		return nil, usageErrorf("build: --load loads one platform into Docker, and --platform names %s: pick one with --platform", platform.Join(o.Platforms))
+func (c *CLI) loadOptions(ctx context.Context, s *spec.Spec, po *plan.Options, o *pipeline.Options, cfg *solve.Config, output bool) (*engine.Client, error) {
+	if len(po.Platforms) > 1 {
+		return nil, usageErrorf("build: --load loads one platform into Docker, and --platform names %s: pick one with --platform", platform.Join(po.Platforms))
 	}
 	d, err := engine.New()
 	if err != nil {
@@ -29,15 +30,15 @@ func (c *CLI) loadOptions(ctx context.Context, s *spec.Spec, o *pipeline.Options
 		d.Close()
 		return nil, fmt.Errorf("build --load: %w", err)
 	}
-	if len(o.Platforms) == 1 {
-		o.Load = &o.Platforms[0]
+	if len(po.Platforms) == 1 {
+		o.Load = &po.Platforms[0]
 	} else {
 		host, err := d.Platform(ctx)
 		if err != nil {
 			d.Close()
 			return nil, fmt.Errorf("build --load: %w", err)
 		}
-		names, err := pipeline.SelectImages(s, o.Images)
+		names, err := plan.SelectImages(s, po.Images)
 		if err != nil {
 			d.Close()
 			return nil, err
@@ -54,7 +55,7 @@ func (c *CLI) loadOptions(ctx context.Context, s *spec.Spec, o *pipeline.Options
 		}
 		o.Load = &host
 		if !o.Push && !output {
-			o.Platforms = []platform.Platform{host}
+			po.Platforms = []platform.Platform{host}
 		}
 	}
 	cfg.Loader = d

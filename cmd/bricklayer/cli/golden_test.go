@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/bricklayer-build/bricklayer/llbgen"
+	"github.com/bricklayer-build/bricklayer/plan"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -31,11 +31,11 @@ func TestGoldenPlans(t *testing.T) {
 			if err != nil {
 				t.Fatal(spec.Diagnostics(err))
 			}
-			bp := llbgen.DefaultBuildPlatform
-			p, err := makePlan(context.Background(), s, llbgen.Options{BuildPlatform: &bp})
+			pl, err := plan.Make(context.Background(), s, plan.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
+			p := planDocOf(pl)
 			p.Spec = name
 			got, err := json.MarshalIndent(p, "", "  ")
 			if err != nil {

@@ -8,15 +8,11 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/containerd/platforms"
-	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
-
 	"github.com/bricklayer-build/bricklayer/builders"
 	"github.com/bricklayer-build/bricklayer/buildinfo"
-	"github.com/bricklayer-build/bricklayer/llbgen"
+	"github.com/bricklayer-build/bricklayer/plan"
 	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/ref"
-	"github.com/bricklayer-build/bricklayer/spec"
 )
 
 func (c *CLI) planCommand() *command {
@@ -57,11 +53,12 @@ built from it).
 		if err != nil {
 			return err
 		}
-		p, err := makePlan(ctx, s, llbgen.Options{BuildPlatform: &bp})
+		pl, err := plan.Make(ctx, s, plan.Options{BuildPlatform: &bp})
 		if err != nil {
 			return err
 		}
-		c.writeFindings(s, llbgen.MergeFindings(p.findings))
+		c.writeFindings(s, pl.Findings())
+		p := planDocOf(pl)
 		if *format == "json" {
 			enc := json.NewEncoder(c.stdout)
 			enc.SetIndent("", "  ")
@@ -73,16 +70,13 @@ built from it).
 	return cmd
 }
 
-// plan is the document plan prints; its JSON form is documented in the
-// command's help and README.md.
-type plan struct {
+// planDoc is the document plan prints; its JSON form is documented in
+// the command's help and README.md.
+type planDoc struct {
 	Spec          string          `json:"spec"`
 	BuildPlatform string          `json:"buildPlatform"`
 	Build         *buildinfo.Info `json:"build"`
 	Images        []planImage     `json:"images"`
-	// findings are what the Dockerfile checks found in the stages the
-	// targets build; vet checks every stage.
-	findings []llbgen.Finding
 	// buildRead tells whether Build came from git and the CI.
 	buildRead bool
 }
@@ -113,29 +107,20 @@ type planPlatform struct {
 	Ops      int               `json:"ops"`
 }
 
-func makePlan(ctx context.Context, s *spec.Spec, opts llbgen.Options) (*plan, error) {
-	l := llbgen.New(s, opts)
-	p := &plan{Spec: s.File, BuildPlatform: platforms.Format(*opts.BuildPlatform), Build: s.Build, Images: []planImage{}, buildRead: s.BuildRead}
-	for _, name := range s.ImageNames {
-		im := s.Images[name]
-		pi := planImage{Name: name, Repository: im.Repository, Tags: nonNil(im.Tags), Aliases: nonNil(im.AliasTags), References: []string{}}
-		if syn := im.SyntaxDirective(); syn != "" {
-			pi.Syntax = &planSyntax{Frontend: syn, Converter: "BuildKit " + builders.BuildKitVersion, Ignored: true}
+// planDocOf renders a plan as the document plan prints.
+func planDocOf(pl *plan.Plan) *planDoc {
+	s := pl.Spec
+	p := &planDoc{Spec: s.File, BuildPlatform: pl.BuildPlatform.String(), Build: s.Build, Images: []planImage{}, buildRead: s.BuildRead}
+	for _, im := range pl.Images {
+		pi := planImage{Name: im.Name, Repository: im.Repository, Tags: nonNil(im.Tags), Aliases: nonNil(im.Aliases), References: []string{}}
+		if im.Syntax != "" {
+			pi.Syntax = &planSyntax{Frontend: im.Syntax, Converter: "BuildKit " + builders.BuildKitVersion, Ignored: true}
 		}
 		for _, t := range im.AllTags() {
 			pi.References = append(pi.References, ref.Tagged(im.Repository, t))
 		}
-		for _, plat := range im.Platforms {
-			t, err := l.Lower(ctx, name, plat)
-			if err != nil {
-				return nil, err
-			}
-			def, err := t.Marshal(ctx)
-			if err != nil {
-				return nil, err
-			}
-			pi.Platforms = append(pi.Platforms, planPlatform{Platform: plat, Digest: llbgen.Digest(def).String(), Ops: llbgen.Ops(def)})
-			p.findings = append(p.findings, t.Findings...)
+		for _, t := range im.Targets {
+			pi.Platforms = append(pi.Platforms, planPlatform{Platform: t.Platform, Digest: t.Digest.String(), Ops: t.Ops})
 			for _, u := range t.Unresolved {
 				if !slices.Contains(pi.Unresolved, u) {
 					pi.Unresolved = append(pi.Unresolved, u)
@@ -144,10 +129,10 @@ func makePlan(ctx context.Context, s *spec.Spec, opts llbgen.Options) (*plan, er
 		}
 		p.Images = append(p.Images, pi)
 	}
-	return p, nil
+	return p
 }
 
-func (p *plan) writeText(w io.Writer) {
+func (p *planDoc) writeText(w io.Writer) {
 	fmt.Fprintf(w, "build: %s\n\n", describeBuild(p.Build, p.buildRead))
 	for i, im := range p.Images {
 		if i > 0 {
@@ -216,12 +201,12 @@ func describeBuild(b *buildinfo.Info, read bool) string {
 	return strings.Join(parts, ", ")
 }
 
-func parsePlatform(flag, s string) (ocispecs.Platform, error) {
+func parsePlatform(flag, s string) (platform.Platform, error) {
 	p, err := platform.Parse(s)
 	if err != nil {
-		return ocispecs.Platform{}, usageErrorf("%s: %v", flag, err)
+		return platform.Platform{}, usageErrorf("%s: %v", flag, err)
 	}
-	return p.OCI(), nil
+	return p, nil
 }
 
 func nonNil(s []string) []string {

@@ -15,7 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/bricklayer-build/bricklayer/llbgen"
-	"github.com/bricklayer-build/bricklayer/pipeline"
+	"github.com/bricklayer-build/bricklayer/plan"
 	"github.com/bricklayer-build/bricklayer/platform"
 )
 
@@ -55,7 +55,7 @@ image's first) and prints its LLB graph, without a daemon:
 			return err
 		}
 		name := args[0]
-		if _, err := pipeline.SelectImages(s, []string{name}); err != nil {
+		if _, err := plan.SelectImages(s, []string{name}); err != nil {
 			return err
 		}
 		im := s.Images[name]
@@ -70,14 +70,11 @@ image's first) and prints its LLB graph, without a daemon:
 			}
 			plat = p
 		}
-		t, err := llbgen.New(s, llbgen.Options{BuildPlatform: &bp}).Lower(ctx, name, plat)
+		pl, err := plan.Make(ctx, s, plan.Options{Images: []string{name}, Platforms: []platform.Platform{plat}, BuildPlatform: &bp, Definitions: true})
 		if err != nil {
 			return err
 		}
-		def, err := t.Marshal(ctx)
-		if err != nil {
-			return err
-		}
+		def := pl.Images[0].Targets[0].Definition
 		switch *format {
 		case "llb":
 			dt, err := llbgen.Bytes(def)

@@ -25,13 +25,16 @@ each ran
   bricklayer build --push --platform P --metadata-file META
 
 which pushes their platforms by digest and moves no tag. Publish reads
-their metadata files, checks that every platform the spec gives each
-image is there exactly once and was built from the spec as it is now (the
-LLB digest plan prints), assembles one index per image in the spec's
-platform order, pushes it by digest, and moves the tags as build --push
-does: all of them, or none. Anything missing, doubled or built from
-another spec is reported, and so is a manifest that is not, in the image's
-repository, an image of the platform it is listed under (or an
+their metadata files and plans the images they hold (or those --image
+names) with the inputs the runners recorded: --arg, --set and --context
+values and the digests their base images resolved to, which must agree
+(a value given here must be theirs). It checks that every platform of
+each image is there exactly once and was built from the graph the spec
+gives now, assembles one index per image in the spec's platform order,
+pushes it by digest, and moves the tags as build --push does: all of
+them, or none. Anything missing, doubled, built from another spec or
+with other inputs is reported, and so is a manifest that is not, in the
+image's repository, an image of the platform it is listed under (or an
 attestation about it): nothing is published (exit 1).
 
 The first argument is the spec when it is a directory or a .cue file.`)
@@ -39,7 +42,7 @@ The first argument is the spec when it is a directory or a .cue file.`)
 	metadata := cmd.flags.String("metadata-file", "", "write digests, platforms and tags as JSON to FILE (before the tags move, and after)")
 	verbose := cmd.flags.BoolP("verbose", "v", false, "when moving tags fails, list every tag and what became of it")
 	images := cmd.flags.StringArray("image", nil, "publish only this image (repeatable; default all)")
-	args := cmd.flags.StringArray("arg", nil, "build arg K=V the runners built with (repeatable)")
+	args := cmd.flags.StringArray("arg", nil, "build arg K=V; the runners' recorded args are used, and one given must match them (repeatable)")
 	contexts := contextFlag(cmd.flags)
 	sets := setFlag(cmd.flags)
 	cmd.run = func(ctx context.Context, pos []string) error {
@@ -60,7 +63,7 @@ The first argument is the spec when it is a directory or a .cue file.`)
 		if err != nil {
 			return err
 		}
-		if err := checkWrites(*metadata, nil, nil); err != nil {
+		if err := checkWrites(*metadata, nil, nil, nil, nil); err != nil {
 			return err
 		}
 		var sources []pipeline.Source
@@ -75,7 +78,13 @@ The first argument is the spec when it is a directory or a .cue file.`)
 			}
 			sources = append(sources, pipeline.Source{Name: f, Meta: &m})
 		}
-		s, err := c.load(ctx, arg, *contexts, *sets...)
+		// The runners' inputs: the spec is loaded and planned with them,
+		// so this job needs no copy of their flags.
+		inputs, err := pipeline.AgreedInputs(sources, pipeline.Inputs{Args: buildArgs, Sets: *sets, Contexts: *contexts})
+		if err != nil {
+			return err
+		}
+		s, err := c.load(ctx, arg, inputs.Contexts, inputs.Sets...)
 		if err != nil {
 			return err
 		}
@@ -83,11 +92,16 @@ The first argument is the spec when it is a directory or a .cue file.`)
 			s.DefaultSource(buildinfo.Origin(ctx, s.Dir))
 		}
 		reg := publish.Registry{Insecure: hosts, Keychain: dockerauth.Keychain(c.dockerAuth())}
-		results, err := pipeline.Publish(ctx, s, reg, sources, pipeline.PublishOptions{Images: *images, Args: buildArgs, Record: recorder(*metadata)})
+		results, err := pipeline.Publish(ctx, s, reg, sources, pipeline.PublishOptions{
+			Images: *images,
+			Inputs: inputs,
+			Bases:  &publish.Bases{Registry: reg, Pins: inputs.Bases, Strict: true},
+			Record: recorder(*metadata, &inputs),
+		})
 		if err != nil {
 			err = runError(ctx, err)
 		}
-		if err := c.finish("publish", *metadata, *verbose, results, err); err != nil {
+		if err := c.finish("publish", *metadata, *verbose, results, &inputs, err); err != nil {
 			return err
 		}
 		c.report(results, pipeline.Options{Push: true})

@@ -7,6 +7,7 @@ import (
 	"github.com/bricklayer-build/bricklayer/internal/errkind"
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
 	"github.com/bricklayer-build/bricklayer/pipeline"
+	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/publish"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
@@ -15,14 +16,14 @@ import (
 // file the run writes here can be written: the metadata file, and the
 // layouts and cache exports of opts (nil: none). Found after the push,
 // the tags would have moved and the record of it be lost.
-func checkWrites(meta string, s *spec.Spec, opts *pipeline.Options) error {
+func checkWrites(meta string, s *spec.Spec, images []string, plats []platform.Platform, opts *pipeline.Options) error {
 	if meta != "" {
 		if err := safefile.CheckWrite(meta); err != nil {
 			return fmt.Errorf("--metadata-file %s: %w; nothing was built or pushed", meta, err)
 		}
 	}
 	if opts != nil {
-		if err := pipeline.CheckWrites(s, *opts); err != nil {
+		if err := pipeline.CheckWrites(s, images, plats, *opts); err != nil {
 			return fmt.Errorf("%w; nothing was built or pushed", err)
 		}
 	}
@@ -32,12 +33,12 @@ func checkWrites(meta string, s *spec.Spec, opts *pipeline.Options) error {
 // recorder writes the results to the metadata file meta before the tags
 // move (nil without one), so a run stopped while moving them leaves its
 // digests on record.
-func recorder(meta string) func([]*pipeline.ImageResult) error {
+func recorder(meta string, inputs *pipeline.Inputs) func([]*pipeline.ImageResult) error {
 	if meta == "" {
 		return nil
 	}
 	return func(results []*pipeline.ImageResult) error {
-		if err := writeMetadata(meta, results); err != nil {
+		if err := writeMetadata(meta, results, inputs); err != nil {
 			return &writeFailed{err: err}
 		}
 		return nil
@@ -57,11 +58,11 @@ func (e *writeFailed) Unwrap() error      { return e.err }
 // file meta again, with what became of the tags, prints every tag of a
 // failed move with verbose, and names the way out when tags were left
 // moved.
-func (c *CLI) finish(cmd, meta string, verbose bool, results []*pipeline.ImageResult, runErr error) error {
+func (c *CLI) finish(cmd, meta string, verbose bool, results []*pipeline.ImageResult, inputs *pipeline.Inputs, runErr error) error {
 	// Not again when writing it before the tags failed: no tag moved.
 	var wf *writeFailed
 	if meta != "" && results != nil && !errors.As(runErr, &wf) {
-		if err := writeMetadata(meta, results); err != nil {
+		if err := writeMetadata(meta, results, inputs); err != nil {
 			if runErr == nil {
 				return &writeFailed{err: fmt.Errorf("every tag moved, but %w", err)}
 			}

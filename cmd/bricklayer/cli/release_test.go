@@ -23,7 +23,7 @@ func TestFinish(t *testing.T) {
 
 	var stderr strings.Builder
 	c := &CLI{stdout: io.Discard, stderr: &stderr}
-	err := c.finish("publish", meta, true, results, moveErr)
+	err := c.finish("publish", meta, true, results, nil, moveErr)
 	var tl *tagsLeft
 	if !errors.As(err, &tl) || !strings.HasSuffix(err.Error(), "; run the same bricklayer publish again to move every tag to the new index, or point each back at the digest it had (listed above, as does "+meta+")") {
 		t.Errorf("finish = %v", err)
@@ -44,14 +44,14 @@ func TestFinish(t *testing.T) {
 	// without --verbose.
 	stderr.Reset()
 	back := &buildFailed{err: &publish.TagMoveError{Tag: "r:t1", Err: errors.New("refused"), Total: 2, Restored: []string{"r:t0"}}}
-	if err := c.finish("build", meta, false, results, back); err != back || stderr.Len() != 0 {
+	if err := c.finish("build", meta, false, results, nil, back); err != back || stderr.Len() != 0 {
 		t.Errorf("finish = %v, printed %q", err, stderr.String())
 	}
 
 	// The metadata could not be written before the tags: not again.
 	os.Remove(meta)
 	wf := &writeFailed{err: errors.New("writing metadata: disk full")}
-	if err := c.finish("build", meta, false, results, wf); err != wf {
+	if err := c.finish("build", meta, false, results, nil, wf); err != wf {
 		t.Errorf("finish = %v", err)
 	}
 	if _, err := os.Stat(meta); err == nil {
