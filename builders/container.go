@@ -53,14 +53,19 @@ type Container struct {
 	Platforms []platform.Platform
 	// Notes receives what the user should know about how it was started.
 	Notes io.Writer
-	// Emulate, when set, is called as a new container is made, with the
-	// platforms BuildKit's emulators in the image run and those its
-	// daemon runs by itself; it sets up the rest (QEMU on the host) and
-	// returns the platforms it added. The daemon's worker then lists them
-	// all, from its first start: a restart later would break the builds
-	// of whoever shares it by then.
-	Emulate func(covered, detected []platform.Platform) ([]platform.Platform, error)
+	// Emulation is set up as a new container is made: the platforms
+	// BuildKit's emulators in the image run are covered, QEMU on the host
+	// is registered for the rest wanted, and the daemon's worker lists
+	// them all, from its first start: a restart later would break the
+	// builds of whoever shares it by then. A container that is there
+	// already is left as it is.
+	Emulation Emulate
+	// Volumes: Stop removes the state volume (the cache) too.
+	Volumes bool
 
+	// remoteDocker is the Docker host when it is another machine, whose
+	// kernel bootstrap cannot give QEMU.
+	remoteDocker string
 	// probing marks the short-lived container that learns what the
 	// image's daemon runs: no state volume, no notes. probeOf names the
 	// builder it probes for.
@@ -89,60 +94,117 @@ func (c Container) Addr() string { return "docker-container://" + c.name() }
 func (c Container) Volume() string { return c.name() + "_state" }
 
 func (c Container) note(format string, args ...any) {
-	if c.Notes != nil && !c.probing {
-		fmt.Fprintf(c.Notes, "bricklayer: "+format+"\n", args...)
+	if !c.probing {
+		notef(c.Notes, format, args...)
 	}
 }
 
-// Bootstrap makes sure the container runs and its daemon answers: it
-// reuses a running one, starts a stopped one, or creates it (pulling the
-// image when Docker does not have it). Started tells whether it did
-// anything.
-func (c Container) Bootstrap(ctx context.Context, d *engine.Client) (*Status, error) {
+// Describe names the container, its image and its state volume.
+func (c Container) Describe() string {
+	return fmt.Sprintf("container %s, image %s, state in volume %s", c.name(), c.image(), c.Volume())
+}
+
+// Inspect reaches the container's daemon.
+func (c Container) Inspect(ctx context.Context, want []platform.Platform) NodeStatus {
+	return inspectAt(ctx, c.Addr(), want)
+}
+
+// Bootstrap makes sure the container runs and its daemon answers (see
+// ensure), with emulation set up for the platforms wanted. Started tells
+// whether it did anything.
+func (c Container) Bootstrap(ctx context.Context) (*Status, error) {
+	want, err := c.Emulation.want(ctx)
+	if err != nil {
+		return nil, err // the spec's, as vet reports it
+	}
+	d, err := engine.New()
+	if err != nil {
+		return nil, &noDaemon{err: err}
+	}
+	defer d.Close()
+	if !d.Local() {
+		c.remoteDocker = d.Host()
+	}
+	st, made, err := c.ensure(ctx, d, want)
+	if err != nil {
+		return nil, &noDaemon{err: err}
+	}
+	if c.Emulation.Off || made {
+		return st, nil
+	}
+	ems, err := c.Emulators(ctx, d)
+	if err != nil {
+		return nil, &noDaemon{err: err}
+	}
+	// The image's emulators run these whether the daemon lists them or
+	// not: QEMU on the host is for the rest only.
+	covered := Covered(ems)
+	c.Emulation.register(want, covered, st.Platforms, c.remoteDocker, c.Notes)
+	var unlisted []platform.Platform
+	for _, p := range covered {
+		if !slices.Contains(st.Platforms, p) {
+			unlisted = append(unlisted, p)
+		}
+	}
+	if len(unlisted) > 0 && len(c.Platforms) == 0 {
+		// Restarting it would break the builds of whoever shares it.
+		c.note("note: the container %s was made without listing %s, which its image's emulators run; builder stop, then bootstrap, to add them",
+			c.Addr(), platform.Join(unlisted))
+	}
+	return st, nil
+}
+
+// ensure makes sure the container runs and its daemon answers: it reuses
+// a running one, starts a stopped one, or creates it (pulling the image
+// when Docker does not have it, and setting up emulation for want). made
+// tells that it went to create it.
+func (c Container) ensure(ctx context.Context, d *engine.Client, want []platform.Platform) (st *Status, made bool, err error) {
 	if err := d.Ping(ctx); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	info, err := d.API.ContainerInspect(ctx, c.name(), client.ContainerInspectOptions{})
 	if err == nil && (info.Container.Config == nil || info.Container.Config.Labels[ownerLabel] == "") {
 		// Running or not: someone else's container is not our daemon.
-		return nil, fmt.Errorf("container %s exists and was not made by bricklayer; pick another --name", c.name())
+		return nil, false, fmt.Errorf("container %s exists and was not made by bricklayer; pick another --name", c.name())
 	}
 	switch {
 	case err == nil && info.Container.State != nil && info.Container.State.Running:
-		return c.wait(ctx, d)
+		st, err := c.wait(ctx, d)
+		return st, false, err
 	case err == nil:
 		if _, err := d.API.ContainerStart(ctx, c.name(), client.ContainerStartOptions{}); err != nil {
-			return nil, fmt.Errorf("starting container %s: %w", c.name(), err)
+			return nil, false, fmt.Errorf("starting container %s: %w", c.name(), err)
 		}
 	case cerrdefs.IsNotFound(err):
-		if err := c.create(ctx, d); err != nil {
+		made = true
+		if err := c.create(ctx, d, want); err != nil {
 			if !cerrdefs.IsConflict(err) {
-				return nil, err
+				return nil, made, err
 			}
 			// Another bootstrap made it meanwhile: use it.
-			return c.wait(ctx, d)
+			st, err := c.wait(ctx, d)
+			return st, made, err
 		}
 	default:
-		return nil, fmt.Errorf("inspecting container %s: %w", c.name(), err)
+		return nil, false, fmt.Errorf("inspecting container %s: %w", c.name(), err)
 	}
-	st, err := c.wait(ctx, d)
-	if err != nil {
-		return nil, err
+	if st, err = c.wait(ctx, d); err != nil {
+		return nil, made, err
 	}
 	st.Started = true
-	return st, nil
+	return st, made, nil
 }
 
 // create pulls the image if needed, makes the volume and starts the
 // container: privileged, or, where Docker cannot start a privileged
 // container, with the host's capabilities.
-func (c Container) create(ctx context.Context, d *engine.Client) error {
+func (c Container) create(ctx context.Context, d *engine.Client, want []platform.Platform) error {
 	if err := c.pull(ctx, d); err != nil {
 		return err
 	}
-	if c.Emulate != nil {
+	if !c.Emulation.Off {
 		var err error
-		if c.Platforms, err = c.emulate(ctx, d); err != nil {
+		if c.Platforms, err = c.emulate(ctx, d, want); err != nil {
 			return err
 		}
 	}
@@ -313,64 +375,4 @@ func (c Container) logs(ctx context.Context, d *engine.Client) string {
 	var out bytes.Buffer
 	stdcopy.StdCopy(&out, &out, io.LimitReader(r, 1<<20))
 	return strings.TrimRight(out.String(), "\n")
-}
-
-// Stop removes the container, and with volumes its state (the cache),
-// and tells what it removed. Containers and volumes bricklayer did not
-// make are left alone.
-func (c Container) Stop(ctx context.Context, d *engine.Client, volumes bool) ([]string, error) {
-	if err := d.Ping(ctx); err != nil {
-		return nil, err
-	}
-	var removed []string
-	info, err := d.API.ContainerInspect(ctx, c.name(), client.ContainerInspectOptions{})
-	switch {
-	case err == nil:
-		if info.Container.Config == nil || info.Container.Config.Labels[ownerLabel] == "" {
-			return removed, fmt.Errorf("container %s was not made by bricklayer; leaving it alone", c.name())
-		}
-		if _, err := d.API.ContainerRemove(ctx, info.Container.ID, client.ContainerRemoveOptions{Force: true}); err != nil {
-			return removed, fmt.Errorf("removing container %s: %w", c.name(), err)
-		}
-		removed = append(removed, "container "+c.name())
-	case !cerrdefs.IsNotFound(err):
-		return removed, fmt.Errorf("inspecting container %s: %w", c.name(), err)
-	}
-	// Probes a bootstrap killed mid-way (Ctrl-C twice) left behind.
-	probes, err := d.API.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("label", probeLabel+"="+c.name())})
-	if err != nil {
-		return removed, fmt.Errorf("listing the probe containers of %s: %w", c.name(), err)
-	}
-	for _, p := range probes.Items {
-		if _, err := d.API.ContainerRemove(ctx, p.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !cerrdefs.IsNotFound(err) {
-			return removed, fmt.Errorf("removing probe container %s: %w", p.ID, err)
-		}
-		removed = append(removed, "probe container "+strings.TrimPrefix(firstName(p.Names), "/"))
-	}
-	if volumes {
-		v, err := d.API.VolumeInspect(ctx, c.Volume(), client.VolumeInspectOptions{})
-		switch {
-		case err == nil:
-			if v.Volume.Labels[ownerLabel] == "" {
-				return removed, fmt.Errorf("volume %s was not made by bricklayer; leaving it alone", c.Volume())
-			}
-			if _, err := d.API.VolumeRemove(ctx, c.Volume(), client.VolumeRemoveOptions{}); err != nil {
-				return removed, fmt.Errorf("removing volume %s: %w", c.Volume(), err)
-			}
-			removed = append(removed, "volume "+c.Volume())
-		case !cerrdefs.IsNotFound(err):
-			return removed, fmt.Errorf("inspecting volume %s: %w", c.Volume(), err)
-		}
-	}
-	if len(removed) == 0 {
-		return nil, fmt.Errorf("no builder container %s", c.name())
-	}
-	return removed, nil
-}
-
-func firstName(names []string) string {
-	if len(names) == 0 {
-		return "?"
-	}
-	return names[0]
 }

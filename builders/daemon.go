@@ -21,9 +21,12 @@ import (
 	"github.com/bricklayer-build/bricklayer/ref"
 )
 
-// Daemon describes a local buildkitd that bricklayer starts and stops.
+// Daemon is the local driver: a buildkitd on this host that bricklayer
+// starts and stops, or a daemon that answers at an address, which it
+// only reports.
 type Daemon struct {
-	// Addr is the unix socket it listens on (unix:///...).
+	// Addr is where it answers; bootstrap starts one only on a unix
+	// socket (unix:///...).
 	Addr string
 	// State holds its root, config, log and pid file.
 	State string
@@ -34,6 +37,11 @@ type Daemon struct {
 	// Platforms restricts what its worker builds (buildkitd's
 	// oci-worker-platform); empty is everything it can, emulated or not.
 	Platforms []platform.Platform
+	// Emulation is set up before the daemon starts, so it sees the
+	// handlers.
+	Emulation Emulate
+	// Notes receives what the user should know as bootstrap goes.
+	Notes io.Writer
 }
 
 // DefaultState is where bootstrap keeps a daemon's files.
@@ -55,9 +63,33 @@ type Status struct {
 	Started   bool // bootstrap started it
 }
 
-// Bootstrap returns the status of the daemon at d.Addr, starting one
-// there first if none answers. It starts only local unix-socket daemons.
-func Bootstrap(ctx context.Context, d Daemon) (*Status, error) {
+// Bootstrap sets up emulation, then returns the status of the daemon at
+// d.Addr, starting one there first if none answers. It starts only local
+// unix-socket daemons.
+func (d Daemon) Bootstrap(ctx context.Context) (*Status, error) {
+	want, err := d.Emulation.want(ctx)
+	if err != nil {
+		return nil, err // the spec's, as vet reports it
+	}
+	d.Emulation.register(want, nil, nil, "", d.Notes)
+	st, err := d.start(ctx)
+	if err != nil {
+		return nil, &noDaemon{err: err}
+	}
+	return st, nil
+}
+
+// Describe says where the daemon keeps its files.
+func (d Daemon) Describe() string { return "state in " + d.State }
+
+// Inspect reaches the daemon at d.Addr.
+func (d Daemon) Inspect(ctx context.Context, want []platform.Platform) NodeStatus {
+	return inspectAt(ctx, d.Addr, want)
+}
+
+// start returns the status of the daemon at d.Addr, starting one there
+// first if none answers.
+func (d Daemon) start(ctx context.Context) (*Status, error) {
 	if st, err := status(ctx, d.Addr); err == nil {
 		return st, nil
 	}
@@ -136,41 +168,47 @@ func Bootstrap(ctx context.Context, d Daemon) (*Status, error) {
 	}
 }
 
-// Stop ends the daemon bootstrap started in d.State.
-func Stop(d Daemon) error {
+// Stop ends the daemon bootstrap started in d.State: SIGTERM, and
+// SIGKILL when it has not exited 15s later.
+func (d Daemon) Stop(ctx context.Context) (string, error) {
 	dt, err := safefile.Read(d.pidFile(), 64)
 	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("no daemon started by bricklayer in %s", d.State)
+		return "", fmt.Errorf("no daemon started by bricklayer in %s", d.State)
 	}
 	if err != nil {
-		return err
+		return "", err
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(dt)))
 	if err != nil {
-		return fmt.Errorf("bad pid file %s: %w", d.pidFile(), err)
+		return "", fmt.Errorf("bad pid file %s: %w", d.pidFile(), err)
 	}
 	// A pid can be reused after the daemon died: only signal a buildkitd.
 	if cmdline, _ := safefile.Read(fmt.Sprintf("/proc/%d/cmdline", pid), 1<<20); !bytes.Contains(cmdline, []byte("buildkitd")) {
 		os.Remove(d.pidFile())
-		return fmt.Errorf("the daemon started in %s (pid %d) is not running", d.State, pid)
+		return "", fmt.Errorf("the daemon started in %s (pid %d) is not running", d.State, pid)
 	}
 	p, err := os.FindProcess(pid)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if err := p.Signal(syscall.SIGTERM); err != nil {
-		return fmt.Errorf("stopping buildkitd (pid %d): %w", pid, err)
+		return "", fmt.Errorf("stopping buildkitd (pid %d): %w", pid, err)
 	}
-	for i := 0; i < 150; i++ {
-		if p.Signal(syscall.Signal(0)) != nil {
+	stopped := "stopped the daemon of " + d.State
+	deadline := time.After(15 * time.Second)
+	for p.Signal(syscall.Signal(0)) == nil {
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("stopping buildkitd (pid %d): %w", pid, ctx.Err())
+		case <-deadline:
+			p.Signal(syscall.SIGKILL)
 			os.Remove(d.pidFile())
-			return nil
+			return stopped, nil
+		case <-time.After(100 * time.Millisecond):
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
-	p.Signal(syscall.SIGKILL)
 	os.Remove(d.pidFile())
-	return nil
+	return stopped, nil
 }
 
 func status(ctx context.Context, addr string) (*Status, error) {
@@ -281,6 +319,11 @@ type NodeStatus struct {
 	Native   []platform.Platform // the platforms of the daemon's own architecture
 	Emulated []platform.Platform
 	Takes    []platform.Platform // the spec's platforms this node will build
+}
+
+// inspectAt reaches the one daemon at addr, as Inspect does.
+func inspectAt(ctx context.Context, addr string, want []platform.Platform) NodeStatus {
+	return Inspect(ctx, SingleDaemon(addr), want)[0]
 }
 
 // Inspect reaches every node of b and tells what it builds, and which of

@@ -76,19 +76,17 @@ func Covered(ems []ImageEmulator) []platform.Platform {
 
 // emulate learns, from a short-lived container of the image, what its
 // daemon runs by itself and which of BuildKit's emulators the image has,
-// calls c.Emulate with the platforms those run, and returns the platforms
-// the new container's worker is to list: c.Platforms when given; nil,
-// buildkitd's own detection, when nothing was added; else all of them.
-func (c Container) emulate(ctx context.Context, d *engine.Client) ([]platform.Platform, error) {
+// registers QEMU on the host for the platforms of want neither runs, and
+// returns the platforms the new container's worker is to list:
+// c.Platforms when given; nil, buildkitd's own detection, when nothing
+// was added; else all of them.
+func (c Container) emulate(ctx context.Context, d *engine.Client, want []platform.Platform) ([]platform.Platform, error) {
 	detected, ems, err := c.probe(ctx, d)
 	if err != nil {
 		return nil, err
 	}
 	covered := Covered(ems)
-	added, err := c.Emulate(covered, detected)
-	if err != nil {
-		return nil, err
-	}
+	added := c.Emulation.register(want, covered, detected, c.remoteDocker, c.Notes)
 	if len(c.Platforms) > 0 {
 		return c.Platforms, nil
 	}

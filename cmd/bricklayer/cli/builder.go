@@ -85,28 +85,36 @@ will take. --bootstrap first starts the local daemon as bootstrap does.`)
 		if d.Platforms, err = platform.ParseList(*plats); err != nil {
 			return usageErrorf("builder: --platform: %v", err)
 		}
+		o, err := drv.options(d, *addr, c)
+		if err != nil {
+			return err
+		}
+		sr := specRead{*specArg, *contexts, *sets}
 		switch args[0] {
 		case "bootstrap":
 			if *emulation != "on" && *emulation != "off" {
 				return usageErrorf("builder: --emulation must be on or off, not %q", *emulation)
 			}
-			on := *emulation == "on"
-			st, ch, err := c.bootstrap(ctx, drv, d, *addr, on, func(at emulationAt) ([]platform.Platform, error) {
-				if !on {
-					return nil, nil
+			o.Emulation = builders.Emulate{Off: *emulation == "off", Want: func(ctx context.Context) ([]platform.Platform, error) {
+				if len(d.Platforms) > 0 {
+					return d.Platforms, nil
 				}
-				return c.emulate(ctx, d.Platforms, specRead{*specArg, *contexts, *sets}, at)
-			})
+				return c.specPlatforms(ctx, sr)
+			}}
+			driver, st, err := c.bootstrap(ctx, o)
 			if err != nil {
 				return err
 			}
-			c.printBootstrap(st, ch, d, drv)
+			c.printBootstrap(st, driver)
 			return nil
 		case "inspect":
 			at := *addr
+			var booted builders.Driver
 			if *boot {
-				st, _, err := c.bootstrap(ctx, drv, d, *addr, true, nil)
-				if err != nil {
+				// Emulation as a new container's image runs it; no QEMU
+				// registered on the host.
+				var st *builders.Status
+				if booted, st, err = c.bootstrap(ctx, o); err != nil {
 					return err
 				}
 				if at == "" && len(*nodes.nodes) == 0 && *nodes.file == "" {
@@ -117,29 +125,31 @@ will take. --bootstrap first starts the local daemon as bootstrap does.`)
 			if err != nil {
 				return err
 			}
-			return c.inspect(ctx, b, specRead{*specArg, *contexts, *sets})
+			return c.inspect(ctx, b, booted, sr)
 		case "stop":
-			if done, err := c.stopContainer(ctx, drv, d, *addr); done || err != nil {
-				return err
-			}
-			if err := builders.Stop(d); err != nil {
-				return err
-			}
-			fmt.Fprintf(c.stdout, "stopped the daemon of %s\n", d.State)
-			return nil
+			return c.stop(ctx, o)
 		}
 		return usageErrorf("builder: unknown subcommand %q (bootstrap, stop, inspect)", args[0])
 	}
 	return cmd
 }
 
-func (c *CLI) inspect(ctx context.Context, b *builders.Builder, sr specRead) error {
+// inspect tells what each node of b builds and which of the spec's
+// platforms it takes. The daemon of a builder of one is inspected through
+// booted, the driver that bootstrapped it, when there is one.
+func (c *CLI) inspect(ctx context.Context, b *builders.Builder, booted builders.Driver, sr specRead) error {
 	want, err := c.specPlatforms(ctx, sr)
 	if err != nil {
 		return err
 	}
+	var sts []builders.NodeStatus
+	if booted != nil && b.Single() {
+		sts = []builders.NodeStatus{booted.Inspect(ctx, want)}
+	} else {
+		sts = builders.Inspect(ctx, b, want)
+	}
 	down := 0
-	for _, st := range builders.Inspect(ctx, b, want) {
+	for _, st := range sts {
 		fmt.Fprintf(c.stdout, "%s  %s\n", st.Node.Name, st.Node.Addr)
 		if st.Err != nil {
 			down++
@@ -160,61 +170,6 @@ func (c *CLI) inspect(ctx context.Context, b *builders.Builder, sr specRead) err
 		return &noDaemon{err: fmt.Errorf("%d node(s) unreachable", down)}
 	}
 	return nil
-}
-
-// emulate registers QEMU with binfmt_misc for the wanted platforms
-// (plats, else the spec's) that the host runs neither natively nor
-// through covered (BuildKit's emulators in the builder's image), telling
-// what it did or what is missing. It returns the platforms it registered.
-func (c *CLI) emulate(ctx context.Context, plats []platform.Platform, sr specRead, at emulationAt) ([]platform.Platform, error) {
-	want := plats
-	if len(want) == 0 {
-		var err error
-		if want, err = c.specPlatforms(ctx, sr); err != nil {
-			return nil, err
-		}
-	}
-	covered := at.covered
-	if at.remoteDocker != "" {
-		// binfmt_misc is the Docker host's kernel's, not this one's.
-		var left []platform.Platform
-		for _, p := range want {
-			if !slices.Contains(covered, p) && !slices.Contains(at.detected, p) {
-				left = append(left, p)
-			}
-		}
-		if len(left) > 0 {
-			fmt.Fprintf(c.stderr, "bricklayer: warning: the daemon will not build %s: Docker at %s is another machine, whose kernel bricklayer cannot give QEMU; register it there (apt-get install qemu-user-static binfmt-support), then builder stop and bootstrap\n",
-				platform.Join(left), at.remoteDocker)
-		}
-		return nil, nil
-	}
-	var e builders.Emulation
-	var inImage []platform.Platform
-	want = slices.DeleteFunc(slices.Clone(want), func(p platform.Platform) bool {
-		if slices.Contains(covered, p) {
-			if slices.Contains(e.Missing([]platform.Platform{p}), p) {
-				inImage = append(inImage, p)
-			}
-			return true
-		}
-		return false
-	})
-	if len(inImage) > 0 {
-		fmt.Fprintf(c.stderr, "bricklayer: %s: emulated by BuildKit's own QEMU in the builder's image (no binfmt_misc needed)\n", platform.Join(inImage))
-	}
-	registered, err := e.Ensure(want)
-	var said []string
-	for _, p := range registered {
-		if h := builders.Handler(p); !slices.Contains(said, h) {
-			said = append(said, h)
-			fmt.Fprintf(c.stderr, "bricklayer: registered QEMU handler %s with binfmt_misc\n", h)
-		}
-	}
-	if err != nil {
-		fmt.Fprintf(c.stderr, "bricklayer: warning: the daemon will not build some platforms: %v\n", err)
-	}
-	return registered, nil
 }
 
 // specPlatforms are the platforms of every image of the spec at arg, in

@@ -79,7 +79,7 @@ func dockerSetup(env *testscript.Env, registry, run string) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if d.Ping(ctx) == nil {
-			_, _ = builders.Container{Name: builder}.Stop(ctx, d, true)
+			_, _ = builders.Container{Name: builder, Volumes: true}.Stop(ctx)
 		}
 	})
 }

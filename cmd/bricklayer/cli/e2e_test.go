@@ -1,12 +1,8 @@
 package cli
 
 import (
+	"context"
 	"fmt"
-
-	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"golang.org/x/crypto/bcrypt"
-
-	"github.com/bricklayer-build/bricklayer/builders"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/bricklayer-build/bricklayer/builders"
 )
 
 // TestE2E runs testdata/e2e/*.txtar against a real BuildKit daemon
@@ -119,7 +119,7 @@ func stopDaemonsAtEnd(env *testscript.Env) {
 	env.Defer(func() {
 		pids, _ := filepath.Glob(filepath.Join(env.WorkDir, "*", "buildkitd.pid"))
 		for _, p := range pids {
-			builders.Stop(builders.Daemon{State: filepath.Dir(p)})
+			builders.Daemon{State: filepath.Dir(p)}.Stop(context.Background())
 		}
 	})
 }
