@@ -26,11 +26,17 @@ func ParseRelease(tag string) *Version {
 // a year of four digits, MM a month 1 to 12 written with or without a
 // leading zero (2026.07.2, 2026.7.2), and N a number without leading
 // zeros (a day, or a count within the month). This covers CalVer's
-// YYYY.MM.MICRO, YYYY.0M.MICRO and YYYY.M.D. Anything else, such as
-// 2026.07 or 2026.07.2-rc.1, is nil. Full keeps the tag as written (less
-// the v), so published tags match the project's own spelling.
+// YYYY.MM.MICRO, YYYY.0M.MICRO and YYYY.M.D. A pre-release and build
+// metadata follow as in semver (2026.07.2-rc.1, 2026.07.2+ci.5): a
+// pre-release is a release of CalVer that takes no moving tag. Anything
+// else, such as 2026.07, is nil. Full keeps the tag as written (less the
+// v and metadata), so published tags match the project's own spelling.
 func ParseCalVer(tag string) *Version {
-	s := strings.TrimPrefix(tag, "v")
+	var v Version
+	s, ok := v.cutSuffixes(strings.TrimPrefix(tag, "v"))
+	if !ok {
+		return nil
+	}
 	parts := strings.Split(s, ".")
 	if len(parts) != 3 || len(parts[0]) != 4 || parts[0][0] == '0' || len(parts[1]) > 2 || !isNumeric(parts[2]) {
 		return nil
@@ -41,7 +47,9 @@ func ParseCalVer(tag string) *Version {
 	if err1 != nil || err2 != nil || err3 != nil || !allDigits(parts[0]+parts[1]) || month < 1 || month > 12 {
 		return nil
 	}
-	return &Version{Scheme: SchemeCalVer, Full: s, Major: year, Minor: month, Patch: micro}
+	v.Scheme, v.Major, v.Minor, v.Patch = SchemeCalVer, year, month, micro
+	v.setFull(s)
+	return &v
 }
 
 func allDigits(s string) bool {
@@ -78,11 +86,15 @@ func releaseScheme(tag string, tags []string) string {
 }
 
 // IsCalVerTag tells whether t is of a form a CalVer release is published
-// under (calverTags): a release as written without its v (2026.07.2),
-// its month (2026.07, 2026.7) or its year (2026).
+// under (Tags): a release or pre-release as written without its v
+// (2026.07.2, 2026.07.2-rc.1), its month (2026.07, 2026.7) or its year
+// (2026).
 func IsCalVerTag(t string) bool {
-	if strings.HasPrefix(t, "v") {
+	if strings.HasPrefix(t, "v") || strings.Contains(t, "+") {
 		return false
+	}
+	if strings.Contains(t, "-") {
+		return ParseCalVer(t) != nil
 	}
 	year, month, hasMonth := strings.Cut(t, ".")
 	if !hasMonth {

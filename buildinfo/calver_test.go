@@ -23,7 +23,20 @@ func TestParseRelease(t *testing.T) {
 		{"2026.07", "", "", nil},    // two parts
 		{"2026.07.02", "", "", nil}, // a padded micro
 		{"0999.07.1", "", "", nil},
-		{"2026.07.2-rc.1", "", "", nil},
+		// A pre-release is a release of its scheme, published under
+		// itself alone: the month, the year and latest follow releases.
+		{"2026.07.2-rc.1", SchemeCalVer, "2026.07.2-rc.1", []string{"2026.07.2-rc.1"}},
+		{"v2026.12.1-rc.1", SchemeCalVer, "2026.12.1-rc.1", []string{"2026.12.1-rc.1"}},
+		// Semver would read this one; a year and a month still say CalVer.
+		{"2026.7.14-beta", SchemeCalVer, "2026.7.14-beta", []string{"2026.7.14-beta"}},
+		// Build metadata is never part of a tag, as in semver.
+		{"2026.07.2+ci.5", SchemeCalVer, "2026.07.2", []string{"2026.07.2", "2026.07", "2026"}},
+		{"2026.07.2-rc.1+ci.5", SchemeCalVer, "2026.07.2-rc.1", []string{"2026.07.2-rc.1"}},
+		{"2026.07.2-", "", "", nil},
+		{"2026.07.2-rc..1", "", "", nil},
+		{"2026.07.2-rc.01", "", "", nil}, // a padded number, as semver forbids
+		{"2026.07.2+", "", "", nil},
+		{"2026.07-rc.1", "", "", nil},
 		{"nightly", "", "", nil},
 	}
 	for _, tt := range tests {
@@ -49,9 +62,10 @@ func TestParseRelease(t *testing.T) {
 // The highest release is looked up in the scheme of the build's tag: a
 // repository that moved from semver to CalVer has both.
 func TestHighestReleaseByScheme(t *testing.T) {
-	tags := []string{"v1.4.0", "v1.9.1", "2026.06.1", "2026.07.2", "2026.07.10", "nightly"}
+	tags := []string{"v1.4.0", "v1.9.1", "2026.06.1", "2026.07.2", "2026.07.10", "2026.07.11-rc.1", "nightly"}
 	for _, tt := range []struct{ tag, want string }{
 		{"2026.07.2", "2026.07.10"},
+		{"2026.07.11-rc.1", "2026.07.10"}, // CalVer, and no pre-release is highest
 		{"v1.9.1", "1.9.1"},
 		{"", "2026.07.10"},        // no release: CalVer, once the repository has it
 		{"nightly", "2026.07.10"}, // likewise
@@ -75,6 +89,8 @@ func TestLatestCalVer(t *testing.T) {
 		{"2026.07.2", "2026.07.2", true},
 		{"2026.07.2", "2026.07.10", false}, // numbers, not strings
 		{"2026.07.10", "2026.07.2", true},
+		{"2026.07.11-rc.1", "2026.07.10", false}, // a pre-release never
+		{"2026.07.11-rc.1", "", false},
 		{"2026.07.2", "1.9.1", true}, // another scheme does not count
 		{"v1.9.1", "2026.07.2", true},
 	} {
@@ -90,10 +106,27 @@ func TestIsCalVerTag(t *testing.T) {
 	for tag, want := range map[string]bool{
 		"2026.07.2": true, "2026.7.14": true, "2026.07": true, "2026.7": true, "2026": true,
 		"v2026.07.2": false, "2026.13": false, "2026.0": false, "0226": false, "202": false,
-		"2026.07.02": false, "2026.07.2-rc.1": false, "2026.x": false, "latest": false, "1.2.3": false,
+		"2026.07.02": false, "2026.07.2-rc.1": true, "2026.07-rc.1": false, "2026-rc.1": false, "2026.x": false, "latest": false, "1.2.3": false,
 	} {
 		if got := IsCalVerTag(tag); got != want {
 			t.Errorf("IsCalVerTag(%q) = %v, want %v", tag, got, want)
+		}
+	}
+}
+
+// Pre-releases come before their release, and in semver's order among
+// themselves.
+func TestCompareCalVer(t *testing.T) {
+	order := []string{"2026.07.2-alpha", "2026.07.2-rc.1", "2026.07.2-rc.2", "2026.07.2-rc.10", "2026.07.2", "2026.07.3-rc.1", "2026.07.10", "2026.8.1-rc.1"}
+	for i := range order {
+		for j := range order {
+			a, b := ParseCalVer(order[i]), ParseCalVer(order[j])
+			if a == nil || b == nil {
+				t.Fatalf("%s or %s is no CalVer", order[i], order[j])
+			}
+			if got, want := compareVersions(a, b), sign(i-j); got != want {
+				t.Errorf("compareVersions(%s, %s) = %d, want %d", order[i], order[j], got, want)
+			}
 		}
 	}
 }

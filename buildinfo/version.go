@@ -16,23 +16,10 @@ import (
 // "v1" and "v1.2" (as v1.0.0, v1.2.0), which must not count as releases,
 // and requires the v that plain "1.2.3" tags lack.
 func ParseVersion(tag string) *Version {
-	s := strings.TrimPrefix(tag, "v")
 	var v Version
-	if i := strings.IndexByte(s, '+'); i >= 0 {
-		v.Metadata = s[i+1:]
-		if !validIdentifiers(v.Metadata, false) {
-			return nil
-		}
-		s = s[:i]
-	}
-	// The first '-' ends the core: numbers hold no '-', while
-	// pre-release identifiers may ("rc-1").
-	if i := strings.IndexByte(s, '-'); i >= 0 {
-		v.Prerelease = s[i+1:]
-		if !validIdentifiers(v.Prerelease, true) {
-			return nil
-		}
-		s = s[:i]
+	s, ok := v.cutSuffixes(strings.TrimPrefix(tag, "v"))
+	if !ok {
+		return nil
 	}
 	parts := strings.Split(s, ".")
 	if len(parts) != 3 {
@@ -49,11 +36,41 @@ func ParseVersion(tag string) *Version {
 		}
 		*nums[i] = n
 	}
-	v.Full, v.Scheme = s, SchemeSemver
+	v.Scheme = SchemeSemver
+	v.setFull(s)
+	return &v
+}
+
+// cutSuffixes takes a version's pre-release (-rc.1) and build metadata
+// (+b5) off s into v, as semver writes them; ok is false when either is
+// malformed. CalVer releases take the same suffixes.
+func (v *Version) cutSuffixes(s string) (core string, ok bool) {
+	if i := strings.IndexByte(s, '+'); i >= 0 {
+		v.Metadata = s[i+1:]
+		if !validIdentifiers(v.Metadata, false) {
+			return "", false
+		}
+		s = s[:i]
+	}
+	// The first '-' ends the core: numbers hold no '-', while
+	// pre-release identifiers may ("rc-1").
+	if i := strings.IndexByte(s, '-'); i >= 0 {
+		v.Prerelease = s[i+1:]
+		if !validIdentifiers(v.Prerelease, true) {
+			return "", false
+		}
+		s = s[:i]
+	}
+	return s, true
+}
+
+// setFull sets Full from the core as written and the pre-release;
+// build metadata is never part of a tag.
+func (v *Version) setFull(core string) {
+	v.Full = core
 	if v.Prerelease != "" {
 		v.Full += "-" + v.Prerelease
 	}
-	return &v
 }
 
 // validIdentifiers reports whether s is a non-empty list of dot-separated
@@ -101,7 +118,7 @@ func isNumeric(s string) bool {
 
 // Tags are the tags a release yields: for 1.2.3 -> ["1.2.3", "1.2", "1"];
 // for 0.4.1 -> ["0.4.1", "0.4"] (no "0": a 0.x major promises nothing);
-// for a pre-release 1.2.3-rc.1 -> ["1.2.3-rc.1"] only. Build metadata is
+// for a pre-release 1.2.3-rc.1 (or 2026.07.2-rc.1) -> itself only. Build metadata is
 // never part of a tag ('+' is not valid in tags). A nil Version (not a
 // release) yields no tags.
 //
@@ -111,11 +128,11 @@ func (v *Version) Tags() []string {
 	if v == nil {
 		return nil
 	}
-	if v.Scheme == SchemeCalVer {
-		return v.calverTags()
-	}
 	if v.IsPrerelease() {
 		return []string{v.Full}
+	}
+	if v.Scheme == SchemeCalVer {
+		return v.calverTags()
 	}
 	minor := strconv.Itoa(v.Major) + "." + strconv.Itoa(v.Minor)
 	tags := []string{v.Full, minor}

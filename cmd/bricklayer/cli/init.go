@@ -15,6 +15,7 @@ import (
 	"cuelang.org/go/cue/format"
 
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
+	"github.com/bricklayer-build/bricklayer/internal/workflowscan"
 	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/ref"
 	"github.com/bricklayer-build/bricklayer/spec"
@@ -41,7 +42,17 @@ image with the Dockerfile they stand in for, each platform built from
 its own (platform: "linux/arm/v7": dockerfile: "Dockerfile.armhf"). Its platforms are
 --platform, else what its base images serve when their names tell
 (arm32v7/..., arm64v8/..., balenalib/raspberrypi3-...), else the three
-usual ones, with a note to check that the base images serve them.`)
+usual ones, with a note to check that the base images serve them.
+
+It reads the GitHub workflows it replaces (.github/workflows): docker
+buildx build and docker build command lines, docker/build-push-action
+steps, and docker buildx bake (or docker/bake-action) with the bake file
+it reads. A build of a Dockerfile it found gives that image its
+platforms, repository, context, Dockerfile, target, literal build args,
+and tags: latest is the policy's, rpi-TAG or TAG-armhf beside TAG an
+alias, other literal tags listed. What it cannot carry over (secrets,
+cache, outputs, tags CI computes, the shell around the command) is
+printed as FILE:LINE: not carried over: WHAT (WHY).`)
 	repo := cmd.flags.String("repository", "", "repository to publish to (default ghcr.io/example/DIRNAME)")
 	plats := cmd.flags.StringSlice("platform", nil, "platforms to build (default: what the base images serve, else linux/amd64, linux/arm64, linux/arm/v7)")
 	force := cmd.flags.Bool("force", false, "overwrite an existing bricklayer.cue")
@@ -80,7 +91,13 @@ usual ones, with a note to check that the base images serve them.`)
 		if len(found) == 0 {
 			return fmt.Errorf("init: no Dockerfile here or up to %d directories below (vendor, node_modules, test and hidden directories skipped); nothing written: write %s by hand (bricklayer schema prints the language)", maxInitDepth, spec.FileName)
 		}
+		wf, err := workflowscan.Scan(ctx, ".")
+		if err != nil {
+			return fmt.Errorf("init: reading the workflows: %w", err)
+		}
+		matchBuilds(found, &wf)
 		images, notes := starterImages(base, *plats, found)
+		notes = append(notes, applyBuilds(images, found, *repo != "", len(*plats) > 0, &wf)...)
 		out, err := format.Source([]byte(starter(images)))
 		if err != nil {
 			return fmt.Errorf("internal error: formatting the starter spec: %w", err)
@@ -88,6 +105,7 @@ usual ones, with a note to check that the base images serve them.`)
 		if err := safefile.Write(spec.FileName, out, 0o644); err != nil {
 			return fmt.Errorf("writing %s: %w", spec.FileName, err)
 		}
+		c.printDropped(wf.Dropped)
 		for _, n := range notes {
 			fmt.Fprintf(c.stdout, "note: %s\n", n)
 		}
@@ -108,6 +126,11 @@ type starterImage struct {
 	notes               []string // comments above it
 	// overrides are the other platforms' Dockerfiles of a family.
 	overrides []platformFile
+	// What the workflows that build it say (applyBuilds).
+	target  string
+	args    []workflowscan.Arg
+	tags    []string
+	aliases []starterAlias
 }
 
 // starterImages turns what init found into images, and notes for the user.
@@ -131,8 +154,9 @@ func starterImages(repo string, plats []string, files []foundDockerfile) ([]star
 		if f.context != "." {
 			im.context = f.context
 		}
+		// CI's own context needs no guess explained.
 		switch {
-		case f.dir() == ".":
+		case f.dir() == "." || f.ci != nil:
 		case f.context == f.dir():
 			im.notes = append(im.notes, fmt.Sprintf("Built as docker build %s does; built from the top (docker build -f %s .), it is context: \".\", dockerfile: %q.", f.context, f.path(), f.path()))
 			notes = append(notes, fmt.Sprintf("%s: built with %s as its context", f.path(), f.context))
@@ -140,12 +164,22 @@ func starterImages(repo string, plats []string, files []foundDockerfile) ([]star
 			im.notes = append(im.notes, fmt.Sprintf("Built in %s, as docker build -f %s %s does: what it copies is there.", f.context, f.path(), f.context))
 			notes = append(notes, fmt.Sprintf("%s: built with %s as its context (what it copies is there, not in %s)", f.path(), f.context, f.dir()))
 		}
+		// The platforms CI builds are known to build.
+		var ciPlats []string
+		if f.ci != nil {
+			ciPlats = f.ci.platforms
+		}
 		switch {
 		case len(f.perPlatform) > 0:
 			// One image for a family of per-architecture Dockerfiles,
 			// each platform built from its own.
 			if len(plats) == 0 {
 				im.platforms = f.platforms
+				for _, p := range ciPlats {
+					if !slices.Contains(im.platforms, p) {
+						im.platforms = append(slices.Clip(im.platforms), p)
+					}
+				}
 			}
 			var names []string
 			for i, pf := range f.perPlatform {
@@ -156,6 +190,8 @@ func starterImages(repo string, plats []string, files []foundDockerfile) ([]star
 			}
 			notes = append(notes, fmt.Sprintf("%s: one image for %s, each platform from its Dockerfile", strings.Join(names, ", "), strings.Join(f.platforms, ", ")))
 		case len(plats) > 0:
+		case len(ciPlats) > 0:
+			im.platforms = ciPlats
 		case f.platforms != nil:
 			im.platforms = f.platforms
 			notes = append(notes, fmt.Sprintf("%s: built for %s, the platform %s serves", f.path(), strings.Join(f.platforms, ", "), strings.Join(f.bases, ", ")))
@@ -174,6 +210,8 @@ func starterImages(repo string, plats []string, files []foundDockerfile) ([]star
 var (
 	nonName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^a-z0-9._-]+`) })
 	identRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z_][a-z0-9_]*$`) })
+	// cueIdentRE are names a CUE field may have unquoted and not hidden.
+	cueIdentRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`) })
 )
 
 // imageName turns a directory name into a valid image name.
@@ -216,6 +254,7 @@ policy: {
 			fmt.Fprintf(&b, "platforms: [%s]\n", quoteAll(im.platforms))
 		}
 		writeBuildSource(&b, im)
+		writeFromCI(&b, im)
 		b.WriteString("}\n")
 	}
 	return b.String()
@@ -256,4 +295,49 @@ func writeBuildSource(b *strings.Builder, im starterImage) {
 		}
 		fmt.Fprintf(b, "platform: %s: dockerfile: %s\n", strconv.Quote(o.platform), strconv.Quote(o.file))
 	}
+}
+
+// writeFromCI writes what the workflows that build the image set: its
+// target, build args, tags and aliases.
+func writeFromCI(b *strings.Builder, im starterImage) {
+	if im.target != "" {
+		fmt.Fprintf(b, "target: %s\n", strconv.Quote(im.target))
+	}
+	switch len(im.args) {
+	case 0:
+	case 1:
+		fmt.Fprintf(b, "args: %s: %s\n", cueLabel(im.args[0].Name), strconv.Quote(im.args[0].Value))
+	default:
+		b.WriteString("args: {\n")
+		for _, a := range im.args {
+			fmt.Fprintf(b, "%s: %s\n", cueLabel(a.Name), strconv.Quote(a.Value))
+		}
+		b.WriteString("}\n")
+	}
+	if len(im.tags) > 0 {
+		fmt.Fprintf(b, "tags: [%s]\n", quoteAll(im.tags))
+	}
+	if len(im.aliases) > 0 {
+		var as []string
+		for _, a := range im.aliases {
+			var fs []string
+			if a.prefix != "" {
+				fs = append(fs, "prefix: "+strconv.Quote(a.prefix))
+			}
+			if a.suffix != "" {
+				fs = append(fs, "suffix: "+strconv.Quote(a.suffix))
+			}
+			as = append(as, "{"+strings.Join(fs, ", ")+"}")
+		}
+		fmt.Fprintf(b, "aliases: [%s]\n", strings.Join(as, ", "))
+	}
+}
+
+// cueLabel is s as a CUE field name: bare when it is a plain
+// identifier (not _x, which CUE hides, nor #x, a definition).
+func cueLabel(s string) string {
+	if cueIdentRE().MatchString(s) {
+		return s
+	}
+	return strconv.Quote(s)
 }

@@ -33,6 +33,8 @@ type foundDockerfile struct {
 	// perPlatform are the Dockerfiles of a family of per-architecture
 	// ones, the default first (family).
 	perPlatform []platformFile
+	// ci are the workflows' builds of it, nil when none builds it.
+	ci *ciBuilds
 }
 
 // path is f as the user knows it: src/Dockerfile.
