@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end tests need: Debian packages (runc, qemu
-# binfmt handlers, busybox, docker.io), the binfmt_misc registration, and the Go tools
-# pinned by tools/go.mod (buildkitd, buildctl, registry, crane, actionlint) into $BIN.
+# binfmt handlers, busybox, docker.io, nodejs), the binfmt_misc registration, and the Go tools
+# pinned by tools/go.mod (buildkitd, buildctl, registry, crane, actionlint)
+# and tools/act/go.mod (act) into $BIN.
 # Idempotent; a re-run with nothing to do takes about a second.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -12,7 +13,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # --- Debian packages --------------------------------------------------------
 # docker.io: the Docker daemon the docker-container driver and build --load
 # are tested against (hack/services.sh starts it; Debian does not here).
-PKGS=(runc qemu-user-static binfmt-support busybox-static curl ca-certificates jq docker.io git pre-commit patch)
+# nodejs: act runs the JavaScript actions of the action's workflow tests
+# with the host's node.
+PKGS=(runc qemu-user-static binfmt-support busybox-static curl ca-certificates jq docker.io git pre-commit patch nodejs)
 
 missing_pkgs() {
   local p
@@ -83,8 +86,25 @@ else
   echo "$stamp" >"$stamp_file"
 fi
 
+# act (nektos/act) has a module of its own: it builds only against
+# dependencies older than BuildKit's (see tools/act/go.mod).
+act_stamp="$( { cat "$REPO/tools/act/go.mod" "$REPO/tools/act/go.sum"; go version; } | sha256sum | cut -d' ' -f1)"
+if [ -x "$BIN/act" ] && [ -f "$BIN/.act.stamp" ] && [ "$(cat "$BIN/.act.stamp")" = "$act_stamp" ]; then
+  log "act: up to date in $BIN"
+else
+  log "act: building into $BIN"
+  mkdir -p "$BIN"
+  act_tmp="$(mktemp -d "$BIN/.build-act.XXXXXX")"
+  (cd "$REPO/tools/act" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$act_tmp/" github.com/nektos/act) ||
+    { rm -rf "$act_tmp"; die "building act failed"; }
+  mv -f "$act_tmp/act" "$BIN/act"
+  rm -rf "$act_tmp"
+  echo "$act_stamp" >"$BIN/.act.stamp"
+fi
+
 log "buildkitd: $("$BIN/buildkitd" --version)"
 log "crane: $("$BIN/crane" version); registry: $("$BIN/registry" --version | awk '{print $NF}'); actionlint: $("$BIN/actionlint" -version | head -1)"
+log "$("$BIN/act" --version); node: $(node --version)"
 log "runc: $(runc --version | head -1)"
 log "dockerd: $(dockerd --version)"
 log "install done"
