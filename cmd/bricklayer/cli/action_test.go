@@ -96,14 +96,17 @@ func splitTemplate(tmpl string) (head, inline, tail string, err error) {
 // the Azure template (action github|azure) end-to-end against the real
 // daemon and registry, in a fake GitHub Actions environment ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY, ... under $WORK), with
 // a bricklayer built by go build ($BLBIN) or a release made by
-// hack/release.sh. Like TestE2E it skips outside CI without the services
+// hack/release.sh; and workflows that use the action, run by act
+// (actrun). Like TestE2E it skips outside CI without the services
 // and fails in CI.
 func TestAction(t *testing.T) {
 	host, registry := os.Getenv("BUILDKIT_HOST"), os.Getenv("BRICKLAYER_REGISTRY")
 	_, craneErr := exec.LookPath("crane")
 	_, jqErr := exec.LookPath("jq")
-	if host == "" || registry == "" || craneErr != nil || jqErr != nil {
-		msg := "the action's tests need BUILDKIT_HOST, BRICKLAYER_REGISTRY, crane and jq on PATH (hack/test.sh sets them up)"
+	_, actErr := exec.LookPath("act")
+	_, nodeErr := exec.LookPath("node")
+	if host == "" || registry == "" || craneErr != nil || jqErr != nil || actErr != nil || nodeErr != nil {
+		msg := "the action's tests need BUILDKIT_HOST, BRICKLAYER_REGISTRY, and crane, jq, act and node on PATH (hack/test.sh sets them up)"
 		if os.Getenv("CI") != "" {
 			t.Fatal(msg)
 		}
@@ -129,7 +132,7 @@ func TestAction(t *testing.T) {
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
 			"exits": exits, "envsubst": envsubst, "ghoutput": ghOutput, "releaseserver": releaseServer,
 			"htpasswd": htpasswd, "freeport": freePort, "waitfor": waitFor, "action": runAction,
-			"ghacache": ghaCache,
+			"ghacache": ghaCache, "actrun": actRun,
 		},
 		Condition: func(cond string) (bool, error) { return e2eCondition(cond, registry) },
 		Setup: func(env *testscript.Env) error {
