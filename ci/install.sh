@@ -69,7 +69,10 @@ install_release() {
       sha256 -c want.sum || fail "checksum of $name.tar.gz does not match SHA256SUMS"
       tar -xzf "$name.tar.gz"
       mkdir -p "$dir"
-      mv "$name/bricklayer" "$dir/bricklayer.tmp" && mv "$dir/bricklayer.tmp" "$dir/bricklayer"
+      # Jobs that share the tool cache may install at once: each moves its
+      # own copy in under a name of its own, then renames it over the
+      # binary, which is whole at every moment.
+      mv "$name/bricklayer" "$dir/.bricklayer.$$" && mv -f "$dir/.bricklayer.$$" "$dir/bricklayer"
     )
     case $ci in github) echo "::endgroup::" ;; azure) echo "##[endgroup]" ;; esac
   fi
