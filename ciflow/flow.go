@@ -32,6 +32,9 @@ type Step struct {
 	// System overrides the CI the step runs in (github, azure, or none
 	// for plain lines); empty is what buildinfo.System finds in Env.
 	System string
+	// Describe finds the size and media type of a pushed index for the
+	// metadata output's containerimage.descriptor; nil asks the registry.
+	Describe Describe
 }
 
 // Failed is a failed step, already reported to the CI; Code is its
@@ -148,7 +151,7 @@ func (st *run) steps(ctx context.Context) error {
 	if err := st.bricklayer(ctx, nil, cmd...); err != nil {
 		return err
 	}
-	return st.outputs(meta)
+	return st.outputs(ctx, meta)
 }
 
 // bricklayer runs one command, with what the args input gives it, the
@@ -263,15 +266,24 @@ func metadataFiles(patterns []string) ([]string, error) {
 	return files, nil
 }
 
-// outputs sets the step's outputs from the metadata file and adds what
-// was made to the summary.
-func (st *run) outputs(meta string) error {
+// outputs sets the step's outputs from the metadata file (the metadata
+// output with buildx's keys added) and adds what was made to the
+// summary.
+func (st *run) outputs(ctx context.Context, meta string) error {
 	data, err := safefile.Read(meta, maxMetadata)
 	if err != nil {
 		return fmt.Errorf("reading the metadata file: %w", err)
 	}
 	var m metadataDoc
 	if err := json.Unmarshal(data, &m); err != nil {
+		return fmt.Errorf("reading the metadata file %s: %w", meta, err)
+	}
+	describe := st.Describe
+	if describe == nil {
+		describe = registryDescribe(insecureRegistries(st.in))
+	}
+	data, err = withBuildxKeys(ctx, data, describe, st.r.warn)
+	if err != nil {
 		return fmt.Errorf("reading the metadata file %s: %w", meta, err)
 	}
 	value := strings.TrimSuffix(string(data), "\n")

@@ -53,6 +53,18 @@ func (r *reporter) fail(msg string) {
 	}
 }
 
+// warn reports something the step could not do that does not fail it.
+func (r *reporter) warn(msg string) {
+	switch r.system {
+	case "github":
+		fmt.Fprintf(r.out, "::warning title=bricklayer::%s\n", ghData(msg))
+	case "azure":
+		fmt.Fprintf(r.out, "##vso[task.logissue type=warning]%s\n", azData(msg))
+	default:
+		fmt.Fprintf(r.errw, "bricklayer ci: warning: %s\n", msg)
+	}
+}
+
 // mask keeps a secret out of GitHub's log from here on (a secret that
 // comes from a secret of the repository is masked already, one from
 // elsewhere is not). Azure masks secret variables, which a password

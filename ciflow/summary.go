@@ -24,9 +24,12 @@ type planDoc struct {
 // file (build or publish --metadata-file).
 type metadataDoc struct {
 	Images map[string]struct {
-		Digest    string   `json:"digest"`
-		Tags      []string `json:"tags"`
-		Platforms []struct {
+		Repository string   `json:"repository"`
+		Digest     string   `json:"digest"`
+		Pushed     bool     `json:"pushed"`
+		Output     string   `json:"output"`
+		Tags       []string `json:"tags"`
+		Platforms  []struct {
 			Platform string `json:"platform"`
 			Digest   string `json:"digest"`
 		} `json:"platforms"`
