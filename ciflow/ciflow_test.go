@@ -1,6 +1,7 @@
 package ciflow
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -88,5 +89,46 @@ func TestOutputDelimiter(t *testing.T) {
 	}
 	if want := v + "\n" + delim + "\n"; rest != want {
 		t.Errorf("value written as %q, want %q", rest, want)
+	}
+}
+
+// TestLogins: login-registry's login, then a login a line of logins, the
+// password the rest of its line; a line it cannot read is named without
+// what it holds, and a registry given twice (Docker Hub under any of its
+// names) is refused.
+func TestLogins(t *testing.T) {
+	env := map[string]string{
+		"INPUT_LOGIN_REGISTRY": "ghcr.io", "INPUT_LOGIN_USERNAME": "octo", "INPUT_LOGIN_PASSWORD": "gh-token",
+		"INPUT_LOGINS": "# Docker Hub and Quay\r\n  docker.io   acme  dckr pat with blanks  \n\nquay.io robot+ci q-secret\n",
+	}
+	in, err := ReadInputs(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Login{
+		{"ghcr.io", "octo", "gh-token"},
+		{"docker.io", "acme", "dckr pat with blanks  "},
+		{"quay.io", "robot+ci", "q-secret"},
+	}
+	if !reflect.DeepEqual(in.Logins, want) {
+		t.Errorf("logins %q, want %q", in.Logins, want)
+	}
+	for logins, msg := range map[string]string{
+		"ghcr.io only-a-user":                 "logins: line 1: want REGISTRY USERNAME PASSWORD",
+		"quay.io u p\nsecret-pasted-alone":    "logins: line 2: want REGISTRY USERNAME PASSWORD",
+		"ghcr.io other p":                     "logins: ghcr.io has two logins",
+		"docker.io a p\nindex.docker.io b p":  "logins: index.docker.io has two logins",
+		"quay.io\tuser\tpassword-after-a-tab": "logins: line 1: want REGISTRY USERNAME PASSWORD",
+	} {
+		env["INPUT_LOGINS"] = logins
+		_, err := ReadInputs(func(k string) string { return env[k] })
+		var ie *InputError
+		if !errors.As(err, &ie) || !strings.HasPrefix(err.Error(), msg) {
+			t.Errorf("%q: error %v, want %q", logins, err, msg)
+			continue
+		}
+		if strings.Contains(err.Error(), "secret") || strings.Contains(err.Error(), "password-after") {
+			t.Errorf("%q: the error shows the line: %v", logins, err)
+		}
 	}
 }

@@ -106,10 +106,8 @@ func (st *run) steps(ctx context.Context) error {
 			return err
 		}
 	}
-	if st.in.LoginUsername != "" {
-		if err := st.login(ctx); err != nil {
-			return err
-		}
+	if err := st.login(ctx); err != nil {
+		return err
 	}
 	if err := st.vet(ctx); err != nil {
 		return err

@@ -9,24 +9,32 @@ import (
 	"strings"
 )
 
-// login logs Docker in to the registry (Docker Hub when none is
-// given), the password on standard input so that no command line or
-// log holds it. A failure ends the step before anything is built.
+// login logs Docker in to each registry of the logins (Docker Hub for
+// an empty one), each password on standard input so that no command
+// line or log holds it. Every password is masked before the first login;
+// a failure ends the step before anything is built.
 func (st *run) login(ctx context.Context) error {
-	st.r.mask(st.in.LoginPassword)
-	reg := st.in.LoginRegistry
-	shown := reg
-	if shown == "" {
-		shown = "docker.io"
+	for _, l := range st.in.Logins {
+		st.r.mask(l.Password)
 	}
-	args := []string{"login", "-u", st.in.LoginUsername, "--password-stdin"}
-	if reg != "" {
-		args = append(args, reg)
+	for _, l := range st.in.Logins {
+		if err := st.dockerLogin(ctx, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (st *run) dockerLogin(ctx context.Context, l Login) error {
+	shown := or(l.Registry, "docker.io")
+	args := []string{"login", "-u", l.Username, "--password-stdin"}
+	if l.Registry != "" {
+		args = append(args, l.Registry)
 	}
 	st.r.group("docker login " + shown)
 	defer st.r.endGroup()
 	cmd := exec.CommandContext(ctx, "docker", args...)
-	cmd.Stdin = strings.NewReader(st.in.LoginPassword)
+	cmd.Stdin = strings.NewReader(l.Password)
 	cmd.Stdout, cmd.Stderr = st.Stdout, st.Stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("docker login %s failed", shown)

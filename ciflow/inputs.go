@@ -18,19 +18,24 @@ type Inputs struct {
 	Images        []string
 	MetadataFile  string
 	MetadataFiles []string // patterns
-	LoginRegistry string
-	LoginUsername string
-	LoginPassword string
-	BuilderAddr   string
-	Insecure      []string
-	QEMU          string // auto, host or false
-	Provenance    string // bricklayer build checks the value
+	// Logins are the registries to log in to: login-registry's first,
+	// then those of the logins input.
+	Logins      []Login
+	BuilderAddr string
+	Insecure    []string
+	QEMU        string // auto, host or false
+	Provenance  string // bricklayer build checks the value
 	// Args are more arguments for every command the step runs, split as
 	// a shell would (quotes keep a value with blanks whole).
 	Args []string
 	// Summary is off with the summary input or DOCKER_BUILD_SUMMARY set
 	// to false, as Docker's actions honour it.
 	Summary bool
+}
+
+// Login is one registry's credentials; an empty Registry is Docker Hub.
+type Login struct {
+	Registry, Username, Password string
 }
 
 // InputError is an input the step cannot take.
@@ -52,9 +57,6 @@ func ReadInputs(env func(string) string) (Inputs, error) {
 		Images:        list(env("INPUT_IMAGES")),
 		MetadataFile:  env("INPUT_METADATA_FILE"),
 		MetadataFiles: list(env("INPUT_METADATA_FILES")),
-		LoginRegistry: env("INPUT_LOGIN_REGISTRY"),
-		LoginUsername: env("INPUT_LOGIN_USERNAME"),
-		LoginPassword: env("INPUT_LOGIN_PASSWORD"),
 		BuilderAddr:   env("INPUT_BUILDER_ADDR"),
 		Insecure:      list(env("INPUT_INSECURE_REGISTRY")),
 		QEMU:          or(env("INPUT_QEMU"), "auto"),
@@ -80,8 +82,25 @@ func ReadInputs(env func(string) string) (Inputs, error) {
 	default:
 		return in, inputErrorf("qemu must be auto, host or false, not %s", in.QEMU)
 	}
-	if (in.LoginUsername == "") != (in.LoginPassword == "") {
+	user, password := env("INPUT_LOGIN_USERNAME"), env("INPUT_LOGIN_PASSWORD")
+	if (user == "") != (password == "") {
 		return in, inputErrorf("login needs both login-username and login-password")
+	}
+	if user != "" {
+		in.Logins = append(in.Logins, Login{Registry: env("INPUT_LOGIN_REGISTRY"), Username: user, Password: password})
+	}
+	more, err := logins(env("INPUT_LOGINS"))
+	if err != nil {
+		return in, err
+	}
+	in.Logins = append(in.Logins, more...)
+	seen := map[string]bool{}
+	for _, l := range in.Logins {
+		r := registryKey(l.Registry)
+		if seen[r] {
+			return in, inputErrorf("logins: %s has two logins", or(l.Registry, "docker.io"))
+		}
+		seen[r] = true
 	}
 	if in.Mode == "publish" && len(in.MetadataFiles) == 0 {
 		return in, inputErrorf("publish mode needs metadata-files")
@@ -119,4 +138,40 @@ func list(v string) []string {
 	return strings.FieldsFunc(v, func(r rune) bool {
 		return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
 	})
+}
+
+// logins reads the logins input: a login a line, REGISTRY USERNAME
+// PASSWORD, the password being the rest of the line as it is (a secret
+// with blanks stays whole); blank lines and lines starting with # are
+// skipped. An error names the line, never what it holds: it may hold a
+// password.
+func logins(v string) ([]Login, error) {
+	var out []Login
+	for i, line := range strings.Split(v, "\n") {
+		line = strings.TrimRight(line, "\r")
+		t := strings.TrimLeft(line, " \t")
+		if t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		reg, rest, _ := strings.Cut(t, " ")
+		rest = strings.TrimLeft(rest, " ")
+		user, password, _ := strings.Cut(rest, " ")
+		password = strings.TrimLeft(password, " ")
+		if reg == "" || user == "" || password == "" || strings.Contains(reg, "\t") || strings.Contains(user, "\t") {
+			return nil, inputErrorf("logins: line %d: want REGISTRY USERNAME PASSWORD, separated by spaces", i+1)
+		}
+		out = append(out, Login{Registry: reg, Username: user, Password: password})
+	}
+	return out, nil
+}
+
+// registryKey tells registries apart for logins: Docker Hub has several
+// names.
+func registryKey(r string) string {
+	r = strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(r, "https://"), "http://"), "/")
+	switch r {
+	case "", "docker.io", "index.docker.io", "registry-1.docker.io", "index.docker.io/v1":
+		return "docker.io"
+	}
+	return r
 }
