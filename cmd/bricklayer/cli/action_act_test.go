@@ -28,6 +28,9 @@ var githubScript = regexp.MustCompile(`(?m)^\s*uses:\s*(actions/github-script@[0
 //     JavaScript action of ours that runs the step's script with the part
 //     of @actions/core it calls. --action-offline-mode keeps act from
 //     fetching anything else.
+//   - ACT_DISABLE_VERSION_CHECK=1: act does not ask for notices about
+//     its version. (Its flags' defaults still find the machine's
+//     outbound address with a UDP connect, which sends nothing.)
 //   - act's cache and artifact servers listen on 127.0.0.1; its files
 //     (the jobs' workspaces and tool cache) go to a temporary directory
 //     that is removed with the script, with the HOME act sees, so no act
@@ -65,12 +68,13 @@ func actRun(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(ts.Exec("env", "-0"))
 	for _, kv := range strings.Split(ts.ReadFile("stdout"), "\x00") {
 		k, _, ok := strings.Cut(kv, "=")
-		if !ok || k == "HOME" || hasAnyPrefix(k, "GITHUB_", "RUNNER_", "INPUT_", "ACTIONS_") {
+		if !ok || k == "HOME" || hasAnyPrefix(k, "GITHUB_", "RUNNER_", "INPUT_", "ACTIONS_", "ACT_") {
 			continue
 		}
 		cmd.Env = append(cmd.Env, kv)
 	}
-	cmd.Env = append(cmd.Env, "HOME="+filepath.Join(dir, "home"))
+	// Else act asks its project's server for notices about its version.
+	cmd.Env = append(cmd.Env, "HOME="+filepath.Join(dir, "home"), "ACT_DISABLE_VERSION_CHECK=1")
 	cmd.Stdout, cmd.Stderr = ts.Stdout(), ts.Stderr()
 	err = cmd.Run()
 	var ee *exec.ExitError
