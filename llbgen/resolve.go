@@ -14,6 +14,8 @@ import (
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/bricklayer-build/bricklayer/internal/errkind"
 )
 
 // resolveImage resolves ref for p: the source is pinned to the digest the
@@ -26,6 +28,9 @@ func resolveImage(ctx context.Context, r sourceresolver.ImageMetaResolver, ref s
 		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &p},
 	})
 	if err != nil {
+		if errkind.Of(err) == errkind.Check {
+			return llb.State{}, cfg, err // says which base already
+		}
 		return llb.State{}, cfg, fmt.Errorf("resolving base image %s: %w", ref, err)
 	}
 	if err := json.Unmarshal(dt, &cfg); err != nil {

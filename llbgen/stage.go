@@ -14,6 +14,7 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/bricklayer-build/bricklayer/internal/errkind"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
@@ -29,6 +30,10 @@ func (l *lowering) stage(ctx context.Context, scope *spec.Image, st *spec.Stage,
 	}
 	base, err := l.named(ctx, scope, st.From, exec, target)
 	if err != nil {
+		if errkind.Of(err) == errkind.Check {
+			// The spec's to mend (a lock without the base): at its from.
+			return nil, st.FromError(err)
+		}
 		return nil, fmt.Errorf("%s: %w", st.Path(), err)
 	}
 	b := &builder{
@@ -223,6 +228,9 @@ func (b *builder) copy(ctx context.Context, s *spec.Step) error {
 	} else {
 		from, err := b.l.named(ctx, b.scope, s.From, b.exec, b.target)
 		if err != nil {
+			if errkind.Of(err) == errkind.Check {
+				return s.FromError(err)
+			}
 			return err
 		}
 		b.r.merge(from)

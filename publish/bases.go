@@ -2,6 +2,7 @@ package publish
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/bricklayer-build/bricklayer/lock"
 	"github.com/bricklayer-build/bricklayer/ref"
 )
 
@@ -33,6 +35,10 @@ type Bases struct {
 	// and with Strict one without a pin is refused.
 	Pins   map[string]digest.Digest
 	Strict bool
+	// CheckPlatform refuses an image that is not an index and whose
+	// config names another platform than the one asked (BuildKit would
+	// pull it and run it anyway).
+	CheckPlatform bool
 
 	mu   sync.Mutex
 	refs map[string]*baseRef
@@ -43,7 +49,13 @@ type baseRef struct {
 	mu      sync.Mutex
 	repo    name.Repository
 	desc    *remote.Descriptor
-	configs map[string][]byte // by platforms.Format
+	configs map[string]resolved // by platforms.Format
+}
+
+// resolved is the image a reference gives for one platform.
+type resolved struct {
+	manifest digest.Digest
+	config   []byte
 }
 
 // UnpinnedError is a base image Strict resolution has no digest for.
@@ -96,6 +108,26 @@ func (b *Bases) Resolved() map[string]digest.Digest {
 	return out
 }
 
+// Lock is what was resolved, as a lock: each reference's digest and,
+// per platform asked, its image manifest and config.
+func (b *Bases) Lock() *lock.File {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	f := &lock.File{Version: lock.Version, Bases: map[string]*lock.Base{}}
+	for ref, r := range b.refs {
+		r.mu.Lock()
+		if r.desc != nil {
+			lb := &lock.Base{Digest: digest.Digest(r.desc.Digest.String()), Platforms: map[string]*lock.Platform{}}
+			for p, c := range r.configs {
+				lb.Platforms[p] = &lock.Platform{Manifest: c.manifest, Config: c.config}
+			}
+			f.Bases[ref] = lb
+		}
+		r.mu.Unlock()
+	}
+	return f
+}
+
 func (b *Bases) entry(raw string) *baseRef {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -104,7 +136,7 @@ func (b *Bases) entry(raw string) *baseRef {
 	}
 	r := b.refs[raw]
 	if r == nil {
-		r = &baseRef{configs: map[string][]byte{}}
+		r = &baseRef{configs: map[string]resolved{}}
 		b.refs[raw] = r
 	}
 	return r
@@ -143,8 +175,8 @@ func (b *Bases) get(ctx context.Context, raw string) (name.Repository, *remote.D
 // held.
 func (r *baseRef) config(ctx context.Context, b *Bases, raw string, p ocispecs.Platform) ([]byte, error) {
 	key := platforms.Format(p)
-	if cfg, ok := r.configs[key]; ok {
-		return cfg, nil
+	if c, ok := r.configs[key]; ok {
+		return c.config, nil
 	}
 	image := r.desc.Digest
 	if r.desc.MediaType.IsIndex() {
@@ -185,6 +217,15 @@ func (r *baseRef) config(ctx context.Context, b *Bases, raw string, p ocispecs.P
 	if err != nil {
 		return nil, fmt.Errorf("base image %s for %s: reading its config: %w", raw, key, err)
 	}
-	r.configs[key] = cfg
+	if b.CheckPlatform && !r.desc.MediaType.IsIndex() {
+		var c ocispecs.Image
+		if err := json.Unmarshal(cfg, &c); err != nil {
+			return nil, fmt.Errorf("base image %s: its config: %w", raw, err)
+		}
+		if got := platforms.Normalize(c.Platform); !platforms.Only(p).Match(got) {
+			return nil, fmt.Errorf("base image %s has no image for %s: it is an image of %s alone", raw, key, platforms.Format(got))
+		}
+	}
+	r.configs[key] = resolved{manifest: digest.Digest(image.String()), config: cfg}
 	return cfg, nil
 }

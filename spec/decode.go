@@ -119,6 +119,11 @@ func (d *decoder) stage(st *Stage, name string, r rawStage, where loc) {
 	st.loc = where
 	st.From = deref(r.From)
 	st.fromLoc = where.child("from")
+	if r.From != nil {
+		// Known now, for errors found when the base is resolved (a
+		// lock without it), after the CUE value is gone.
+		st.fromLoc.pos = d.errs.posOf(st.fromLoc.path)
+	}
 	if r.From != nil && st.From == "" {
 		d.errs.at(st.fromLoc, "from is empty: name an image, a stage or image of this spec, or \"scratch\"")
 	}
@@ -205,6 +210,9 @@ func (d *decoder) step(r rawStep, where loc) Step {
 		st.Copy, shell, _ = stringOrList(r.Copy)
 		st.From = deref(r.From)
 		st.fromLoc = where.child("from")
+		if r.From != nil {
+			st.fromLoc.pos = d.errs.posOf(st.fromLoc.path)
+		}
 		if r.From != nil && st.From == "" {
 			d.errs.at(st.fromLoc, "from is empty: leave it out to copy from the build context")
 		}

@@ -348,3 +348,15 @@ func onlyOnce(list []string, s string) bool {
 	}
 	return n == 1
 }
+
+// FromError is err, a problem with the base the stage's from names (a
+// lock without it, say), at that from.
+func (s *Stage) FromError(err error) error {
+	return &specError{pos: s.fromLoc.pos, path: s.fromLoc.path, msg: err.Error()}
+}
+
+// FromError is err, a problem with the image the copy step's from names,
+// at that from.
+func (s *Step) FromError(err error) error {
+	return &specError{pos: s.fromLoc.pos, path: s.fromLoc.path, msg: err.Error()}
+}

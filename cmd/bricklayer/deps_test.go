@@ -49,7 +49,7 @@ func TestDepsNoCUE(t *testing.T) {
 		t.Skip("go is not on PATH")
 	}
 	const mod = "github.com/bricklayer-build/bricklayer/"
-	pkgs := []string{mod + "platform", mod + "ref", mod + "builders", mod + "engine", mod + "publish", mod + "solve"}
+	pkgs := []string{mod + "platform", mod + "ref", mod + "builders", mod + "engine", mod + "publish", mod + "solve", mod + "lock"}
 	args := append([]string{"list", "-f", "{{.ImportPath}}{{range .Deps}} {{.}}{{end}}"}, pkgs...)
 	out, err := exec.Command("go", args...).CombinedOutput()
 	if err != nil {

@@ -150,13 +150,24 @@ func (c *CLI) runBuild(ctx context.Context, s *spec.Spec, o *buildOptions, reg p
 		return nil, runError(ctx, err)
 	}
 	defer sv.Close()
+	// A lock pins the bases; without one they are resolved once, here.
+	lr, lf, err := lockResolver(s)
+	if err != nil {
+		return nil, err
+	}
 	bases := &publish.Bases{Registry: reg}
 	o.plan.Resolver, o.plan.Definitions = bases, true
+	if lr != nil {
+		o.plan.Resolver = lr
+	}
 	p, err := pipeline.Plan(ctx, s, sv, o.plan)
 	if err != nil {
 		return nil, runError(ctx, err)
 	}
 	o.inputs.Bases = bases.Resolved()
+	if lf != nil {
+		o.inputs.Bases = lf.Pins()
+	}
 	results, err := pipeline.Run(ctx, p, sv, reg, o.run)
 	if err != nil {
 		return results, runError(ctx, err)

@@ -53,7 +53,15 @@ built from it).
 		if err != nil {
 			return err
 		}
-		pl, err := plan.Make(ctx, s, plan.Options{BuildPlatform: &bp})
+		lr, _, err := lockResolver(s)
+		if err != nil {
+			return err
+		}
+		po := plan.Options{BuildPlatform: &bp}
+		if lr != nil {
+			po.Resolver = lr
+		}
+		pl, err := plan.Make(ctx, s, po)
 		if err != nil {
 			return err
 		}

@@ -70,7 +70,15 @@ image's first) and prints its LLB graph, without a daemon:
 			}
 			plat = p
 		}
-		pl, err := plan.Make(ctx, s, plan.Options{Images: []string{name}, Platforms: []platform.Platform{plat}, BuildPlatform: &bp, Definitions: true})
+		lr, _, err := lockResolver(s)
+		if err != nil {
+			return err
+		}
+		po := plan.Options{Images: []string{name}, Platforms: []platform.Platform{plat}, BuildPlatform: &bp, Definitions: true}
+		if lr != nil {
+			po.Resolver = lr
+		}
+		pl, err := plan.Make(ctx, s, po)
 		if err != nil {
 			return err
 		}

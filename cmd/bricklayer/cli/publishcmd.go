@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+
 	"encoding/json"
 	"fmt"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"os"
 	"path/filepath"
 
@@ -92,10 +94,18 @@ The first argument is the spec when it is a directory or a .cue file.`)
 			s.DefaultSource(buildinfo.Origin(ctx, s.Dir))
 		}
 		reg := publish.Registry{Insecure: hosts, Keychain: dockerauth.Keychain(c.dockerAuth())}
+		var bases sourceresolver.ImageMetaResolver = &publish.Bases{Registry: reg, Pins: inputs.Bases, Strict: true}
+		lr, _, err := lockResolver(s)
+		if err != nil {
+			return err
+		}
+		if lr != nil {
+			bases = lr
+		}
 		results, err := pipeline.Publish(ctx, s, reg, sources, pipeline.PublishOptions{
 			Images: *images,
 			Inputs: inputs,
-			Bases:  &publish.Bases{Registry: reg, Pins: inputs.Bases, Strict: true},
+			Bases:  bases,
 			Record: recorder(*metadata, &inputs),
 		})
 		if err != nil {

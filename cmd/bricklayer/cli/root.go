@@ -64,6 +64,7 @@ func New(args []string) *CLI {
 		"print":      c.printCommand,
 		"build":      c.buildCommand,
 		"publish":    c.publishCommand,
+		"lock":       c.lockCommand,
 		"completion": c.completionCommand,
 		"builder":    c.builderCommand,
 		"context":    c.contextCommand,

@@ -64,6 +64,14 @@ spec:
 		if err != nil {
 			return err
 		}
+		// A lock beside the spec must cover it, as go.sum does.
+		if _, lf, err := lockResolver(s); err != nil {
+			return err
+		} else if lf != nil {
+			if err := checkLock(ctx, s, lf); err != nil {
+				return err
+			}
+		}
 		// Convert the Dockerfiles as plan would, offline, checking them.
 		found, err := llbgen.Check(ctx, s)
 		if *strict {
