@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end tests need: Debian packages (runc, qemu
 # binfmt handlers, busybox, docker.io, nodejs), the binfmt_misc registration, and the Go tools
-# pinned by tools/go.mod (buildkitd, buildctl, registry, crane, actionlint)
-# and tools/act/go.mod (act) into $BIN.
+# pinned by tools/go.mod (buildkitd, buildctl, registry, crane, actionlint),
+# tools/act/go.mod (act) and tools/cosign/go.mod (cosign) into $BIN.
 # Idempotent; a re-run with nothing to do takes about a second.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -102,7 +102,21 @@ else
   echo "$act_stamp" >"$BIN/.act.stamp"
 fi
 
+# cosign, which the signing tests verify with, has a module of its own
+# (tools/cosign): its dependencies must not move buildkitd's.
+cosign_stamp="$( { cat "$REPO/tools/cosign/go.mod" "$REPO/tools/cosign/go.sum"; go version; } | sha256sum | cut -d' ' -f1)"
+if [ -x "$BIN/cosign" ] && [ "$(cat "$BIN/.cosign.stamp" 2>/dev/null)" = "$cosign_stamp" ]; then
+  log "cosign: up to date in $BIN"
+else
+  log "cosign: building into $BIN (cold: several minutes)"
+  mkdir -p "$BIN"
+  (cd "$REPO/tools/cosign" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$BIN/.cosign.tmp" github.com/sigstore/cosign/v3/cmd/cosign)
+  mv -f "$BIN/.cosign.tmp" "$BIN/cosign"
+  echo "$cosign_stamp" >"$BIN/.cosign.stamp"
+fi
+
 log "buildkitd: $("$BIN/buildkitd" --version)"
+log "cosign: $("$BIN/cosign" version --json 2>/dev/null | jq -r .gitVersion)"
 log "crane: $("$BIN/crane" version); registry: $("$BIN/registry" --version | awk '{print $NF}'); actionlint: $("$BIN/actionlint" -version | head -1)"
 log "$("$BIN/act" --version); node: $(node --version)"
 log "runc: $(runc --version | head -1)"

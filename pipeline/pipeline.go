@@ -60,6 +60,10 @@ type Options struct {
 	// a run stopped while moving tags leaves the digests on record); its
 	// error ends the run with no tag moved.
 	Record func([]*ImageResult) error
+	// Sign, when set, signs every image's index once all are pushed,
+	// before Record and before any tag moves; its error ends the run
+	// with no tag moved.
+	Sign func(context.Context, []*ImageResult) error
 }
 
 // ImageResult is what one image became.
@@ -86,6 +90,9 @@ type ImageResult struct {
 	// point elsewhere (another release moved them at the same time), or
 	// could not be read back (with the error).
 	TagsElsewhere []publish.TagAt `json:"tagsElsewhere,omitempty"`
+	// Signature is where the index's signature was written (with
+	// --sign): cosign's sha256-HEX.sig tag of Repository.
+	Signature string `json:"signature,omitempty"`
 	// Output is the OCI layout written, if any.
 	Output string `json:"output,omitempty"`
 	// Loaded is what Docker said it loaded (with Load).
@@ -248,7 +255,21 @@ func Run(ctx context.Context, p *plan.Plan, sv solve.Interface, pub Publisher, o
 		}
 		return results, nil
 	}
+	if err := signAll(ctx, opts.Sign, whole); err != nil {
+		return results, err
+	}
 	return results, moveTags(ctx, p, pub, results, whole, opts.Record)
+}
+
+// signAll signs the pushed indexes with sign, when set.
+func signAll(ctx context.Context, sign func(context.Context, []*ImageResult) error, results []*ImageResult) error {
+	if sign == nil {
+		return nil
+	}
+	if err := sign(ctx, results); err != nil {
+		return fmt.Errorf("signing, no tag moved: %w", err)
+	}
+	return nil
 }
 
 // moveTags records the results with record (when set), then moves every

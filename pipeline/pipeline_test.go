@@ -100,6 +100,7 @@ type runOpts struct {
 	Load               *platform.Platform
 	CacheTo, CacheFrom []buildopt.Cache
 	Record             func([]*pipeline.ImageResult) error
+	Sign               func(context.Context, []*pipeline.ImageResult) error
 }
 
 // run plans s for sv as build does and runs the plan.
@@ -108,7 +109,7 @@ func run(ctx context.Context, s *spec.Spec, sv solve.Interface, pub pipeline.Pub
 	if err != nil {
 		return nil, err
 	}
-	return pipeline.Run(ctx, p, sv, pub, pipeline.Options{Push: o.Push, Output: o.Output, Load: o.Load, CacheTo: o.CacheTo, CacheFrom: o.CacheFrom, Record: o.Record})
+	return pipeline.Run(ctx, p, sv, pub, pipeline.Options{Push: o.Push, Output: o.Output, Load: o.Load, CacheTo: o.CacheTo, CacheFrom: o.CacheFrom, Record: o.Record, Sign: o.Sign})
 }
 
 func (f *fakeSolver) Solve(ctx context.Context, req solve.Request) (*solve.Result, error) {

@@ -56,6 +56,8 @@ type PublishOptions struct {
 	// Record is as Options.Record: given the results before any tag
 	// moves.
 	Record func([]*ImageResult) error
+	// Sign is as Options.Sign: it signs the indexes before any tag moves.
+	Sign func(context.Context, []*ImageResult) error
 }
 
 // found is one platform of an image in a metadata file.
@@ -211,6 +213,9 @@ func Publish(ctx context.Context, s *spec.Spec, pub Publisher, sources []Source,
 		}
 		res.Seconds = time.Since(start).Round(time.Millisecond).Seconds()
 		results = append(results, res)
+	}
+	if err := signAll(ctx, opts.Sign, results); err != nil {
+		return results, err
 	}
 	return results, moveTags(ctx, p, pub, results, results, opts.Record)
 }

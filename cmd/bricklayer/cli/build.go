@@ -55,6 +55,10 @@ platform's image with SLSA provenance: the index then holds, after the
 images, one attestation manifest per platform (platform unknown/unknown),
 as buildx makes them. Not with --load: Docker cannot take it.
 
+--sign KEY (with --push) signs each index as cosign does, once every
+index is pushed and before any tag moves: KEY is a cosign key file or
+env://VAR, its password $COSIGN_PASSWORD. cosign verify --key checks it.
+
 The daemon is --addr, else $BUILDKIT_HOST, else
 unix:///run/buildkit/buildkitd.sock (bricklayer builder bootstrap starts one);
 --node or --builder name several. Registry credentials come from the Docker
@@ -78,6 +82,9 @@ config (~/.docker/config.json, $DOCKER_CONFIG, credential helpers).`)
 			return err
 		}
 		o.plan.Images = pos
+		if *f.sign != "" && !o.run.Push {
+			return usageErrorf("build: --sign signs the indexes --push publishes; without --push there are none")
+		}
 		if o.run.Push && len(o.plan.Platforms) > 0 && *f.metadata == "" {
 			return usageErrorf("build: --push with --platform pushes those platforms by digest and moves no tag; --metadata-file FILE must record them for bricklayer publish")
 		}
@@ -121,6 +128,9 @@ config (~/.docker/config.json, $DOCKER_CONFIG, credential helpers).`)
 		o.solve.Auth = c.dockerAuth()
 		o.solve.SpecFile, o.solve.StepAt = s.File, s.StepAt
 		reg := publish.Registry{Insecure: insecure, Keychain: dockerauth.Keychain(o.solve.Auth)}
+		if o.run.Sign, err = c.signer(*f.sign, reg); err != nil {
+			return err
+		}
 		results, err := c.runBuild(ctx, s, o, reg)
 		if err := c.finish("build", *f.metadata, *f.verbose, results, &o.inputs, err); err != nil {
 			return err
@@ -189,7 +199,7 @@ func classify(err error) error {
 // and the solver's options, the one place that reads them.
 type buildFlags struct {
 	addr, output, progress, metadata, epoch *string
-	provenance                              *string
+	provenance, sign                        *string
 	push, noCache, load, verbose            *bool
 	insecure, args, secrets, plats          *[]string
 	cacheTo, cacheFrom                      *[]string
@@ -221,6 +231,7 @@ func buildFlagsOf(fs *pflag.FlagSet) *buildFlags {
 		epoch:     fs.String("source-date-epoch", "", "reproducible images: Unix seconds to clamp times to (default $SOURCE_DATE_EPOCH, else the spec's epoch)"),
 		// No bare --provenance: "--provenance mode=max" must not read as
 		// true and an image named mode=max.
+		sign:       signFlag(fs),
 		provenance: fs.String("provenance", "false", "attach BuildKit's SLSA provenance to each platform's image: true (mode=min), false, mode=min|max[,version=v1|v0.2]; not with --load"),
 	}
 }
@@ -311,6 +322,9 @@ func (c *CLI) report(results []*pipeline.ImageResult, opts pipeline.Options) {
 			if p.Digest != "" {
 				fmt.Fprintf(c.stdout, "  %-14s %s\n", p.Platform, p.Digest)
 			}
+		}
+		if r.Signature != "" {
+			fmt.Fprintf(c.stdout, "  signed %s\n", r.Signature)
 		}
 		for _, t := range r.Tags {
 			fmt.Fprintf(c.stdout, "  tagged %s\n", t)

@@ -37,7 +37,8 @@ pushes it by digest, and moves the tags as build --push does: all of
 them, or none. Anything missing, doubled, built from another spec or
 with other inputs is reported, and so is a manifest that is not, in the
 image's repository, an image of the platform it is listed under (or an
-attestation about it): nothing is published (exit 1).
+attestation about it): nothing is published (exit 1). --sign KEY signs
+each index before the tags move, as build --sign does.
 
 The first argument is the spec when it is a directory or a .cue file.`)
 	insecure := cmd.flags.StringArray("insecure-registry", nil, "registry HOST[:PORT] reached over plain HTTP (repeatable)")
@@ -45,6 +46,7 @@ The first argument is the spec when it is a directory or a .cue file.`)
 	verbose := cmd.flags.BoolP("verbose", "v", false, "when moving tags fails, list every tag and what became of it")
 	images := cmd.flags.StringArray("image", nil, "publish only this image (repeatable; default all)")
 	args := cmd.flags.StringArray("arg", nil, "build arg K=V; the runners' recorded args are used, and one given must match them (repeatable)")
+	signKey := signFlag(cmd.flags)
 	contexts := contextFlag(cmd.flags)
 	sets := setFlag(cmd.flags)
 	cmd.run = func(ctx context.Context, pos []string) error {
@@ -102,11 +104,16 @@ The first argument is the spec when it is a directory or a .cue file.`)
 		if lr != nil {
 			bases = lr
 		}
+		signer, err := c.signer(*signKey, reg)
+		if err != nil {
+			return err
+		}
 		results, err := pipeline.Publish(ctx, s, reg, sources, pipeline.PublishOptions{
 			Images: *images,
 			Inputs: inputs,
 			Bases:  bases,
 			Record: recorder(*metadata, &inputs),
+			Sign:   signer,
 		})
 		if err != nil {
 			err = runError(ctx, err)
