@@ -70,3 +70,17 @@ func (p Provenance) Attr() string {
 	}
 	return a
 }
+
+// DefaultProvenance is what a build attaches without --provenance: as
+// buildx and build-push-action, mode=min for images pushed or written
+// (exported), and none for an image loaded into Docker, whose exporter
+// carries no attestation. None with an epoch either: BuildKit's provenance
+// records when the build started and finished and a random invocation ID,
+// so an index holding it could never be the same twice, and reproducible
+// means the whole index.
+func DefaultProvenance(exported, load, epoch bool) Provenance {
+	if !exported || load || epoch {
+		return Provenance{}
+	}
+	return Provenance{Mode: "min"}
+}

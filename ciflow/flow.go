@@ -224,8 +224,12 @@ func (st *run) buildArgs(addr, meta string) []string {
 	if st.in.Push {
 		args = append(args, "--push")
 	}
-	if st.in.Provenance != "false" {
+	if st.in.Provenance != "" {
 		args = append(args, "--provenance", st.in.Provenance)
+	}
+	// A matrix runner's platforms make no index: publish signs it.
+	if st.in.Sign != "" && st.in.Push && len(st.in.Platforms) == 0 {
+		args = append(args, "--sign", st.in.Sign)
 	}
 	if len(st.in.Platforms) > 0 {
 		args = append(args, "--platform", strings.Join(st.in.Platforms, ","))
@@ -239,6 +243,9 @@ func (st *run) buildArgs(addr, meta string) []string {
 func (st *run) publishArgs(files []string, meta string) []string {
 	args := append([]string{"publish", st.in.Spec}, files...)
 	args = append(args, "--metadata-file", meta)
+	if st.in.Sign != "" {
+		args = append(args, "--sign", st.in.Sign)
+	}
 	for _, i := range st.in.Images {
 		args = append(args, "--image", i)
 	}

@@ -24,7 +24,10 @@ type Inputs struct {
 	BuilderAddr string
 	Insecure    []string
 	QEMU        string // auto, host or false
-	Provenance  string // bricklayer build checks the value
+	Provenance  string // bricklayer build checks the value; "" is its default
+	// Sign is the cosign key (a file or env://VAR) build --push and
+	// publish sign the indexes with; "" signs nothing.
+	Sign string
 	// Args are more arguments for every command the step runs, split as
 	// a shell would (quotes keep a value with blanks whole).
 	Args []string
@@ -60,7 +63,8 @@ func ReadInputs(env func(string) string) (Inputs, error) {
 		BuilderAddr:   env("INPUT_BUILDER_ADDR"),
 		Insecure:      list(env("INPUT_INSECURE_REGISTRY")),
 		QEMU:          or(env("INPUT_QEMU"), "auto"),
-		Provenance:    or(env("INPUT_PROVENANCE"), "false"),
+		Provenance:    env("INPUT_PROVENANCE"),
+		Sign:          env("INPUT_SIGN"),
 	}
 	if in.Mode != "build" && in.Mode != "publish" {
 		return in, inputErrorf("mode is build or publish, not %s", in.Mode)

@@ -53,7 +53,10 @@ every index itself, so one daemon or several give the same index.
 --provenance mode=min|max (true is mode=min) has BuildKit attest each
 platform's image with SLSA provenance: the index then holds, after the
 images, one attestation manifest per platform (platform unknown/unknown),
-as buildx makes them. Not with --load: Docker cannot take it.
+as buildx makes them. Not with --load: Docker cannot take it. Without the
+flag, as buildx: mode=min with --push or --output, none with --load, and
+none with an epoch (BuildKit's provenance records times and a random ID,
+so the index would differ from run to run). false turns it off.
 
 --sign KEY (with --push) signs each index as cosign does, once every
 index is pushed and before any tag moves: KEY is a cosign key file or
@@ -104,6 +107,9 @@ config (~/.docker/config.json, $DOCKER_CONFIG, credential helpers).`)
 			o.solve.Epoch = s.Epoch
 		}
 		o.plan.Epoch = o.solve.Epoch
+		if *f.provenance == "" {
+			o.solve.Provenance = buildopt.DefaultProvenance(o.run.Push || o.run.Output != nil, *f.load, o.solve.Epoch != nil)
+		}
 		if *f.load {
 			docker, err := c.loadOptions(ctx, s, &o.plan, &o.run, &o.solve, *f.output != "")
 			if err != nil {
@@ -232,7 +238,7 @@ func buildFlagsOf(fs *pflag.FlagSet) *buildFlags {
 		// No bare --provenance: "--provenance mode=max" must not read as
 		// true and an image named mode=max.
 		sign:       signFlag(fs),
-		provenance: fs.String("provenance", "false", "attach BuildKit's SLSA provenance to each platform's image: true (mode=min), false, mode=min|max[,version=v1|v0.2]; not with --load"),
+		provenance: fs.String("provenance", "", "attach BuildKit's SLSA provenance to each platform's image: true (mode=min), false, mode=min|max[,version=v1|v0.2]; not with --load (default mode=min with --push or --output, none with --load or an epoch)"),
 	}
 }
 
@@ -263,8 +269,10 @@ func (f *buildFlags) options(c *CLI) (*buildOptions, error) {
 		return nil, usageErrorf("build: --platform: %v", err)
 	}
 	o.Push = *f.push
-	if cfg.Provenance, err = buildopt.ParseProvenance(*f.provenance); err != nil {
-		return nil, usageErrorf("build: %v", buildopt.FlagError("provenance", *f.provenance, err))
+	if *f.provenance != "" {
+		if cfg.Provenance, err = buildopt.ParseProvenance(*f.provenance); err != nil {
+			return nil, usageErrorf("build: %v", buildopt.FlagError("provenance", *f.provenance, err))
+		}
 	}
 	// BuildKit's docker exporter cannot hold an attestation; buildx
 	// refuses the two together too (unless Docker's containerd store
