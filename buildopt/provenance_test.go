@@ -21,3 +21,23 @@ func TestDefaultProvenance(t *testing.T) {
 		}
 	}
 }
+
+// TestParseSBOM: buildx's spellings; a generator must be an image
+// reference.
+func TestParseSBOM(t *testing.T) {
+	for in, want := range map[string]string{
+		"true":                         DefaultScanner,
+		"false":                        "",
+		"generator=127.0.0.1:5000/s:1": "127.0.0.1:5000/s:1",
+	} {
+		got, err := ParseSBOM(in)
+		if err != nil || got.Generator != want {
+			t.Errorf("ParseSBOM(%q) = %+v, %v; want generator %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "yes", "generator=Bad:Name", "scanner=x", "generator=a,generator=b"} {
+		if _, err := ParseSBOM(in); err == nil {
+			t.Errorf("ParseSBOM(%q) accepted", in)
+		}
+	}
+}

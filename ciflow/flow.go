@@ -227,6 +227,9 @@ func (st *run) buildArgs(addr, meta string) []string {
 	if st.in.Provenance != "" {
 		args = append(args, "--provenance", st.in.Provenance)
 	}
+	if st.in.SBOM != "" {
+		args = append(args, "--sbom", st.in.SBOM)
+	}
 	// A matrix runner's platforms make no index: publish signs it.
 	if st.in.Sign != "" && st.in.Push && len(st.in.Platforms) == 0 {
 		args = append(args, "--sign", st.in.Sign)

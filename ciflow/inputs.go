@@ -28,6 +28,8 @@ type Inputs struct {
 	// Sign is the cosign key (a file or env://VAR) build --push and
 	// publish sign the indexes with; "" signs nothing.
 	Sign string
+	// SBOM is build --sbom's value (true, generator=IMAGE); "" is none.
+	SBOM string
 	// Args are more arguments for every command the step runs, split as
 	// a shell would (quotes keep a value with blanks whole).
 	Args []string
@@ -65,6 +67,7 @@ func ReadInputs(env func(string) string) (Inputs, error) {
 		QEMU:          or(env("INPUT_QEMU"), "auto"),
 		Provenance:    env("INPUT_PROVENANCE"),
 		Sign:          env("INPUT_SIGN"),
+		SBOM:          env("INPUT_SBOM"),
 	}
 	if in.Mode != "build" && in.Mode != "publish" {
 		return in, inputErrorf("mode is build or publish, not %s", in.Mode)

@@ -29,7 +29,7 @@ func provenanceAttrs(attrs map[string]string, p buildopt.Provenance) {
 func canAttest(gw gateway.Client) error {
 	caps := gw.BuildOpts().LLBCaps
 	if err := caps.Supports(pb.CapAttestations); err != nil {
-		return fmt.Errorf("this BuildKit daemon cannot attach provenance attestations: %w", err)
+		return fmt.Errorf("this BuildKit daemon cannot attach attestations (provenance, SBOM): %w", err)
 	}
 	return nil
 }

@@ -112,6 +112,9 @@ type Config struct {
 	// gives the spec path of the step at a line and column.
 	SpecFile string
 	StepAt   func(line, col int) string
+	// SBOM has the generator scan each platform's image and attaches its
+	// SPDX document the same way (so, like provenance, not with Load).
+	SBOM buildopt.SBOM
 }
 
 // Nodes solves on the nodes of a builder; one daemon is a builder of one.
@@ -217,8 +220,8 @@ func (n *Nodes) Solve(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	node := routes[req.Platform]
-	if req.Load && n.cfg.Provenance.Enabled() {
-		return nil, fmt.Errorf("image %s for %s: BuildKit's docker exporter cannot carry provenance attestations; load without --provenance", req.Image, req.Platform)
+	if req.Load && (n.cfg.Provenance.Enabled() || n.cfg.SBOM.Enabled()) {
+		return nil, fmt.Errorf("image %s for %s: BuildKit's docker exporter cannot carry attestations; load without --provenance and --sbom", req.Image, req.Platform)
 	}
 	so, err := n.solveOpt(req)
 	if err != nil {
@@ -337,7 +340,7 @@ func (n *Nodes) epochAttrs(attrs map[string]string) {
 // build solves the plan's definition, its local sources bound to this
 // session, and gives the result the target's image config.
 func (n *Nodes) build(ctx context.Context, gw gateway.Client, req Request) (*gateway.Result, error) {
-	if n.cfg.Provenance.Enabled() {
+	if n.cfg.Provenance.Enabled() || n.cfg.SBOM.Enabled() {
 		if err := canAttest(gw); err != nil {
 			return nil, err
 		}
@@ -359,5 +362,24 @@ func (n *Nodes) build(ctx context.Context, gw gateway.Client, req Request) (*gat
 		return nil, err
 	}
 	res.AddMeta(exptypes.ExporterImageConfigKey, req.Config)
+	if n.cfg.SBOM.Enabled() {
+		// The generator runs on the node's own platform and scans the
+		// image as solved.
+		bp := DefaultBuildPlatform
+		if ws := gw.BuildOpts().Workers; len(ws) > 0 && len(ws[0].Platforms) > 0 {
+			bp = ws[0].Platforms[0]
+		}
+		ref, err := res.SingleRef()
+		if err != nil {
+			return nil, err
+		}
+		st, err := ref.ToState()
+		if err != nil {
+			return nil, err
+		}
+		if err := attachSBOM(ctx, gw, res, n.cfg.SBOM.Generator, bp, req.Platform, st); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
 }

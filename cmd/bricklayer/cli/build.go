@@ -58,6 +58,11 @@ flag, as buildx: mode=min with --push or --output, none with --load, and
 none with an epoch (BuildKit's provenance records times and a random ID,
 so the index would differ from run to run). false turns it off.
 
+--sbom true|generator=IMAGE has the generator (BuildKit's scanner
+protocol; default docker/buildkit-syft-scanner:stable-1) scan each
+platform's image and attaches its SPDX document to the platform's
+attestation manifest, beside the provenance. Not with --load.
+
 --sign KEY (with --push) signs each index as cosign does, once every
 index is pushed and before any tag moves: KEY is a cosign key file or
 env://VAR, its password $COSIGN_PASSWORD. cosign verify --key checks it.
@@ -205,7 +210,7 @@ func classify(err error) error {
 // and the solver's options, the one place that reads them.
 type buildFlags struct {
 	addr, output, progress, metadata, epoch *string
-	provenance, sign                        *string
+	provenance, sign, sbom                  *string
 	push, noCache, load, verbose            *bool
 	insecure, args, secrets, plats          *[]string
 	cacheTo, cacheFrom                      *[]string
@@ -238,6 +243,7 @@ func buildFlagsOf(fs *pflag.FlagSet) *buildFlags {
 		// No bare --provenance: "--provenance mode=max" must not read as
 		// true and an image named mode=max.
 		sign:       signFlag(fs),
+		sbom:       fs.String("sbom", "false", "attach an SPDX SBOM to each platform's image: true (generator "+buildopt.DefaultScanner+"), false, generator=IMAGE; not with --load"),
 		provenance: fs.String("provenance", "", "attach BuildKit's SLSA provenance to each platform's image: true (mode=min), false, mode=min|max[,version=v1|v0.2]; not with --load (default mode=min with --push or --output, none with --load or an epoch)"),
 	}
 }
@@ -273,6 +279,12 @@ func (f *buildFlags) options(c *CLI) (*buildOptions, error) {
 		if cfg.Provenance, err = buildopt.ParseProvenance(*f.provenance); err != nil {
 			return nil, usageErrorf("build: %v", buildopt.FlagError("provenance", *f.provenance, err))
 		}
+	}
+	if cfg.SBOM, err = buildopt.ParseSBOM(*f.sbom); err != nil {
+		return nil, usageErrorf("build: %v", buildopt.FlagError("sbom", *f.sbom, err))
+	}
+	if cfg.SBOM.Enabled() && *f.load {
+		return nil, usageErrorf("build: --sbom cannot go with --load: BuildKit's docker exporter, which --load uses, carries no attestations")
 	}
 	// BuildKit's docker exporter cannot hold an attestation; buildx
 	// refuses the two together too (unless Docker's containerd store
