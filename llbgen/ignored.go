@@ -1,7 +1,6 @@
 package llbgen
 
 import (
-	"bytes"
 	"path"
 	"slices"
 	"strconv"
@@ -13,7 +12,6 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
-	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	"github.com/moby/patternmatcher"
 
@@ -48,19 +46,23 @@ func (l *lowering) checkIgnored(im *spec.Image, opt *dockerfile2llb.ConvertOpt, 
 type ignoredDockerfile struct {
 	// mu guards m, which compiles its patterns on first use and is not
 	// safe for concurrent use.
-	mu       sync.Mutex
-	m        *patternmatcher.PatternMatcher
-	root     bool // the patterns leave nothing of the context's top
-	lint     linter.Config
-	escape   rune
-	stages   []instructions.Stage
-	metaArgs []instructions.ArgCommand
+	mu   sync.Mutex
+	m    *patternmatcher.PatternMatcher
+	root bool // the patterns leave nothing of the context's top
+	lint linter.Config
+	// df is the Dockerfile as the spec parsed it, shared with other
+	// images: read only.
+	df *spec.ParsedDockerfile
 }
 
 // parseIgnored prepares the check of im, or returns nil when there is
-// nothing to check.
+// nothing to check. The Dockerfile is the spec's parse of it; only the
+// patterns are compiled here.
 func parseIgnored(im *spec.Image) *ignoredDockerfile {
-	if len(im.DockerIgnore) == 0 {
+	df := im.ParsedDockerfile
+	// A Dockerfile or # check= directive that does not parse: the
+	// converter has reported it.
+	if len(im.DockerIgnore) == 0 || df == nil || df.Err() != nil || df.Check == nil {
 		return nil
 	}
 	m, err := patternmatcher.New(im.DockerIgnore)
@@ -70,20 +72,7 @@ func parseIgnored(im *spec.Image) *ignoredDockerfile {
 	if err != nil || m.Exclusions() {
 		return nil
 	}
-	cfg, ok := directiveConfig(im.DockerfileData)
-	if !ok {
-		return nil
-	}
-	res, err := parser.Parse(bytes.NewReader(im.DockerfileData))
-	if err != nil {
-		return nil // the converter has reported it
-	}
-	// A silent linter: the converter has run the parser's rules.
-	stages, metaArgs, err := instructions.Parse(res.AST, linter.New(&linter.Config{}))
-	if err != nil || len(stages) == 0 {
-		return nil
-	}
-	return &ignoredDockerfile{m: m, root: rootIgnored(m), lint: *cfg, escape: res.EscapeToken, stages: stages, metaArgs: metaArgs}
+	return &ignoredDockerfile{m: m, root: rootIgnored(m), lint: *df.Check, df: df}
 }
 
 // check reports, through warn, the sources the patterns exclude in the
@@ -91,14 +80,14 @@ func parseIgnored(im *spec.Image) *ignoredDockerfile {
 func (d *ignoredDockerfile) check(opt *dockerfile2llb.ConvertOpt, allStages bool, warn linter.LintWarnFunc) {
 	cfg := d.lint
 	cfg.Warn = warn
-	lex := shell.NewLex(d.escape)
-	global := globalArgs(opt, d.metaArgs, lex)
+	lex := shell.NewLex(d.df.Escape)
+	global := globalArgs(opt, d.df.MetaArgs, lex)
 	var built []bool
 	if !allStages {
-		built = builtStages(d.stages, opt.Target, global, lex)
+		built = builtStages(d.df.Stages, opt.Target, global, lex)
 	}
 	c := ignoreCheck{d: d, lex: lex, lint: linter.New(&cfg)}
-	for i, st := range d.stages {
+	for i, st := range d.df.Stages {
 		if built != nil && !built[i] {
 			continue
 		}
@@ -120,18 +109,6 @@ func (d *ignoredDockerfile) check(opt *dockerfile2llb.ConvertOpt, allStages bool
 			}
 		}
 	}
-}
-
-// directiveConfig is the settings of the Dockerfile's # check=
-// directive, which is what the converter uses offline; ok is false when
-// the directive does not parse (the converter has failed).
-func directiveConfig(dt []byte) (_ *linter.Config, ok bool) {
-	v, _, _, found := parser.ParseDirective("check", dt)
-	if !found {
-		return &linter.Config{}, true
-	}
-	cfg, err := linter.ParseLintOptions(v)
-	return cfg, err == nil
 }
 
 type ignoreCheck struct {

@@ -75,7 +75,8 @@ func TestCheckIgnoredAsBuildKit(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				im := &spec.Image{Dockerfile: "Dockerfile", DockerfileData: []byte(tc.dockerfile), DockerIgnore: patterns, Target: tc.target}
+				im := &spec.Image{Dockerfile: "Dockerfile", DockerfileData: []byte(tc.dockerfile), ParsedDockerfile: spec.ParseDockerfile([]byte(tc.dockerfile)),
+					DockerIgnore: patterns, Target: tc.target}
 				opt := dockerfile2llb.ConvertOpt{
 					Config: dockerui.Config{
 						BuildArgs:       tc.args,
@@ -132,7 +133,8 @@ func TestCheckIgnoredReports(t *testing.T) {
 			continue
 		}
 		patterns, _ := ignorefile.ReadAll(strings.NewReader(tc.ignore))
-		im := &spec.Image{DockerfileData: []byte(tc.dockerfile), DockerIgnore: patterns}
+		// The spec's parse alone: the check reads no Dockerfile text.
+		im := &spec.Image{ParsedDockerfile: spec.ParseDockerfile([]byte(tc.dockerfile)), DockerIgnore: patterns}
 		opt := dockerfile2llb.ConvertOpt{Config: dockerui.Config{BuildArgs: tc.args}, TargetPlatform: &target}
 		var c collected
 		checkOnce(im, &opt, false, c.warn)
@@ -228,8 +230,8 @@ func TestCheckIgnoredPlatforms(t *testing.T) {
 // where BuildKit, knowing the base image, may report it.
 func TestCheckIgnoredUnknownVars(t *testing.T) {
 	patterns, _ := ignorefile.ReadAll(strings.NewReader("k\nsecrets\n"))
-	im := &spec.Image{DockerIgnore: patterns, DockerfileData: []byte(
-		"FROM alpine\nCOPY $HOME/k /\nARG X\nCOPY $X/k ${X:-secrets}/a /\nENV Y=$X\nCOPY $Y/k /\nCOPY k /\n")}
+	im := &spec.Image{DockerIgnore: patterns, ParsedDockerfile: spec.ParseDockerfile([]byte(
+		"FROM alpine\nCOPY $HOME/k /\nARG X\nCOPY $X/k ${X:-secrets}/a /\nENV Y=$X\nCOPY $Y/k /\nCOPY k /\n"))}
 	var c collected
 	checkOnce(im, &dockerfile2llb.ConvertOpt{}, true, c.warn)
 	want := []string{`7:1 CopyIgnoredFile Attempting to Copy file "k" that is excluded by .dockerignore`}

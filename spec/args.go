@@ -1,12 +1,8 @@
 package spec
 
 import (
-	"bytes"
 	"slices"
 	"strings"
-
-	"github.com/moby/buildkit/frontend/dockerfile/instructions"
-	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
 // predefinedArgs are the args a Dockerfile sees without declaring them:
@@ -45,9 +41,10 @@ func (im *Image) declaredArgs() (declared map[string]bool, all bool) {
 	declared = map[string]bool{}
 	if im.Dockerfile != "" {
 		for _, v := range im.All() {
-			if !dockerfileArgs(v.DockerfileData, declared) {
+			if v.ParsedDockerfile == nil || v.ParsedDockerfile.Err() != nil {
 				return nil, true // vet reports why it does not parse
 			}
+			v.ParsedDockerfile.declareArgs(declared)
 		}
 		return declared, false
 	}
@@ -73,44 +70,12 @@ func (im *Image) declaredArgs() (declared map[string]bool, all bool) {
 	return declared, false
 }
 
-// dockerfileArgs adds the ARGs the Dockerfile dt declares (before its
-// first FROM or in a stage) to declared, and tells whether it parsed.
-func dockerfileArgs(dt []byte, declared map[string]bool) bool {
-	res, err := parser.Parse(bytes.NewReader(dt))
-	if err != nil {
-		return false
-	}
-	stages, metaArgs, err := instructions.Parse(res.AST, quietLinter())
-	if err != nil {
-		return false
-	}
-	for _, a := range metaArgs {
-		for _, kv := range a.Args {
-			declared[kv.Key] = true
-		}
-	}
-	for _, st := range stages {
-		for _, cmd := range st.Commands {
-			if a, ok := cmd.(*instructions.ArgCommand); ok {
-				for _, kv := range a.Args {
-					declared[kv.Key] = true
-				}
-			}
-		}
-	}
-	return true
-}
-
 // SyntaxDirective is the frontend a "# syntax=" line of the image's
 // Dockerfile asks for (docker/dockerfile:1.4), or "". bricklayer ignores
 // it: the Dockerfile is converted by the BuildKit code it is built with.
 func (im *Image) SyntaxDirective() string {
-	if im.Dockerfile == "" {
+	if im.Dockerfile == "" || im.ParsedDockerfile == nil {
 		return ""
 	}
-	syntax, _, _, ok := parser.DetectSyntax(im.DockerfileData)
-	if !ok {
-		return ""
-	}
-	return syntax
+	return im.ParsedDockerfile.Syntax
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
-	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
 // Checks are the spec's settings of BuildKit's Dockerfile checks (what
@@ -111,16 +110,3 @@ func unknownRule(name string, known []string) string {
 // comment above an instruction into the linter it is given, and panics
 // on none.
 func quietLinter() *linter.Linter { return linter.New(&linter.Config{}) }
-
-// checkErrorDirective tells whether the Dockerfile dt says # check=
-// error=true, which makes BuildKit's converter fail on any finding. The
-// directive alone is read, not the Dockerfile; one that does not parse
-// is the converter's to report.
-func checkErrorDirective(dt []byte) bool {
-	v, _, _, ok := parser.ParseDirective("check", dt)
-	if !ok {
-		return false
-	}
-	cfg, err := linter.ParseLintOptions(v)
-	return err == nil && cfg.ReturnAsError
-}

@@ -49,16 +49,29 @@ func TestCheckRules(t *testing.T) {
 }
 
 func TestBaseEnvUnknown(t *testing.T) {
-	im := &Image{dockerfileStages: []dockerfileStage{
-		{name: "tools", base: "golang:1.23", line: 3},
-		{name: "empty", base: "scratch", line: 6},
-		{name: "onempty", base: "Empty", line: 8},
-		{name: "ontools", base: "tools", line: 10},
-		{name: "", base: "${BASE}", line: 12},
-		// A stage named like a later one refers to an image.
-		{name: "x", base: "later", line: 14},
-		{name: "later", base: "scratch", line: 16},
-	}}
+	p := ParseDockerfile([]byte(`ARG BASE=x
+
+FROM golang:1.23 AS tools
+RUN true
+RUN true
+FROM scratch AS empty
+COPY a b
+FROM Empty AS onempty
+COPY a b
+FROM tools AS ontools
+RUN true
+FROM ${BASE}
+RUN true
+FROM later AS x
+RUN true
+FROM scratch AS later
+COPY a b
+`))
+	if p.Err() != nil {
+		t.Fatal(p.Err())
+	}
+	im := &Image{ParsedDockerfile: p}
+	// A stage named like a later one (x, line 14) refers to an image.
 	for line, want := range map[int]bool{
 		1:  false, // global args
 		3:  true,
@@ -86,8 +99,8 @@ func TestCheckErrorDirective(t *testing.T) {
 		"FROM scratch\n# check=error=true\n":                                        false, // not a directive after FROM
 		"# check=bogus\nFROM scratch\n":                                             false, // the converter reports it
 	} {
-		if got := checkErrorDirective([]byte(dt)); got != want {
-			t.Errorf("checkErrorDirective(%q) = %v, want %v", dt, got, want)
+		if got := ParseDockerfile([]byte(dt)).CheckError(); got != want {
+			t.Errorf("CheckError() of %q = %v, want %v", dt, got, want)
 		}
 	}
 }

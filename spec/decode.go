@@ -34,6 +34,12 @@ type decoder struct {
 	annotations map[string]string
 	// checks are the top-level Dockerfile check settings.
 	checks Checks
+	// dockerfiles and ignores are the Dockerfiles (by path) and the
+	// .dockerignore files (by context) read so far: each once per load.
+	dockerfiles map[string]*dockerfileFile
+	ignores     map[string]ignoreFile
+	// parsed, when set, is told of every Dockerfile parsed (tests).
+	parsed func(path string)
 }
 
 // at is the location of a path in the spec.

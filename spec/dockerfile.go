@@ -7,10 +7,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 
-	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/patternmatcher/ignorefile"
 
@@ -50,63 +48,75 @@ func (d *decoder) dockerfile(im *Image, dl loc) {
 		d.errs.at(dl, "Dockerfile %q resolves outside the repository that holds the spec (%s)", rel, d.rootName)
 		return
 	}
-	if im.DockerfileData, err = safefile.Read(p, MaxDockerfileSize); err != nil {
-		d.errs.at(dl, "reading Dockerfile: %v", err)
+	f := d.readDockerfile(p)
+	if f.err != nil {
+		d.errs.at(dl, "reading Dockerfile: %v", f.err)
 		return
 	}
-	im.dockerfileStages = d.parseDockerfile(im.DockerfileData, rel, dl)
-	im.CheckErrorDirective = checkErrorDirective(im.DockerfileData)
-	ignore := filepath.Join(im.Context, ".dockerignore")
-	if _, err := os.Lstat(ignore); err == nil {
-		dt, err := safefile.Read(ignore, MaxDockerfileSize)
-		if err == nil {
-			im.DockerIgnore, err = ignorefile.ReadAll(bytes.NewReader(dt))
-		}
-		if err != nil {
-			d.errs.at(dl, "reading the context's .dockerignore: %v", err)
-		}
+	im.DockerfileData, im.ParsedDockerfile = f.data, f.parsed
+	if err := f.parsed.Err(); err != nil {
+		d.errs.at(dl, "%s", dockerfileMessage(rel, err))
 	}
+	im.CheckErrorDirective = f.parsed.CheckError()
+	ig := d.readIgnore(im.Context)
+	if ig.err != nil {
+		d.errs.at(dl, "reading the context's .dockerignore: %v", ig.err)
+	}
+	im.DockerIgnore = ig.patterns
 }
 
-// dockerfileStage is what vet needs of a stage of a Dockerfile.
-type dockerfileStage struct {
-	name string // lower case; "" for an unnamed stage
-	base string // the FROM image or stage, as written
-	line int    // of the FROM line
+// dockerfileFile is a Dockerfile read, and parsed, by a load.
+type dockerfileFile struct {
+	data   []byte
+	parsed *ParsedDockerfile
+	err    error // reading it
 }
 
-// parseDockerfile parses a Dockerfile as BuildKit's converter does and
-// returns its stages (nil when it does not parse; the error is reported
-// at where as "NAME:LINE: message").
-func (d *decoder) parseDockerfile(dt []byte, name string, where loc) []dockerfileStage {
-	report := func(err error) { d.errs.at(where, "%s", dockerfileMessage(name, err)) }
-	if len(dt) == 0 {
-		d.errs.at(where, "%s: the Dockerfile is empty", name)
-		return nil
+// readDockerfile reads and parses the Dockerfile at p once per load:
+// images often share one (several targets of a Dockerfile, a platform
+// that changes only the context).
+func (d *decoder) readDockerfile(p string) *dockerfileFile {
+	if f, ok := d.dockerfiles[p]; ok {
+		return f
 	}
-	res, err := parser.Parse(bytes.NewReader(dt))
-	if err != nil {
-		report(err)
-		return nil
-	}
-	stages, _, err := instructions.Parse(res.AST, quietLinter())
-	if err != nil {
-		report(err)
-		return nil
-	}
-	if len(stages) == 0 {
-		d.errs.at(where, "%s: no FROM: the Dockerfile has no stage to build", name)
-		return nil
-	}
-	out := make([]dockerfileStage, 0, len(stages))
-	for _, st := range stages {
-		ds := dockerfileStage{name: st.Name, base: st.BaseName}
-		if len(st.Location) > 0 {
-			ds.line = st.Location[0].Start.Line
+	f := &dockerfileFile{}
+	if f.data, f.err = safefile.Read(p, MaxDockerfileSize); f.err == nil {
+		f.parsed = ParseDockerfile(f.data)
+		if d.parsed != nil {
+			d.parsed(p)
 		}
-		out = append(out, ds)
 	}
-	return out
+	if d.dockerfiles == nil {
+		d.dockerfiles = map[string]*dockerfileFile{}
+	}
+	d.dockerfiles[p] = f
+	return f
+}
+
+// ignoreFile is a context's .dockerignore as read by a load.
+type ignoreFile struct {
+	patterns []string
+	err      error
+}
+
+// readIgnore reads the .dockerignore of the context dir, once per load.
+func (d *decoder) readIgnore(dir string) ignoreFile {
+	if ig, ok := d.ignores[dir]; ok {
+		return ig
+	}
+	var ig ignoreFile
+	p := filepath.Join(dir, ".dockerignore")
+	if _, err := os.Lstat(p); err == nil {
+		var dt []byte
+		if dt, ig.err = safefile.Read(p, MaxDockerfileSize); ig.err == nil {
+			ig.patterns, ig.err = ignorefile.ReadAll(bytes.NewReader(dt))
+		}
+	}
+	if d.ignores == nil {
+		d.ignores = map[string]ignoreFile{}
+	}
+	d.ignores[dir] = ig
+	return ig
 }
 
 // BaseEnvUnknown tells whether the environment at line of the image's
@@ -115,24 +125,10 @@ func (d *decoder) parseDockerfile(dt []byte, name string, where loc) []dockerfil
 // (or from a name made of args). Offline, with base images unresolved,
 // their variables are unknown.
 func (im *Image) BaseEnvUnknown(line int) bool {
-	stages := im.dockerfileStages
-	i := len(stages) - 1
-	for i >= 0 && stages[i].line > line {
-		i--
+	if im.ParsedDockerfile == nil {
+		return false
 	}
-	if i < 0 {
-		return false // before the first FROM only args are in scope
-	}
-	for {
-		base := strings.ToLower(stages[i].base)
-		if base == "scratch" {
-			return false
-		}
-		// A FROM names an earlier stage; the index only decreases.
-		if i = slices.IndexFunc(stages[:i], func(s dockerfileStage) bool { return s.name == base }); i < 0 {
-			return true
-		}
-	}
+	return im.ParsedDockerfile.baseEnvUnknown(line)
 }
 
 // dockerfileMessage is an error of BuildKit's Dockerfile parser or
@@ -165,16 +161,16 @@ func (im *Image) DockerfileError(err error) error {
 // BuildKit compares stage names without regard to case.
 func checkTarget(im *Image, errs *errorList) {
 	for _, v := range im.All() {
-		if v.Target == "" || v.dockerfileStages == nil {
+		if v.Target == "" || v.ParsedDockerfile == nil || v.ParsedDockerfile.Err() != nil {
 			continue // no Dockerfile, or one that did not parse
 		}
 		var named []string
 		found := false
-		for _, st := range v.dockerfileStages {
-			if st.name != "" {
-				named = append(named, st.name)
+		for _, st := range v.ParsedDockerfile.Stages {
+			if st.Name != "" {
+				named = append(named, st.Name)
 			}
-			found = found || st.name == strings.ToLower(v.Target)
+			found = found || st.Name == strings.ToLower(v.Target)
 		}
 		if found {
 			continue

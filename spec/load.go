@@ -71,6 +71,8 @@ type Option func(*options)
 type options struct {
 	build     func(full bool) (*buildinfo.Info, error)
 	overrides []Override
+	// parsed is told of each Dockerfile parsed (tests).
+	parsed func(path string)
 }
 
 // WithBuild sets the build context the spec sees as `build` and its tag
@@ -145,7 +147,7 @@ func Parse(file string, src []byte, opts ...Option) (*Spec, error) {
 	// Decode the user's value, not the unified one: a schema error makes
 	// the enclosing struct an error, which would hide every other mistake
 	// inside it. The schema's verdict is already in errs.
-	d := &decoder{errs: errs, dir: filepath.Dir(file), build: info}
+	d := &decoder{errs: errs, dir: filepath.Dir(file), build: info, parsed: o.parsed}
 	raw := decodeRaw(user)
 	if errs.errs == nil {
 		// An image that did not decode must not vanish from the spec.

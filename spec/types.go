@@ -168,18 +168,18 @@ type Image struct {
 	// image's dockerfile field).
 	dockerfilePos  token.Pos
 	dockerfilePath []string
-	// dockerfileStages are the stages of the Dockerfile, nil when it did
-	// not parse.
-	dockerfileStages []dockerfileStage
 	// Checks are the spec's settings of the Dockerfile checks, and
 	// CheckErrorDirective is set by the Dockerfile's # check=error=true.
 	Checks              Checks
 	CheckErrorDirective bool
 	// DockerfileData is the Dockerfile's text and DockerIgnore the
 	// patterns of the context's .dockerignore, read at load time so that
-	// lowering reads no files.
-	DockerfileData []byte
-	DockerIgnore   []string
+	// lowering reads no files. ParsedDockerfile is the text parsed, once
+	// per load; nil without a Dockerfile or when it could not be read.
+	// Images that name one file share them: read, never change them.
+	DockerfileData   []byte
+	DockerIgnore     []string
+	ParsedDockerfile *ParsedDockerfile
 	// Stages private to this image.
 	Stages map[string]*Stage
 

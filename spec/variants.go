@@ -209,7 +209,7 @@ func (d *decoder) variantSource(v, im *Image, r rawImage, pl loc, set func(strin
 		v.dockerfilePos = d.errs.posOf(dl.path)
 	}
 	v.Dockerfile = *r.Dockerfile
-	v.DockerfileData, v.DockerIgnore, v.dockerfileStages = nil, nil, nil
+	v.DockerfileData, v.DockerIgnore, v.ParsedDockerfile = nil, nil, nil
 	d.dockerfile(v, dl)
 }
 

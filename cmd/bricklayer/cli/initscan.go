@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"path"
 	"path/filepath"
 	"slices"
@@ -9,11 +8,10 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
-	"github.com/moby/buildkit/frontend/dockerfile/linter"
-	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
+	"github.com/bricklayer-build/bricklayer/spec"
 )
 
 // foundDockerfile is a Dockerfile init found, with what its FROM lines tell.
@@ -85,9 +83,11 @@ func dockerfiles(dir string) ([]foundDockerfile, error) {
 		var members []foundDockerfile
 		var memberArchs []string
 		for _, p := range groups[key] {
-			f := foundDockerfile{context: dockerfileContext(dir, p), name: nameOf(p)}
+			// Read and parsed once, for the context and the bases.
+			df := readDockerfile(filepath.Join(dir, filepath.FromSlash(p)))
+			f := foundDockerfile{context: dockerfileContext(dir, p, df), name: nameOf(p)}
 			f.file = strings.TrimPrefix(p, f.context+"/")
-			f.bases = baseImages(filepath.Join(dir, filepath.FromSlash(p)))
+			f.bases = baseImages(df)
 			f.platforms = servedBy(f.bases)
 			members = append(members, f)
 			memberArchs = append(memberArchs, archs[p])
@@ -115,23 +115,23 @@ func dockerfiles(dir string) ([]foundDockerfile, error) {
 	return out, nil
 }
 
-// baseImages are the images the last stage of the Dockerfile builds on,
-// following stage names, with ARG defaults expanded; nil when it cannot
-// be read or parsed (vet will say why).
-func baseImages(file string) []string {
-	stages, metaArgs := readStages(file)
-	if len(stages) == 0 {
+// baseImages are the images the last stage of the Dockerfile df builds
+// on, following stage names, with ARG defaults expanded; nil when it
+// could not be read or parsed (vet will say why).
+func baseImages(df *spec.ParsedDockerfile) []string {
+	if df == nil || len(df.Stages) == 0 {
 		return nil
 	}
+	stages := df.Stages
 	env := map[string]string{}
-	for _, a := range metaArgs {
+	for _, a := range df.MetaArgs {
 		for _, kv := range a.Args {
 			if kv.Value != nil {
 				env[kv.Key] = *kv.Value
 			}
 		}
 	}
-	lex := shell.NewLex('\\')
+	lex := shell.NewLex(df.Escape)
 	byName := map[string]int{}
 	for i, st := range stages {
 		if st.Name != "" {
@@ -225,40 +225,36 @@ func platformOfName(ref string) string {
 	return ""
 }
 
-// readStages parses a Dockerfile; nothing when it cannot be read or
-// parsed (vet will say why).
-func readStages(file string) ([]instructions.Stage, []instructions.ArgCommand) {
-	dt, err := safefile.Read(file, 1<<20)
+// readDockerfile reads and parses a Dockerfile as a load of the spec
+// would; nil when it cannot be read (vet will say why).
+func readDockerfile(file string) *spec.ParsedDockerfile {
+	dt, err := safefile.Read(file, spec.MaxDockerfileSize)
 	if err != nil {
-		return nil, nil
+		return nil
 	}
-	res, err := parser.Parse(bytes.NewReader(dt))
-	if err != nil {
-		return nil, nil
+	return spec.ParseDockerfile(dt)
+}
+
+// stagesOf are df's stages; none when it was not read or did not parse.
+func stagesOf(df *spec.ParsedDockerfile) []instructions.Stage {
+	if df == nil {
+		return nil
 	}
-	// A linter that reports nothing: BuildKit's parser merges a "# check="
-	// comment above an instruction into the one it is given, and panics
-	// on none.
-	stages, metaArgs, err := instructions.Parse(res.AST, linter.New(&linter.Config{}))
-	if err != nil {
-		return nil, nil
-	}
-	return stages, metaArgs
+	return df.Stages
 }
 
 // dockerfileContext is the context a Dockerfile at rel (a slash path
-// below root) is built in: its own directory, as docker build DIR does,
-// unless what it copies is not there but in a directory above (the
-// nearest), as for docker/Dockerfile built with docker build -f
-// docker/Dockerfile . .
-func dockerfileContext(root, rel string) string {
+// below root), parsed as df, is built in: its own directory, as docker
+// build DIR does, unless what it copies is not there but in a directory
+// above (the nearest), as for docker/Dockerfile built with docker build
+// -f docker/Dockerfile . .
+func dockerfileContext(root, rel string, df *spec.ParsedDockerfile) string {
 	dir := path.Dir(rel)
 	if dir == "." {
 		return dir
 	}
-	stages, _ := readStages(filepath.Join(root, filepath.FromSlash(rel)))
 	var srcs []string
-	for _, st := range stages {
+	for _, st := range stagesOf(df) {
 		for _, c := range st.Commands {
 			switch c := c.(type) {
 			case *instructions.CopyCommand:
