@@ -57,3 +57,46 @@ func Generate(n int) []byte {
 	b.WriteString("}\n")
 	return []byte(b.String())
 }
+
+// GenerateBake returns a docker buildx bake file (HCL) with the images of
+// Generate(n) as targets: the same repositories, platforms, tags, args
+// and labels, each built from a Dockerfile in "." with its shared compile
+// stage as a named context, and a default group of them all. Bake has no
+// per-platform args; the rest is what bake --print has to evaluate for
+// the same build.
+func GenerateBake(n int) []byte {
+	var b strings.Builder
+	b.WriteString("variable \"PLATFORMS\" { default = [\"linux/amd64\", \"linux/arm64\", \"linux/arm/v7\"] }\n\n")
+	b.WriteString("group \"default\" {\n\ttargets = [")
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "\"svc-%d\"", i)
+	}
+	b.WriteString("]\n}\n\n")
+	for s := 0; s < (n+9)/10; s++ {
+		fmt.Fprintf(&b, `target "compile-%d" {
+	context    = "."
+	dockerfile = "Dockerfile.compile"
+	args       = { SVC = "svc%d" }
+	platforms  = PLATFORMS
+}
+
+`, s, s)
+	}
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, `target "svc-%d" {
+	context    = "."
+	dockerfile = "Dockerfile"
+	contexts   = { compile = "target:compile-%d" }
+	args       = { VERSION = "1.%d.0", ARCH = "amd64", SERVICE = "svc-%d" }
+	labels     = { "org.opencontainers.image.title" = "svc-%d", team = "team-%d" }
+	tags       = ["ghcr.io/acme/svc-%d:latest", "ghcr.io/acme/svc-%d:1.%d.0", "ghcr.io/acme/svc-%d:1.%d"]
+	platforms  = PLATFORMS
+}
+
+`, i, i/10, i, i, i, i%7, i, i, i, i, i)
+	}
+	return []byte(b.String())
+}
