@@ -76,7 +76,7 @@ func (d *decoder) spec(r rawSpec, file string) *Spec {
 		}
 		im := d.image(name, ri, defaults, top)
 		if ri.Platform != nil {
-			im.rawJSON = r.Images[name]
+			im.raw = &ri
 		}
 		s.Images[name] = im
 	}

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"cuelang.org/go/cue"
 )
@@ -150,4 +151,53 @@ func decode(v cue.Value, x any) error {
 		return err
 	}
 	return json.Unmarshal(dt, x)
+}
+
+// with is r with the fields of encoded (JSON, by field name, among
+// overridable) replaced. The fields are decoded afresh: r's maps and
+// lists, which its image keeps, are not written to.
+func (r *rawImage) with(encoded map[string]json.RawMessage) (rawImage, error) {
+	out := *r
+	if len(encoded) == 0 {
+		return out, nil
+	}
+	dt, err := json.Marshal(encoded)
+	if err != nil {
+		return out, err
+	}
+	var o rawImage
+	if err := json.Unmarshal(dt, &o); err != nil {
+		return out, err
+	}
+	for f := range encoded {
+		switch f {
+		case "from":
+			out.From = o.From
+		case "args":
+			out.Args = o.Args
+		case "env":
+			out.Env = o.Env
+		case "labels":
+			out.Labels = o.Labels
+		case "workdir":
+			out.Workdir = o.Workdir
+		case "user":
+			out.User = o.User
+		case "dockerfile":
+			out.Dockerfile = o.Dockerfile
+		case "context":
+			out.Context = o.Context
+		case "target":
+			out.Target = o.Target
+		case "entrypoint":
+			out.Entrypoint = o.Entrypoint
+		case "cmd":
+			out.Cmd = o.Cmd
+		case "steps":
+			out.Steps = o.Steps
+		default:
+			return out, fmt.Errorf("internal error: %q is no field a platform overrides", f)
+		}
+	}
+	return out, nil
 }

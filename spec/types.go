@@ -194,9 +194,9 @@ type Image struct {
 	Volumes     []string
 
 	variants map[platform.Platform]*Image
-	// rawJSON is the image as decoded, kept when it has per-platform
+	// raw is the image as decoded, kept when it has per-platform
 	// overrides: each variant is it with the overridden fields replaced.
-	rawJSON []byte
+	raw *rawImage
 }
 
 // ForPlatform returns the image as seen by one of its platforms: the image

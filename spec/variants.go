@@ -62,7 +62,7 @@ func (d *decoder) variants(s *Spec, user cue.Value) {
 	images := lookup(user, "images")
 	for _, name := range s.ImageNames {
 		im := s.Images[name]
-		if im.rawJSON != nil {
+		if im.raw != nil {
 			d.imageVariants(im, lookup(images, name))
 		}
 	}
@@ -123,38 +123,43 @@ func (d *decoder) imageVariants(im *Image, v cue.Value) {
 				}
 			}
 		}
-		ok := true
-		for _, f := range overridable {
-			if set(f) {
-				if err := at(f).Validate(cue.Concrete(true)); err != nil {
-					d.errs.add(err)
-					ok = false
-				}
-			}
-		}
-		if !ok {
-			return
-		}
 		// Decode only what a platform changed, and what may refer to it
 		// (CUE re-evaluated those in merged), over the image as decoded:
 		// decoding every field of every variant was most of the load time
-		// of large specs.
+		// of large specs. A value that encodes is concrete: Validate runs
+		// only to tell why one does not.
 		changed := func(f string) bool { return set(f) || (whole && mayRefer(own[f])) }
-		var obj map[string]json.RawMessage
-		if json.Unmarshal(im.rawJSON, &obj) != nil {
+		encoded := map[string]json.RawMessage{}
+		ok, failed := true, false
+		for _, f := range overridable {
+			if !set(f) {
+				continue
+			}
+			dt, err := at(f).MarshalJSON()
+			if err == nil {
+				encoded[f] = dt
+				continue
+			}
+			if err := at(f).Validate(cue.Concrete(true)); err != nil {
+				d.errs.add(err)
+				ok = false
+			}
+			failed = true // a type error the schema check reports
+		}
+		if !ok || failed {
 			return
 		}
 		for _, f := range overridable {
-			if changed(f) {
+			if changed(f) && !set(f) {
 				dt, err := at(f).MarshalJSON()
 				if err != nil {
 					return // a type error the schema check reports
 				}
-				obj[f] = dt
+				encoded[f] = dt
 			}
 		}
-		var r rawImage
-		if dt, err := json.Marshal(obj); err != nil || json.Unmarshal(dt, &r) != nil {
+		r, err := im.raw.with(encoded)
+		if err != nil {
 			return
 		}
 		variant := *im

@@ -1,6 +1,6 @@
 // Command benchcmp runs commands side by side, in turn, round after
-// round, and prints each one's median wall time and peak memory, and the
-// ratios asked for, for hack/bench-scale.sh. Taking turns spreads a burst
+// round, and prints each one's median wall and CPU time, peak memory,
+// and the ratios asked for, for hack/bench-scale.sh. Taking turns spreads a burst
 // of load from elsewhere over every command instead of one.
 //
 //	benchcmp [-runs N] [-warmup N] [-ratio A/B]... NAME=COMMAND...
@@ -8,7 +8,9 @@
 // A COMMAND is split at spaces (no quoting) and runs without a shell,
 // its output discarded; one that fails stops the run. A ratio A/B is
 // the median of A over the median of B, followed by the median of the
-// rounds' own A/B ratios, the steadier figure on a busy machine.
+// rounds' own A/B ratios, the steadier figure on a busy machine, and the
+// ratio of the median CPU times (user + system), which load from
+// elsewhere changes least.
 package main
 
 import (
@@ -27,7 +29,8 @@ type command struct {
 	name  string
 	args  []string
 	walls []time.Duration
-	rss   int64 // peak resident set of any run, KiB
+	cpus  []time.Duration // user + system
+	rss   int64           // peak resident set of any run, KiB
 }
 
 type ratios []string
@@ -76,19 +79,21 @@ func run(runs, warmup int, rs ratios, specs []string) error {
 			slices.Reverse(order)
 		}
 		for _, c := range order {
-			wall, rss, err := once(c.args)
+			wall, cpu, rss, err := once(c.args)
 			if err != nil {
 				return fmt.Errorf("%s: %w", c.name, err)
 			}
 			if round >= warmup {
 				c.walls = append(c.walls, wall)
+				c.cpus = append(c.cpus, cpu)
 				c.rss = max(c.rss, rss)
 			}
 		}
 	}
-	fmt.Printf("| command | median | min | max | peak RSS |\n|---|---:|---:|---:|---:|\n")
+	fmt.Printf("| command | median | min | max | median CPU | peak RSS |\n|---|---:|---:|---:|---:|---:|\n")
 	for _, c := range cmds {
-		fmt.Printf("| %s | %s | %s | %s | %.1f MiB |\n", c.name, ms(median(c.walls)), ms(slices.Min(c.walls)), ms(slices.Max(c.walls)), float64(c.rss)/1024)
+		fmt.Printf("| %s | %s | %s | %s | %s | %.1f MiB |\n", c.name, ms(median(c.walls)), ms(slices.Min(c.walls)), ms(slices.Max(c.walls)),
+			ms(median(c.cpus)), float64(c.rss)/1024)
 	}
 	for _, r := range rs {
 		an, bn, _ := strings.Cut(r, "/")
@@ -98,31 +103,31 @@ func run(runs, warmup int, rs ratios, specs []string) error {
 			pair[i] = float64(a.walls[i]) / float64(b.walls[i])
 		}
 		slices.Sort(pair)
-		fmt.Printf("ratio %s / %s: %.2f (medians), %.2f (median of rounds)\n", an, bn,
-			float64(median(a.walls))/float64(median(b.walls)), pair[len(pair)/2])
+		fmt.Printf("ratio %s / %s: %.2f (medians), %.2f (median of rounds), %.2f (CPU medians)\n", an, bn,
+			float64(median(a.walls))/float64(median(b.walls)), pair[len(pair)/2], float64(median(a.cpus))/float64(median(b.cpus)))
 	}
 	return nil
 }
 
-// once runs args and returns its wall time and peak RSS in KiB.
-func once(args []string) (time.Duration, int64, error) {
+// once runs args and returns its wall time, CPU time and peak RSS in KiB.
+func once(args []string) (wall, cpu time.Duration, rss int64, err error) {
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stderr = nil
 	start := time.Now()
 	out, err := cmd.Output()
-	wall := time.Since(start)
+	wall = time.Since(start)
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
-			return 0, 0, fmt.Errorf("%v: %s%s", err, out, ee.Stderr)
+			return 0, 0, 0, fmt.Errorf("%v: %s%s", err, out, ee.Stderr)
 		}
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
-	var rss int64
+	cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		rss = ru.Maxrss // KiB on Linux
 	}
-	return wall, rss, nil
+	return wall, cpu, rss, nil
 }
 
 func median(ds []time.Duration) time.Duration {
