@@ -164,7 +164,16 @@ func (d *decoder) imageVariants(im *Image, v cue.Value) {
 		}
 		variant := *im
 		variant.variants = nil
+		// Steps a platform leaves alone are the image's, decoded (and
+		// checked) once: a variant reads them and never changes them.
+		keepSteps := !changed("steps")
+		if keepSteps {
+			r.Steps = nil
+		}
 		d.stage(&variant.Stage, im.Name, r.rawStage, where)
+		if keepSteps {
+			variant.Steps = im.Steps
+		}
 		switch {
 		case changed("steps") && whole:
 			stagePositions(&variant.Stage, merged)
