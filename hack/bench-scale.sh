@@ -9,8 +9,9 @@
 # OLD_BRICKLAYER, a bricklayer built the same way from another commit,
 # runs in the same rounds for a before/after. Every binary is built as
 # releases are (CGO_ENABLED=0, -trimpath, -ldflags "-s -w"): cue at the
-# version go.mod pins, buildx at the version tools/buildx/go.mod pins (run
-# standalone: bake --print needs no daemon). The commands of one size
+# version go.mod pins, buildx at the version tools/buildx/go.mod pins, run
+# as users do, as a plugin of the docker CLI (docker buildx bake --print;
+# standalone when there is no docker CLI). The commands of one size
 # take turns (hack/benchcmp), BENCH_RUNS rounds (default 15). Prints the
 # tables and ratios, then OVER for each budget not met (exit 0 all the
 # same: the figures are what matters on a shared machine).
@@ -50,8 +51,15 @@ for n in "${sizes[@]}"; do
 done
 
 cd "$work"
-# Standalone buildx keeps its state here, not in the user's ~/.docker.
+# buildx keeps its state here, not in the user's ~/.docker.
 export BUILDX_CONFIG="$work/buildx" DOCKER_CONFIG="$work/docker"
+bake=("$out/buildx")
+if command -v docker >/dev/null; then
+  mkdir -p "$DOCKER_CONFIG/cli-plugins"
+  ln -s "$out/buildx" "$DOCKER_CONFIG/cli-plugins/docker-buildx"
+  bake=("$(command -v docker)" buildx)
+fi
+echo "bake: ${bake[*]} bake --print"
 over=()
 for n in "${sizes[@]}"; do
   echo "## $n images x 3 platforms"
@@ -59,7 +67,7 @@ for n in "${sizes[@]}"; do
     "vet=$out/bricklayer vet $n"
     "cue-vet=$out/cue vet -c ./$n/cue/schema.cue ./$n/cue/spec.cue"
     "plan=$out/bricklayer plan $n"
-    "bake-print=$out/buildx bake --progress=quiet --print -f ./$n/bake/docker-bake.hcl"
+    "bake-print=${bake[*]} bake --progress=quiet --print -f ./$n/bake/docker-bake.hcl"
   )
   ratios=(-ratio vet/cue-vet -ratio plan/bake-print)
   if [ -n "$old" ]; then
