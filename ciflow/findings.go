@@ -7,29 +7,17 @@ import (
 	"fmt"
 	"io"
 	"strings"
-)
 
-// vetFinding is the part of a finding of `bricklayer vet --format json`
-// that an annotation shows.
-type vetFinding struct {
-	File    string `json:"file"`
-	Line    int    `json:"line"`
-	Column  int    `json:"column"`
-	Rule    string `json:"rule"`
-	URL     string `json:"url"`
-	Message string `json:"message"`
-	Level   string `json:"level"`
-}
+	"github.com/bricklayer-build/bricklayer/llbgen"
+)
 
 // vetFindings reads vet's JSON report (one document per spec); a report
 // cut short by a failing vet gives what it holds.
-func vetFindings(report []byte) ([]vetFinding, error) {
-	var out []vetFinding
+func vetFindings(report []byte) ([]llbgen.ReportFinding, error) {
+	var out []llbgen.ReportFinding
 	dec := json.NewDecoder(bytes.NewReader(report))
 	for {
-		var doc struct {
-			Findings []vetFinding `json:"findings"`
-		}
+		var doc llbgen.Report
 		err := dec.Decode(&doc)
 		if errors.Is(err, io.EOF) {
 			return out, nil
@@ -44,7 +32,7 @@ func vetFindings(report []byte) ([]vetFinding, error) {
 // annotate shows a Dockerfile check's finding on its file and line, as a
 // warning or an error: in a pull request's diff on GitHub, in the run's
 // issues on Azure, as the line vet prints elsewhere.
-func (r *reporter) annotate(f vetFinding) {
+func (r *reporter) annotate(f llbgen.ReportFinding) {
 	level := "warning"
 	if f.Level == "error" {
 		level = "error"

@@ -9,6 +9,7 @@ import (
 	"github.com/bricklayer-build/bricklayer/builders"
 	"github.com/bricklayer-build/bricklayer/buildinfo"
 	"github.com/bricklayer-build/bricklayer/llbgen"
+	"github.com/bricklayer-build/bricklayer/plan"
 	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
@@ -73,7 +74,7 @@ spec:
 			}
 		}
 		// Convert the Dockerfiles as plan would, offline, checking them.
-		found, err := llbgen.Check(ctx, s)
+		found, err := plan.Check(ctx, s)
 		if *strict {
 			for i := range found {
 				found[i].Error = true

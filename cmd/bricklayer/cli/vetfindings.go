@@ -78,48 +78,12 @@ func platformStrings(ps []platform.Platform) []string {
 	return out
 }
 
-// vetReport is what vet --format json prints for a spec; README.md and
-// vet's help describe it.
-type vetReport struct {
-	Spec     string       `json:"spec"`
-	Findings []vetFinding `json:"findings"`
-}
-
-type vetFinding struct {
-	File      string              `json:"file"`
-	Line      int                 `json:"line"`
-	Column    int                 `json:"column"`
-	Rule      string              `json:"rule"`
-	URL       string              `json:"url"`
-	Message   string              `json:"message"`
-	Images    []string            `json:"images"`
-	Platforms []platform.Platform `json:"platforms"`
-	Level     string              `json:"level"`
-}
-
-// writeFindingsJSON prints the findings as one JSON document on stdout.
-// Platforms are those of every image that found a finding, in the order
-// met.
+// writeFindingsJSON prints the findings as one JSON document on stdout
+// (llbgen.Report).
 func (c *CLI) writeFindingsJSON(s *spec.Spec, found []llbgen.Finding) error {
-	rep := vetReport{Spec: s.File, Findings: []vetFinding{}}
-	for _, f := range found {
-		vf := vetFinding{File: f.File, Line: f.Line, Column: f.Column, Rule: f.Rule, URL: f.URL,
-			Message: f.Message, Images: f.Images, Platforms: []platform.Platform{}, Level: "warning"}
-		if f.Error {
-			vf.Level = "error"
-		}
-		for _, name := range f.Images {
-			for _, p := range f.Platforms[name] {
-				if !slices.Contains(vf.Platforms, p) {
-					vf.Platforms = append(vf.Platforms, p)
-				}
-			}
-		}
-		rep.Findings = append(rep.Findings, vf)
-	}
 	enc := json.NewEncoder(c.stdout)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(rep); err != nil {
+	if err := enc.Encode(llbgen.NewReport(s.File, found)); err != nil {
 		return fmt.Errorf("writing the findings: %w", err)
 	}
 	return nil
