@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -105,8 +106,12 @@ config (~/.docker/config.json, $DOCKER_CONFIG, credential helpers).`)
 		if s.Build.Source == "" {
 			s.DefaultSource(buildinfo.Origin(ctx, s.Dir))
 		}
-		if _, err := plan.SelectImages(s, pos); err != nil {
+		names, err := plan.SelectImages(s, pos)
+		if err != nil {
 			return err
+		}
+		if *f.sign != "" && !anyWhole(s, names, o.plan.Platforms) {
+			return usageErrorf("build: --sign signs the indexes --push publishes, and a build of some of each image's platforms (--platform) makes none: sign in bricklayer publish")
 		}
 		if o.solve.Epoch == nil {
 			o.solve.Epoch = s.Epoch
@@ -413,4 +418,17 @@ func (c *CLI) dockerAuth() *configfile.ConfigFile {
 		fmt.Fprintf(c.stderr, "bricklayer: warning: %v\n", err)
 	}
 	return cf
+}
+
+// anyWhole says whether a build of plats (none: all) builds every
+// platform of at least one of the images named: only those get an index.
+func anyWhole(s *spec.Spec, names []string, plats []platform.Platform) bool {
+	for _, n := range names {
+		if !slices.ContainsFunc(s.Images[n].Platforms, func(p platform.Platform) bool {
+			return len(plats) > 0 && !slices.Contains(plats, p)
+		}) {
+			return true
+		}
+	}
+	return false
 }
