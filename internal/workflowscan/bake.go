@@ -8,11 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
-	hcljson "github.com/hashicorp/hcl/v2/json"
-	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/convert"
 	"gopkg.in/yaml.v3"
 )
 
@@ -23,13 +18,6 @@ var bakeFiles = []string{"docker-bake.json", "docker-bake.hcl", "docker-bake.ove
 // maxInherits bounds a target's chain of inherits (and a group's of
 // groups), so that a cycle ends.
 const maxInherits = 16
-
-var bakeSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
-	{Type: "variable", LabelNames: []string{"name"}},
-	{Type: "group", LabelNames: []string{"name"}},
-	{Type: "target", LabelNames: []string{"name"}},
-	{Type: "function", LabelNames: []string{"name"}},
-}}
 
 // bakeAction reads a docker/bake-action step's inputs.
 func (s *scanner) bakeAction(c *stepCtx, st *yaml.Node) {
@@ -53,8 +41,8 @@ func (s *scanner) bakeAction(c *stepCtx, st *yaml.Node) {
 
 // bakeFile is one parsed bake file.
 type bakeFile struct {
-	name string
-	body hcl.Body
+	name    string
+	content *bakeContent
 }
 
 // bake reads the bake files a bake run at p reads and makes a Build of
@@ -84,18 +72,12 @@ func (s *scanner) bake(c *stepCtx, p Pos, files, targets []string, env map[strin
 			s.res.drop(p, how+" -f "+f, "not read: "+err.Error())
 			continue
 		}
-		var file *hcl.File
-		var diags hcl.Diagnostics
-		if strings.HasSuffix(rel, ".json") {
-			file, diags = hcljson.Parse(dt, rel)
-		} else {
-			file, diags = hclsyntax.ParseConfig(dt, rel, hcl.InitialPos)
-		}
-		if diags.HasErrors() {
-			s.diag(diags, "the bake file", "not parsed")
+		content, perr := readBakeFile(rel, dt)
+		if perr != nil {
+			s.res.drop(Pos{File: rel, Line: perr.line}, "the bake file", "not parsed: "+perr.msg)
 			continue
 		}
-		parsed = append(parsed, bakeFile{name: rel, body: file.Body})
+		parsed = append(parsed, bakeFile{name: rel, content: content})
 	}
 	if len(parsed) == 0 {
 		return
@@ -117,47 +99,58 @@ func (s *scanner) bake(c *stepCtx, p Pos, files, targets []string, env map[strin
 
 // bakeDef is what the bake files define.
 type bakeDef struct {
-	vars    map[string]cty.Value
+	vars    scope
 	groups  map[string][]string
-	targets map[string][]*hcl.Block // a target defined twice is merged, later wins
+	targets map[string][]fileBlock // a target defined twice is merged, later wins
 	order   []string
 }
 
+// fileBlock is a block of a bake file.
+type fileBlock struct {
+	file string
+	*bakeBlock
+}
+
+func (b fileBlock) pos() Pos { return Pos{File: b.file, Line: b.line} }
+
+// fileAttr is an attribute of a bake file.
+type fileAttr struct {
+	file string
+	*hclAttr
+}
+
+func (a fileAttr) pos() Pos { return Pos{File: a.file, Line: a.line} }
+
 // readBake reads the variables, groups and targets of the files.
 func (s *scanner) readBake(files []bakeFile, env map[string]string) *bakeDef {
-	bk := &bakeDef{vars: map[string]cty.Value{}, groups: map[string][]string{}, targets: map[string][]*hcl.Block{}}
-	var groups []*hcl.Block
+	bk := &bakeDef{vars: scope{}, groups: map[string][]string{}, targets: map[string][]fileBlock{}}
+	var groups []fileBlock
 	for _, f := range files {
-		content, _, diags := f.body.PartialContent(bakeSchema)
-		if diags.HasErrors() {
-			s.diag(diags, "the bake file", "not read")
+		for _, d := range f.content.diags {
+			s.res.drop(Pos{File: f.name, Line: d.line}, "the bake file", "not read: "+d.msg)
 		}
-		if content == nil {
-			continue
-		}
-		for _, b := range content.Blocks {
-			name := b.Labels[0]
-			switch b.Type {
+		for _, b := range f.content.blocks {
+			fb := fileBlock{file: f.name, bakeBlock: b}
+			switch b.typ {
 			case "variable":
-				bk.vars[name] = s.variable(b, name, env)
+				bk.vars[b.name] = variable(b, env)
 			case "group":
-				groups = append(groups, b)
+				groups = append(groups, fb)
 			case "target":
-				if bk.targets[name] == nil {
-					bk.order = append(bk.order, name)
+				if bk.targets[b.name] == nil {
+					bk.order = append(bk.order, b.name)
 				}
-				bk.targets[name] = append(bk.targets[name], b)
+				bk.targets[b.name] = append(bk.targets[b.name], fb)
 			case "function":
-				s.res.drop(rangePos(b.DefRange), "function "+name, "bake functions are not evaluated; what uses it is reported")
+				s.res.drop(fb.pos(), "function "+b.name, "bake functions are not evaluated; what uses it is reported")
 			}
 		}
 	}
 	// Groups after the variables they may use.
 	for _, b := range groups {
-		attrs, _ := b.Body.JustAttributes()
-		if a, ok := attrs["targets"]; ok {
-			if v, ok := s.eval(bk, a); ok {
-				bk.groups[b.Labels[0]] = stringList(v)
+		if a := b.attr("targets"); a != nil {
+			if v, ok := s.eval(bk, fileAttr{b.file, a}); ok {
+				bk.groups[b.name] = stringList(v)
 			}
 		}
 	}
@@ -166,18 +159,17 @@ func (s *scanner) readBake(files []bakeFile, env map[string]string) *bakeDef {
 
 // variable is a bake variable's value for the run: the step's
 // environment's, else its default, else a value CI gives at run time.
-func (s *scanner) variable(b *hcl.Block, name string, env map[string]string) cty.Value {
-	if v, ok := env[name]; ok {
-		return cty.StringVal(v)
+func variable(b *bakeBlock, env map[string]string) value {
+	if v, ok := env[b.name]; ok {
+		return stringVal(v)
 	}
-	attrs, _ := b.Body.JustAttributes()
-	if a, ok := attrs["default"]; ok {
-		v, diags := a.Expr.Value(nil)
-		if !diags.HasErrors() && v.IsWhollyKnown() {
+	if a := b.attr("default"); a != nil {
+		// A default is literal: it names no variable.
+		if v, ok := a.expr.eval(nil); ok {
 			return v
 		}
 	}
-	return cty.StringVal("${" + name + "}")
+	return stringVal("${" + b.name + "}")
 }
 
 // expand turns names of groups into their targets, in order, once each.
@@ -201,55 +193,39 @@ func (bk *bakeDef) expand(names []string, depth int) []string {
 
 // attrs are a target's attributes with those it inherits, its own last
 // so that they win; args are merged.
-func (s *scanner) attrs(bk *bakeDef, name string, depth int, seen map[string]bool) []*hcl.Attribute {
+func (s *scanner) attrs(bk *bakeDef, name string, depth int, seen map[string]bool) []fileAttr {
 	if seen[name] || depth > maxInherits {
 		return nil
 	}
 	seen[name] = true
-	var out []*hcl.Attribute
+	var out []fileAttr
 	for _, b := range bk.targets[name] {
-		attrs, _ := b.Body.JustAttributes()
-		if a, ok := attrs["inherits"]; ok {
-			if v, ok := s.eval(bk, a); ok {
+		if a := b.attr("inherits"); a != nil {
+			if v, ok := s.eval(bk, fileAttr{b.file, a}); ok {
 				for _, parent := range stringList(v) {
 					out = append(out, s.attrs(bk, parent, depth+1, seen)...)
 				}
 			}
 		}
-		for _, a := range sortedAttrs(attrs) {
-			if a.Name != "inherits" {
-				out = append(out, a)
+		for _, a := range b.attrs {
+			if a.name != "inherits" {
+				out = append(out, fileAttr{b.file, a})
 			}
 		}
 	}
 	return out
 }
 
-// sortedAttrs are a body's attributes in the order they are written.
-func sortedAttrs(attrs hcl.Attributes) []*hcl.Attribute {
-	out := make([]*hcl.Attribute, 0, len(attrs))
-	for _, a := range attrs {
-		out = append(out, a)
-	}
-	slices.SortFunc(out, func(a, b *hcl.Attribute) int {
-		if c := strings.Compare(a.Range.Filename, b.Range.Filename); c != 0 {
-			return c
-		}
-		return a.Range.Start.Byte - b.Range.Start.Byte
-	})
-	return out
-}
-
 // bakeTarget makes a Build of one target.
-func (s *scanner) bakeTarget(c *stepCtx, bk *bakeDef, name string, blocks []*hcl.Block, how string) {
-	b := Build{Pos: rangePos(blocks[0].DefRange), How: how}
+func (s *scanner) bakeTarget(c *stepCtx, bk *bakeDef, name string, blocks []fileBlock, how string) {
+	b := Build{Pos: blocks[0].pos(), How: how}
 	ctxDir, file := ".", "Dockerfile"
 	ctxPos := b.Pos
 	args := map[string]Value{}
 	var argOrder []string
 	for _, a := range s.attrs(bk, name, 0, map[string]bool{}) {
-		p := rangePos(a.Range)
-		switch a.Name {
+		p := a.pos()
+		switch a.name {
 		case "description", "name":
 			continue
 		case "matrix":
@@ -260,7 +236,7 @@ func (s *scanner) bakeTarget(c *stepCtx, bk *bakeDef, name string, blocks []*hcl
 		if !ok {
 			continue
 		}
-		switch a.Name {
+		switch a.name {
 		case "context":
 			ctxDir, ctxPos = str(v), p
 		case "dockerfile":
@@ -280,7 +256,7 @@ func (s *scanner) bakeTarget(c *stepCtx, bk *bakeDef, name string, blocks []*hcl
 		case "args":
 			// Inherited args are merged, the target's own winning.
 			for k, x := range entries(v) {
-				if x.IsNull() {
+				if x.kind == kNull {
 					continue
 				}
 				if _, ok := args[k]; !ok {
@@ -293,14 +269,14 @@ func (s *scanner) bakeTarget(c *stepCtx, bk *bakeDef, name string, blocks []*hcl
 				s.output(&b, Value{S: x, Pos: p})
 			}
 		default:
-			flag := strings.TrimSuffix(a.Name, "s")
-			if a.Name == "contexts" {
+			flag := strings.TrimSuffix(a.name, "s")
+			if a.name == "contexts" {
 				flag = "build-context"
 			}
-			if ignored[a.Name] {
+			if ignored[a.name] {
 				continue
 			}
-			s.dropFlag(p, flag, a.Name+" = "+strings.Join(stringList(v), ", "))
+			s.dropFlag(p, flag, a.name+" = "+strings.Join(stringList(v), ", "))
 		}
 	}
 	for _, k := range argOrder {
@@ -321,78 +297,51 @@ func (s *scanner) bakeTarget(c *stepCtx, bk *bakeDef, name string, blocks []*hcl
 
 // eval evaluates an attribute with the variables; what it cannot (a
 // function, a reference to another target) is reported.
-func (s *scanner) eval(bk *bakeDef, a *hcl.Attribute) (cty.Value, bool) {
-	v, diags := a.Expr.Value(&hcl.EvalContext{Variables: bk.vars})
-	if diags.HasErrors() || !v.IsWhollyKnown() {
-		s.res.drop(rangePos(a.Range), a.Name, "bake computes it (a function or another target's value): not evaluated")
-		return cty.NilVal, false
+func (s *scanner) eval(bk *bakeDef, a fileAttr) (value, bool) {
+	v, ok := a.expr.eval(bk.vars)
+	if !ok {
+		s.res.drop(a.pos(), a.name, "bake computes it (a function or another target's value): not evaluated")
 	}
-	return v, true
+	return v, ok
 }
 
-// diag reports a file's diagnostics at their places.
-func (s *scanner) diag(diags hcl.Diagnostics, what, why string) {
-	for _, d := range diags.Errs() {
-		p := Pos{}
-		msg := d.Error()
-		if hd, ok := d.(*hcl.Diagnostic); ok {
-			msg = hd.Summary
-			if hd.Detail != "" {
-				msg += ": " + hd.Detail
-			}
-			if hd.Subject != nil {
-				p = rangePos(*hd.Subject)
-			}
-		}
-		s.res.drop(p, what, why+": "+msg)
-	}
-}
-
-func rangePos(r hcl.Range) Pos { return Pos{File: r.Filename, Line: r.Start.Line} }
-
-// str is v as a string: numbers and bools as written.
-func str(v cty.Value) string {
-	if v.IsNull() {
+// str is v as a string: numbers and bools as written, null empty, and
+// a list or object in bake's syntax.
+func str(v value) string {
+	switch v.kind {
+	case kNull:
 		return ""
+	case kList, kObject:
+		return v.String()
 	}
-	if sv, err := convert.Convert(v, cty.String); err == nil && sv.IsKnown() && !sv.IsNull() {
-		return sv.AsString()
-	}
-	return v.GoString()
+	return v.s
 }
 
-// stringList is v as strings: a list, set or tuple, or a single value.
-func stringList(v cty.Value) []string {
-	if v.IsNull() {
-		return nil
-	}
-	if v.Type().IsObjectType() || v.Type().IsMapType() {
-		var out []string
+// stringList is v as strings: a list, an object's key=value, or a
+// single value.
+func stringList(v value) []string {
+	var out []string
+	switch v.kind {
+	case kNull:
+	case kObject:
 		for k, e := range entries(v) {
 			out = append(out, k+"="+str(e))
 		}
-		return out
-	}
-	if !v.CanIterateElements() {
-		return []string{str(v)}
-	}
-	var out []string
-	for it := v.ElementIterator(); it.Next(); {
-		_, e := it.Element()
-		out = append(out, str(e))
+	case kList:
+		for _, e := range v.elems {
+			out = append(out, str(e))
+		}
+	default:
+		out = append(out, str(v))
 	}
 	return out
 }
 
-// entries are the keys and values of a map or object value, by key.
-func entries(v cty.Value) iter.Seq2[string, cty.Value] {
-	return func(yield func(string, cty.Value) bool) {
-		if v.IsNull() || !(v.Type().IsObjectType() || v.Type().IsMapType()) {
-			return
-		}
-		m := v.AsValueMap()
-		for _, k := range slices.Sorted(maps.Keys(m)) {
-			if !yield(k, m[k]) {
+// entries are the keys and values of an object value, by key.
+func entries(v value) iter.Seq2[string, value] {
+	return func(yield func(string, value) bool) {
+		for _, k := range slices.Sorted(maps.Keys(v.attrs)) {
+			if !yield(k, v.attrs[k]) {
 				return
 			}
 		}
