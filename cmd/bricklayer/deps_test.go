@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,6 +37,31 @@ func TestDepsStartup(t *testing.T) {
 	} {
 		if deps[p] {
 			t.Errorf("bricklayer links %s, whose init slows every command down; see compose/canon.go", p)
+		}
+	}
+}
+
+// TestDepsNoHCL keeps HashiCorp's HCL and go-cty out of the binary: their
+// package inits cost every command about 0.9 ms of start-up, and init
+// reads docker-bake files with internal/workflowscan's own reader. HCL
+// stays in go.mod as that reader's test oracle.
+func TestDepsNoHCL(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go is not on PATH")
+	}
+	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, "github.com/bricklayer-build/bricklayer/internal/workflowscan") {
+		t.Fatalf("go list -deps does not list internal/workflowscan: is this the right package?\n%s", out)
+	}
+	for _, p := range deps {
+		for _, mod := range []string{"github.com/hashicorp/hcl", "github.com/zclconf/go-cty"} {
+			if p == mod || strings.HasPrefix(p, mod+"/") {
+				t.Errorf("bricklayer links %s, whose init slows every command down; bake files are read by internal/workflowscan", p)
+			}
 		}
 	}
 }

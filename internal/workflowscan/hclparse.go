@@ -436,6 +436,7 @@ func (p *parser) postfix(e expr) expr {
 				if c := p.next(); !isPunct(c, "]") {
 					p.fail(c, "Missing close bracket on splat index", `The star for a full splat operator must be immediately followed by a closing bracket ("]").`)
 				}
+				e = exprOther{}
 				continue
 			}
 			p.pushNL(false)
