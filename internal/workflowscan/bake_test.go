@@ -73,6 +73,7 @@ EOT
   keys      = { "${A}" = 1, (A) = 2, true = 3, 4 = 5, "${N}" = 6 }
   nul       = NUL
   unicode   = "日本語 ü"
+  negative  = [-1, -0, - 1.5, --2, -N, "${-1}"]
 }
 target "oneline" { context = "." }
 target "empty" {}
@@ -215,6 +216,7 @@ func TestBakeValues(t *testing.T) {
 		"exp":               "0.0025",
 		"keys":              `{"1.5" = 6, "4" = 5, "a" = 2, "true" = 3}`,
 		"nul":               "null",
+		"negative":          "[-1, -0, -1.5, 2, -1.5, -1]",
 	} {
 		a := api.attr(name)
 		if a == nil {

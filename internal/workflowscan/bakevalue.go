@@ -139,6 +139,22 @@ type exprParen struct{ e expr }
 
 func (e exprParen) eval(sc scope) (value, bool) { return e.e.eval(sc) }
 
+// exprNeg is -x, of a number x.
+type exprNeg struct{ e expr }
+
+func (e exprNeg) eval(sc scope) (value, bool) {
+	v, ok := e.e.eval(sc)
+	if !ok || v.kind != kNumber {
+		return value{}, false
+	}
+	if s, neg := strings.CutPrefix(v.s, "-"); neg {
+		v.s = s
+	} else {
+		v.s = "-" + v.s
+	}
+	return v, true
+}
+
 // exprTuple is [a, b, ...].
 type exprTuple struct{ elems []expr }
 

@@ -11,9 +11,9 @@ import (
 // syntax specification (hashicorp/hcl, hclsyntax/spec.md) for the whole
 // grammar, so that it parses what bake parses, and evaluates the part of
 // the expression language bake files use for plain values. It refuses
-// some files HCL reads (identifiers beyond ASCII, bytes that are not
-// UTF-8, numbers written "1." or "1.e5"); the tests hold it to HCL's own
-// parser on everything it accepts.
+// some files HCL reads: identifiers beyond ASCII, bytes that are not
+// UTF-8 (in comments too), nesting deeper than maxDepth. The tests hold
+// it to HCL itself on everything it reads (TestBakeOracle, FuzzBakeHCL).
 
 // hclError is why a bake file does not parse, at a line.
 type hclError struct {
@@ -50,8 +50,6 @@ type token struct {
 	kind tokKind
 	text string
 	line int
-	// lineStart marks a heredoc's literal that begins one of its lines.
-	lineStart bool
 }
 
 // maxDepth bounds the nesting of brackets and templates.
@@ -149,14 +147,14 @@ func (l *lexer) main(interp bool) *hclError {
 				return err
 			}
 		case l.at("<<"):
-			if ok, err := l.heredoc(); ok || err != nil {
-				if err != nil {
-					return err
-				}
-				break
+			ok, err := l.heredoc()
+			if err != nil {
+				return err
 			}
-			l.emit(tPunct, "<")
-			l.i++
+			if !ok { // < then <<MARKER, or two less-thans
+				l.emit(tPunct, "<")
+				l.i++
+			}
 		case c == '{':
 			braces++
 			l.emit(tPunct, "{")
@@ -283,11 +281,13 @@ const (
 // split as HCL splits it (at each $ and %, and after each newline), as
 // the strip markers trim only the piece beside them.
 func (l *lexer) template(mode tmplMode, marker []byte) *hclError {
+	// lineStart: nothing of the current line is read yet, so that it
+	// may be a heredoc's closing marker.
 	lineStart := true
 	var lit []byte
 	flush := func() {
 		if len(lit) > 0 {
-			l.toks = append(l.toks, token{kind: tLit, text: string(lit), line: l.line, lineStart: lineStart && mode == tmplHeredoc})
+			l.toks = append(l.toks, token{kind: tLit, text: string(lit), line: l.line})
 			lineStart = false
 			lit = lit[:0]
 		}

@@ -66,23 +66,27 @@ func (p *parser) popNL()         { p.nl = p.nl[:len(p.nl)-1] }
 
 // peek is the next token, past newlines where they do not count.
 func (p *parser) peek() token {
-	i := p.pos
-	for !p.nl[len(p.nl)-1] && p.toks[i].kind == tNewline {
-		i++
-	}
-	return p.toks[i]
+	return p.toks[p.skipNL()]
 }
 
 // next reads the token peek shows; at the end it stays on tEOF.
 func (p *parser) next() token {
-	for !p.nl[len(p.nl)-1] && p.toks[p.pos].kind == tNewline {
-		p.pos++
-	}
+	p.pos = p.skipNL()
 	t := p.toks[p.pos]
 	if t.kind != tEOF {
 		p.pos++
 	}
 	return t
+}
+
+// skipNL is the index of the next token that counts; the tokens end
+// with tEOF, which it does not pass.
+func (p *parser) skipNL() int {
+	i := min(p.pos, len(p.toks)-1)
+	for !p.nl[len(p.nl)-1] && p.toks[i].kind == tNewline {
+		i++
+	}
+	return i
 }
 
 func isPunct(t token, s string) bool { return t.kind == tPunct && t.text == s }
@@ -355,8 +359,11 @@ func (p *parser) term() expr {
 			return exprOther{}
 		}
 		p.depth++
-		p.postfix(p.term())
-		p.depth--
+		defer func() { p.depth-- }()
+		e := p.postfix(p.term())
+		if t.text == "-" {
+			return exprNeg{e}
+		}
 		return exprOther{}
 	case isPunct(t, "["):
 		return p.tuple()
