@@ -53,7 +53,8 @@ func (p *parser) template(closer tokKind, flush bool) expr {
 		}
 	}
 	if p.err == nil && len(open) > 0 {
-		p.fail(p.toks[p.pos-1], "Unexpected end of template", fmt.Sprintf("The %s directive is missing its corresponding end%s directive.", open[len(open)-1], open[len(open)-1]))
+		d := strings.Replace(open[len(open)-1], "else", "if", 1)
+		p.fail(p.toks[p.pos-1], "Unexpected end of template", fmt.Sprintf("The %s directive is missing its corresponding end%s directive.", d, d))
 	}
 	if p.err != nil || directives {
 		return exprOther{}
