@@ -138,6 +138,8 @@ target "default" {
   m          = "a${NUL}"
   n          = UNDEFINED
   o          = { (null) = 1 }
+  p          = O[*]
+  q          = "${L[*]}"
 }
 target "base" { cache-from = ["type=gha"] }
 `,
