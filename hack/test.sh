@@ -4,7 +4,7 @@
 # and crane), starts buildkitd and a loopback registry, pushes the busybox
 # base image the end-to-end tests build on, then runs formatting, go vet
 # and every Go test: unit, CLI scripts, fuzz seeds, and end-to-end builds
-# checked with crane, then a short fuzz run of the compose oracle. Run as
+# checked with crane, then short fuzz runs of the compose and bake oracles. Run as
 # root. The services stay up afterwards (hack/services.sh stop ends them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +34,9 @@ echo "==> fuzz"
 # A short run of the oracle beyond its seeds: whatever bricklayer's
 # compose comparison reads as the same, compose-go's loader must too.
 go test -run '^$' -fuzz '^FuzzEqualImpliesComposeEqual$' -fuzztime 15s ./compose
+# And init's bake reader against HashiCorp's HCL: what ours reads, HCL
+# reads the same.
+go test -run '^$' -fuzz '^FuzzBakeHCL$' -fuzztime 10s ./internal/workflowscan
 
 echo "==> demo"
 # README's first command, as a new user runs it: the demo must build.
