@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/containerd/platforms"
@@ -17,6 +18,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/bricklayer-build/bricklayer/internal/errkind"
 	"github.com/bricklayer-build/bricklayer/lock"
 	"github.com/bricklayer-build/bricklayer/ref"
 )
@@ -203,7 +205,7 @@ func (r *baseRef) config(ctx context.Context, b *Bases, raw string, p ocispecs.P
 			}
 		}
 		if best == nil {
-			return nil, fmt.Errorf("base image %s has no image for %s", raw, key)
+			return nil, &NoPlatformError{Ref: raw, Platform: key, Has: indexPlatforms(im.Manifests)}
 		}
 		image = best.Digest
 	}
@@ -223,9 +225,39 @@ func (r *baseRef) config(ctx context.Context, b *Bases, raw string, p ocispecs.P
 			return nil, fmt.Errorf("base image %s: its config: %w", raw, err)
 		}
 		if got := platforms.Normalize(c.Platform); !platforms.Only(p).Match(got) {
-			return nil, fmt.Errorf("base image %s has no image for %s: it is an image of %s alone", raw, key, platforms.Format(got))
+			return nil, &NoPlatformError{Ref: raw, Platform: key, Has: []string{platforms.Format(got)}}
 		}
 	}
 	r.configs[key] = resolved{manifest: digest.Digest(image.String()), config: cfg}
 	return cfg, nil
+}
+
+// NoPlatformError is a base image that has no image for a platform the
+// spec builds from it: the spec's mistake (exit 1, at the from that names
+// it), found before a build pulls it.
+type NoPlatformError struct {
+	Ref, Platform string
+	// Has are the platforms it has.
+	Has []string
+}
+
+func (e *NoPlatformError) Error() string {
+	return fmt.Sprintf("base image %s has no image for %s (it has %s)", e.Ref, e.Platform, strings.Join(e.Has, ", "))
+}
+
+// Kind makes it a check failure, as a spec mistake is.
+func (e *NoPlatformError) Kind() errkind.Kind { return errkind.Check }
+
+// indexPlatforms are the platforms of an index's images, in its order.
+func indexPlatforms(ms []v1.Descriptor) []string {
+	var out []string
+	for _, m := range ms {
+		if m.Platform != nil && m.Platform.OS != "unknown" && m.MediaType.IsImage() {
+			p := platforms.Format(platforms.Normalize(ocispecs.Platform{OS: m.Platform.OS, Architecture: m.Platform.Architecture, Variant: m.Platform.Variant}))
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }
