@@ -198,3 +198,10 @@ func needsContext(f *ast.File) bool {
 	}, nil)
 	return found
 }
+
+// Release lets the evaluated CUE go: only Export reads it after loading,
+// and the plan of a large spec needs the memory (the CUE graph is most of
+// a loaded spec's heap). Export fails after it.
+func (s *Spec) Release() {
+	s.value, s.user = cue.Value{}, cue.Value{}
+}

@@ -101,6 +101,7 @@ config (~/.docker/config.json, $DOCKER_CONFIG, credential helpers).`)
 		if err != nil {
 			return err
 		}
+		s.Release() // nothing here exports the spec; a large plan needs the memory
 		// org.opencontainers.image.source: git's origin, also for a spec
 		// whose load did not read git.
 		if s.Build.Source == "" {

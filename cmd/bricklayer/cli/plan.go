@@ -53,6 +53,7 @@ built from it).
 		if err != nil {
 			return err
 		}
+		s.Release() // the plan of a large spec needs the memory
 		lr, _, err := lockResolver(s)
 		if err != nil {
 			return err

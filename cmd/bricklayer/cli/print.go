@@ -54,6 +54,7 @@ image's first) and prints its LLB graph, without a daemon:
 		if err != nil {
 			return err
 		}
+		s.Release() // nothing here exports the spec; a large plan needs the memory
 		name := args[0]
 		if _, err := plan.SelectImages(s, []string{name}); err != nil {
 			return err

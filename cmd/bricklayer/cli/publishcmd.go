@@ -92,6 +92,7 @@ The first argument is the spec when it is a directory or a .cue file.`)
 		if err != nil {
 			return err
 		}
+		s.Release() // nothing here exports the spec; a large plan needs the memory
 		if s.Build.Source == "" {
 			s.DefaultSource(buildinfo.Origin(ctx, s.Dir))
 		}

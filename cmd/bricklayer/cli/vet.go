@@ -65,6 +65,7 @@ spec:
 		if err != nil {
 			return err
 		}
+		s.Release() // nothing here exports the spec; a large plan needs the memory
 		// A lock beside the spec must cover it, as go.sum does.
 		if _, lf, err := lockResolver(s); err != nil {
 			return err
