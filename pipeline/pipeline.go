@@ -30,6 +30,9 @@ type Publisher interface {
 	// what BuildKit pushed for one platform with provenance (an index).
 	Unfold(ctx context.Context, repo string, d digest.Digest) (image, attestation digest.Digest, err error)
 	PushIndex(ctx context.Context, repo string, manifests []publish.Manifest, annotations map[string]string) (digest.Digest, error)
+	// Copy copies manifests (and what they hold) from one repository to
+	// another, by digest.
+	Copy(ctx context.Context, from, to string, manifests []publish.Manifest) error
 	// Check reads, before anything is pushed, every manifest the indexes
 	// list and checks that each is what it is listed as: a
 	// *publish.MismatchError lists those that are not.
@@ -70,6 +73,8 @@ type Options struct {
 type ImageResult struct {
 	Name       string `json:"-"`
 	Repository string `json:"repository"`
+	// Mirrors are its other repositories, which got the same index.
+	Mirrors []string `json:"mirrors,omitempty"`
 	// Digest is the digest of the image index (with push or output).
 	Digest digest.Digest `json:"digest,omitempty"`
 	// Platforms are the manifests of the index, in the spec's order.
@@ -214,6 +219,10 @@ func Run(ctx context.Context, p *plan.Plan, sv solve.Interface, pub Publisher, o
 			if res.Digest, err = pub.PushIndex(ctx, im.Repository, manifests(res.Platforms), im.Annotations); err != nil {
 				return nil, fmt.Errorf("image %s: assembling the index: %w", im.Name, err)
 			}
+			if err := pushMirrors(ctx, pub, im, res.Digest, manifests(res.Platforms)); err != nil {
+				return nil, err
+			}
+			res.Mirrors = im.Repositories[1:]
 		}
 		if opts.Output != nil {
 			res.Output = destFor(*opts.Output, im.Name, len(p.Images) > 1)
@@ -281,27 +290,34 @@ func moveTags(ctx context.Context, p *plan.Plan, pub Publisher, all, results []*
 			return err
 		}
 	}
+	// One job per repository of each image: every repository gets the
+	// same index under the same tags, all of them or none.
 	var jobs []publish.Tagging
+	var jobOwner []*ImageResult
 	for _, r := range results {
-		jobs = append(jobs, publish.Tagging{Image: r.Name, Repository: r.Repository, Index: r.Digest, Tags: p.Image(r.Name).AllTags()})
+		im := p.Image(r.Name)
+		for _, repo := range repositories(im, r) {
+			jobs = append(jobs, publish.Tagging{Image: r.Name, Repository: repo, Index: r.Digest, Tags: im.AllTags()})
+			jobOwner = append(jobOwner, r)
+		}
 	}
 	moved, err := pub.MoveTags(ctx, jobs)
 	// Each reference is one of a job's own repository:tag: two images
 	// may share a repository, never a tag of it.
 	owner := map[string]*ImageResult{}
-	for i, r := range results {
-		for _, t := range jobs[i].Tags {
-			owner[ref.Tagged(r.Repository, t)] = r
+	for i, j := range jobs {
+		for _, t := range j.Tags {
+			owner[ref.Tagged(j.Repository, t)] = jobOwner[i]
 		}
 	}
 	done := map[string]bool{}
 	for _, m := range moved {
 		done[m] = true
 	}
-	for i, r := range results {
-		for _, t := range jobs[i].Tags {
-			if tagged := ref.Tagged(r.Repository, t); done[tagged] {
-				r.Tags = append(r.Tags, tagged)
+	for i, j := range jobs {
+		for _, t := range j.Tags {
+			if tagged := ref.Tagged(j.Repository, t); done[tagged] {
+				jobOwner[i].Tags = append(jobOwner[i].Tags, tagged)
 			}
 		}
 	}
@@ -322,6 +338,34 @@ func moveTags(ctx context.Context, p *plan.Plan, pub Publisher, all, results []*
 		}
 	}
 	return err
+}
+
+// repositories are where an image's index and tags go: the plan's, or,
+// for an image the plan does not have, the result's own.
+func repositories(im *plan.Image, r *ImageResult) []string {
+	if im == nil || len(im.Repositories) == 0 {
+		return []string{r.Repository}
+	}
+	return im.Repositories
+}
+
+// pushMirrors copies the index's manifests from the image's repository to
+// each of its other repositories and pushes the index there too: the same
+// bytes, so the same digest, which it checks.
+func pushMirrors(ctx context.Context, pub Publisher, im *plan.Image, index digest.Digest, ms []publish.Manifest) error {
+	for _, mirror := range im.Repositories[1:] {
+		if err := pub.Copy(ctx, im.Repository, mirror, ms); err != nil {
+			return fmt.Errorf("image %s: copying its manifests to %s: %w", im.Name, mirror, err)
+		}
+		d, err := pub.PushIndex(ctx, mirror, ms, im.Annotations)
+		if err != nil {
+			return fmt.Errorf("image %s: pushing its index to %s: %w", im.Name, mirror, err)
+		}
+		if d != index {
+			return fmt.Errorf("image %s: the index pushed to %s is %s, not %s", im.Name, mirror, d, index)
+		}
+	}
+	return nil
 }
 
 // solveAll solves every target at once; the first failure cancels the

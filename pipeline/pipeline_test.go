@@ -214,9 +214,15 @@ func unfolded(d digest.Digest) (digest.Digest, digest.Digest, error) {
 	return digest.FromString("image " + d.String()), digest.FromString("attestation " + d.String()), nil
 }
 
+func (p *fakePublisher) Copy(ctx context.Context, from, to string, manifests []publish.Manifest) error {
+	p.ev.add("copy %s %s", from, to)
+	return nil
+}
+
 func (p *fakePublisher) PushIndex(ctx context.Context, repo string, manifests []publish.Manifest, annotations map[string]string) (digest.Digest, error) {
 	p.ev.add("pushindex %s", repo)
-	s := repo
+	// The index's bytes are its manifests', whatever the repository.
+	s := "index"
 	for _, m := range manifests {
 		s += " " + m.Platform.String() + "=" + m.Digest.String()
 	}

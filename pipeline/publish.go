@@ -211,6 +211,12 @@ func Publish(ctx context.Context, s *spec.Spec, pub Publisher, sources []Source,
 		if res.Digest, err = pub.PushChecked(ctx, checked[i], im.Annotations); err != nil {
 			return nil, fmt.Errorf("image %s: assembling the index: %w", name, err)
 		}
+		if pi := p.Image(name); pi != nil && len(pi.Repositories) > 1 {
+			if err := pushMirrors(ctx, pub, pi, res.Digest, manifests(res.Platforms)); err != nil {
+				return nil, err
+			}
+			res.Mirrors = pi.Repositories[1:]
+		}
 		res.Seconds = time.Since(start).Round(time.Millisecond).Seconds()
 		results = append(results, res)
 	}

@@ -61,8 +61,11 @@ type Plan struct {
 
 // Image is one selected image and the targets of its selected platforms.
 type Image struct {
-	Name       string
-	Repository string
+	Name string
+	// Repository is where the platforms are pushed; Repositories every
+	// repository the index and tags go to, Repository first.
+	Repository   string
+	Repositories []string
 	// Tags are the references' tags: the image's own, then its aliases.
 	Tags, Aliases []string
 	Annotations   map[string]string
@@ -203,14 +206,15 @@ type job struct {
 func imageOf(s *spec.Spec, name string) *Image {
 	si := s.Images[name]
 	im := &Image{
-		Name:        name,
-		Repository:  si.Repository,
-		Tags:        slices.Clip(si.Tags),
-		Aliases:     slices.Clip(si.AliasTags),
-		Annotations: maps.Clone(si.Annotations),
-		Cache:       si.Cache,
-		Platforms:   slices.Clip(si.Platforms),
-		Syntax:      si.SyntaxDirective(),
+		Name:         name,
+		Repository:   si.Repository,
+		Repositories: slices.Clip(si.Repositories),
+		Tags:         slices.Clip(si.Tags),
+		Aliases:      slices.Clip(si.AliasTags),
+		Annotations:  maps.Clone(si.Annotations),
+		Cache:        si.Cache,
+		Platforms:    slices.Clip(si.Platforms),
+		Syntax:       si.SyntaxDirective(),
 	}
 	return im
 }

@@ -116,13 +116,15 @@ func checkPublished(s *Spec, errs *errorList) {
 			continue
 		}
 		locs := append(append([]loc(nil), im.tagLocs...), im.aliasLocs...)
-		for i, tag := range im.AllTags() {
-			tagged := ref.Tagged(im.Repository, tag)
-			if prev, ok := owner[tagged]; ok {
-				errs.at(locs[i], "%s is also published by image %q", tagged, prev)
-				continue
+		for _, repo := range im.Repositories {
+			for i, tag := range im.AllTags() {
+				tagged := ref.Tagged(repo, tag)
+				if prev, ok := owner[tagged]; ok {
+					errs.at(locs[i], "%s is also published by image %q", tagged, prev)
+					continue
+				}
+				owner[tagged] = name
 			}
-			owner[tagged] = name
 		}
 	}
 }

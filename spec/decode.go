@@ -312,12 +312,26 @@ func (d *decoder) image(name string, r rawImage, defaults []platform.Platform, t
 
 	var repo reference.Named
 	if r.Repository != nil {
-		named, err := ref.ParseRepository(*r.Repository)
-		if err != nil {
-			d.errs.at(where.child("repository"), "%v", err)
-		} else {
-			repo = named
-			im.Repository = named.Name()
+		list, single, _ := stringOrList(r.Repository)
+		for i, raw := range list {
+			rl := where.child("repository")
+			if !single {
+				rl = rl.child(strconv.Itoa(i))
+			}
+			named, err := ref.ParseRepository(raw)
+			if err != nil {
+				d.errs.at(rl, "%v", err)
+				continue
+			}
+			if slices.Contains(im.Repositories, named.Name()) {
+				d.errs.at(rl, "%s is listed twice", named.Name())
+				continue
+			}
+			if repo == nil {
+				repo = named
+				im.Repository = named.Name()
+			}
+			im.Repositories = append(im.Repositories, named.Name())
 		}
 	}
 

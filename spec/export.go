@@ -36,8 +36,10 @@ func (s *Spec) Export(format string) ([]byte, error) {
 			plats[i] = p.String()
 		}
 		refs := []string{}
-		for _, t := range im.AllTags() {
-			refs = append(refs, ref.Tagged(im.Repository, t))
+		for _, repo := range im.Repositories {
+			for _, t := range im.AllTags() {
+				refs = append(refs, ref.Tagged(repo, t))
+			}
 		}
 		images = append(images, field{name, withFields(iv, lookup(userImages, name), []field{
 			{"platforms", jsonOf(plats)},

@@ -48,7 +48,7 @@ type rawStage struct {
 type rawImage struct {
 	rawStage
 
-	Repository  *string             `json:"repository"`
+	Repository  any                 `json:"repository"`
 	Platforms   *[]string           `json:"platforms"`
 	Context     *string             `json:"context"`
 	Tags        []string            `json:"tags"`

@@ -140,8 +140,11 @@ type SecretMount struct {
 type Image struct {
 	Stage
 
-	// Repository is the normalized repository name (docker.io/acme/ui).
-	Repository string
+	// Repository is the normalized repository name (docker.io/acme/ui),
+	// the first of Repositories: every repository the image is pushed
+	// to, under the same tags.
+	Repository   string
+	Repositories []string
 	// Platforms are the image's platforms, in the spec's order.
 	Platforms []platform.Platform
 	// Context is the build context directory (relative to the working

@@ -91,8 +91,11 @@ type planDoc struct {
 }
 
 type planImage struct {
-	Name       string         `json:"name"`
-	Repository string         `json:"repository"`
+	Name       string `json:"name"`
+	Repository string `json:"repository"`
+	// Mirrors are the image's other repositories, which get the same
+	// index under the same tags.
+	Mirrors    []string       `json:"mirrors,omitempty"`
 	Tags       []string       `json:"tags"`
 	Aliases    []string       `json:"aliases"`
 	References []string       `json:"references"`
@@ -125,8 +128,13 @@ func planDocOf(pl *plan.Plan) *planDoc {
 		if im.Syntax != "" {
 			pi.Syntax = &planSyntax{Frontend: im.Syntax, Converter: "BuildKit " + builders.BuildKitVersion, Ignored: true}
 		}
-		for _, t := range im.AllTags() {
-			pi.References = append(pi.References, ref.Tagged(im.Repository, t))
+		for _, repo := range im.Repositories {
+			for _, t := range im.AllTags() {
+				pi.References = append(pi.References, ref.Tagged(repo, t))
+			}
+		}
+		if len(im.Repositories) > 1 {
+			pi.Mirrors = im.Repositories[1:]
 		}
 		for _, t := range im.Targets {
 			pi.Platforms = append(pi.Platforms, planPlatform{Platform: t.Platform, Digest: t.Digest.String(), Ops: t.Ops})
@@ -148,6 +156,9 @@ func (p *planDoc) writeText(w io.Writer) {
 			fmt.Fprintln(w)
 		}
 		fmt.Fprintf(w, "%s  %s\n", im.Name, im.Repository)
+		if len(im.Mirrors) > 0 {
+			fmt.Fprintf(w, "  also to: %s\n", strings.Join(im.Mirrors, ", "))
+		}
 		tags := strings.Join(im.Tags, ", ")
 		if tags == "" {
 			tags = "(none: built, not published)"

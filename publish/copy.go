@@ -1,0 +1,46 @@
+package publish
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	digest "github.com/opencontainers/go-digest"
+)
+
+// Copy copies each manifest (image and attestation) from the repository
+// from to the repository to, by digest, with its config and layers:
+// mounted from the source when both are on one registry, else uploaded.
+// What to already has is not sent again.
+func (r Registry) Copy(ctx context.Context, from, to string, manifests []Manifest) error {
+	for _, m := range manifests {
+		for _, d := range []digest.Digest{m.Digest, m.Attestation} {
+			if d == "" {
+				continue
+			}
+			if err := r.copyImage(ctx, from, to, d); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (r Registry) copyImage(ctx context.Context, from, to string, d digest.Digest) error {
+	src, err := r.digestRef(from, d)
+	if err != nil {
+		return err
+	}
+	dst, err := r.digestRef(to, d)
+	if err != nil {
+		return err
+	}
+	img, err := remote.Image(src, r.remoteOpts(ctx)...)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", src, err)
+	}
+	if err := remote.Write(dst, img, r.remoteOpts(ctx)...); err != nil {
+		return fmt.Errorf("writing %s: %w", dst, err)
+	}
+	return nil
+}
