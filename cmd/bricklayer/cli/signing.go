@@ -27,16 +27,22 @@ func (c *CLI) signer(key string, reg publish.Registry) (func(context.Context, []
 	}
 	s := &sign.Signer{Key: k, Registry: reg}
 	return func(ctx context.Context, results []*pipeline.ImageResult) error {
-		targets := make([]sign.Target, len(results))
+		// The index is signed in every repository it is in: a signature
+		// is found beside the image it is about.
+		var targets []sign.Target
+		first := make([]int, len(results))
 		for i, r := range results {
-			targets[i] = sign.Target{Repository: r.Repository, Digest: r.Digest}
+			first[i] = len(targets)
+			for _, repo := range append([]string{r.Repository}, r.Mirrors...) {
+				targets = append(targets, sign.Target{Repository: repo, Digest: r.Digest})
+			}
 		}
 		refs, err := s.Sign(ctx, targets)
 		if err != nil {
 			return err
 		}
 		for i, r := range results {
-			r.Signature = refs[i]
+			r.Signature = refs[first[i]]
 		}
 		return nil
 	}, nil
