@@ -38,7 +38,10 @@ var githubScript = regexp.MustCompile(`(?m)^\s*uses:\s*(actions/github-script@[0
 //
 // Jobs see the script's environment less what stands for a runner in
 // the other action scripts (GITHUB_*, RUNNER_*, INPUT_*, ACTIONS_*): act
-// sets its own. ARGS go to act after these (--var NAME=VALUE, -j JOB).
+// sets its own. ARGS go to act after these (--var NAME=VALUE, -j JOB;
+// action_act_readme* add -P for README's runners, --local-repository for
+// the released action and the artifact stand-ins, and -s GITHUB_TOKEN,
+// which act otherwise asks a gh CLI for).
 // It fails when act does (a job failed), or, negated, when it does not.
 func actRun(ts *testscript.TestScript, neg bool, args []string) {
 	repo := ts.Getenv("REPO")
