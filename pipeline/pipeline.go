@@ -10,6 +10,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	digest "github.com/opencontainers/go-digest"
 	"golang.org/x/sync/errgroup"
 
@@ -29,6 +31,11 @@ type Publisher interface {
 	// Unfold gives the image manifest and the attestation manifest of
 	// what BuildKit pushed for one platform with provenance (an index).
 	Unfold(ctx context.Context, repo string, d digest.Digest) (image, attestation digest.Digest, err error)
+	// NameOptions and RemoteOptions are how go-containerregistry reaches
+	// repo's registry, to read back what BuildKit pushed for several
+	// platforms at once (unfoldShared).
+	NameOptions(repo string) []name.Option
+	RemoteOptions(ctx context.Context) []remote.Option
 	PushIndex(ctx context.Context, repo string, manifests []publish.Manifest, annotations map[string]string) (digest.Digest, error)
 	// Copy copies manifests (and what they hold) from one repository to
 	// another, by digest.
@@ -165,6 +172,8 @@ func Plan(ctx context.Context, s *spec.Spec, sv solve.Interface, opts plan.Optio
 type target struct {
 	*plan.Target
 	res *solve.Result
+	// image and attestation are the manifests pushed (with Push).
+	image, attestation digest.Digest
 }
 
 // Run solves the targets of p on sv and publishes them with pub. Tags
@@ -186,7 +195,7 @@ func Run(ctx context.Context, p *plan.Plan, sv solve.Interface, pub Publisher, o
 		}
 		defer os.RemoveAll(layouts)
 	}
-	if err := solveAll(ctx, sv, pub, opts, targets, layouts); err != nil {
+	if err := solveAll(ctx, sv, pub, opts, p, targets, layouts); err != nil {
 		return nil, err
 	}
 
@@ -199,13 +208,8 @@ func Run(ctx context.Context, p *plan.Plan, sv solve.Interface, pub Publisher, o
 				continue
 			}
 			pr := PlatformResult{Platform: t.Platform, Digest: t.res.Manifest, LLB: t.Digest, BuildPlatform: t.BuildPlatform}
-			// With provenance BuildKit pushed an index of the image
-			// and its attestation: the index bricklayer makes holds
-			// both instead.
-			if opts.Push && t.res.Attested {
-				if pr.Digest, pr.Attestation, err = pub.Unfold(ctx, im.Repository, t.res.Manifest); err != nil {
-					return nil, fmt.Errorf("image %s for %s: %w", im.Name, t.Platform, err)
-				}
+			if opts.Push {
+				pr.Digest, pr.Attestation = t.image, t.attestation
 			}
 			res.Platforms = append(res.Platforms, pr)
 			res.Loaded = append(res.Loaded, t.res.Loaded...)
@@ -368,53 +372,118 @@ func pushMirrors(ctx context.Context, pub Publisher, im *plan.Image, index diges
 	return nil
 }
 
-// solveAll solves every target at once; the first failure cancels the
-// others.
-func solveAll(ctx context.Context, sv solve.Interface, pub Publisher, opts Options, targets []*target, layouts string) error {
+// solveAll solves every image at once, all of its targets in one call
+// (the solver shares sessions between the platforms a node builds); the
+// first failure cancels the others. With Push it reads back what each
+// platform pushed.
+func solveAll(ctx context.Context, sv solve.Interface, pub Publisher, opts Options, p *plan.Plan, targets []*target, layouts string) error {
 	eg, ectx := errgroup.WithContext(ctx)
-	for _, t := range targets {
-		im := t.Image
-		cfg, err := json.Marshal(t.Config)
-		if err != nil {
-			return err
-		}
-		req := solve.Request{
-			Image:        im.Name,
-			Platform:     t.Platform,
-			Definition:   t.Definition.ToPB(),
-			Config:       cfg,
-			Locals:       t.Locals,
-			Entitlements: t.Entitlements,
-			Push:         opts.Push,
-			Repository:   im.Repository,
-			Insecure:     pub.IsInsecure(im.Repository),
-			Annotations:  im.Annotations,
-		}
-		if layouts != "" {
-			req.LayoutDir = layoutDir(layouts, t)
-		}
-		if opts.Load != nil && *opts.Load == t.Platform {
-			req.Load = true
-			for _, tag := range im.AllTags() {
-				req.LoadNames = append(req.LoadNames, ref.Tagged(im.Repository, tag))
+	for _, im := range p.Images {
+		var mine []*target
+		var reqs []solve.Request
+		for _, t := range targets {
+			if t.Image != im {
+				continue
 			}
-		}
-		if im.Cache {
-			for _, c := range opts.CacheTo {
-				req.CacheTo = append(req.CacheTo, c.PerTarget(im.Name, t.Platform.Slug()))
+			req, err := request(t, pub, opts, layouts)
+			if err != nil {
+				return err
 			}
-			for _, c := range opts.CacheFrom {
-				req.CacheFrom = append(req.CacheFrom, c.PerTarget(im.Name, t.Platform.Slug()))
-			}
+			mine, reqs = append(mine, t), append(reqs, req)
 		}
 		eg.Go(func() error {
-			// Each goroutine writes its own target; Wait orders the reads.
-			res, err := sv.Solve(ectx, req)
-			t.res = res
-			return err
+			res, err := sv.Solve(ectx, reqs)
+			if err != nil {
+				return err
+			}
+			if len(res) != len(mine) {
+				return fmt.Errorf("image %s: %d results for %d platforms", im.Name, len(res), len(mine))
+			}
+			// Each goroutine writes its own image's targets; Wait
+			// orders the reads.
+			for i, t := range mine {
+				t.res = res[i]
+			}
+			if !opts.Push {
+				return nil
+			}
+			return unfoldAll(ectx, pub, im, mine)
 		})
 	}
 	return eg.Wait()
+}
+
+// request is the solve request of one target.
+func request(t *target, pub Publisher, opts Options, layouts string) (solve.Request, error) {
+	im := t.Image
+	cfg, err := json.Marshal(t.Config)
+	if err != nil {
+		return solve.Request{}, err
+	}
+	req := solve.Request{
+		Image:        im.Name,
+		Platform:     t.Platform,
+		Definition:   t.Definition.ToPB(),
+		Config:       cfg,
+		Locals:       t.Locals,
+		Entitlements: t.Entitlements,
+		Push:         opts.Push,
+		Repository:   im.Repository,
+		Insecure:     pub.IsInsecure(im.Repository),
+		Annotations:  im.Annotations,
+	}
+	if layouts != "" {
+		req.LayoutDir = layoutDir(layouts, t)
+	}
+	if opts.Load != nil && *opts.Load == t.Platform {
+		req.Load = true
+		for _, tag := range im.AllTags() {
+			req.LoadNames = append(req.LoadNames, ref.Tagged(im.Repository, tag))
+		}
+	}
+	if im.Cache {
+		for _, c := range opts.CacheTo {
+			req.CacheTo = append(req.CacheTo, c.PerTarget(im.Name, t.Platform.Slug()))
+		}
+		for _, c := range opts.CacheFrom {
+			req.CacheFrom = append(req.CacheFrom, c.PerTarget(im.Name, t.Platform.Slug()))
+		}
+	}
+	return req, nil
+}
+
+// unfoldAll finds the image manifest and attestation manifest each target
+// pushed: its manifest as it is; with provenance, the two entries of the
+// index BuildKit pushed to hold them (the index bricklayer makes holds
+// both instead); for a session of several platforms, theirs in the index
+// of them all, read once.
+func unfoldAll(ctx context.Context, pub Publisher, im *plan.Image, ts []*target) error {
+	shared := map[digest.Digest]map[platform.Platform]publish.Manifest{}
+	for _, t := range ts {
+		var err error
+		switch {
+		case t.res.Shared:
+			ms, ok := shared[t.res.Manifest]
+			if !ok {
+				if ms, err = unfoldShared(ctx, pub, im.Repository, t.res.Manifest); err != nil {
+					return fmt.Errorf("image %s: %w", im.Name, err)
+				}
+				shared[t.res.Manifest] = ms
+			}
+			m, ok := ms[t.Platform]
+			if !ok {
+				return fmt.Errorf("image %s: the index BuildKit pushed, %s, has no image for %s", im.Name, t.res.Manifest, t.Platform)
+			}
+			t.image, t.attestation = m.Digest, m.Attestation
+		case t.res.Attested:
+			if t.image, t.attestation, err = pub.Unfold(ctx, im.Repository, t.res.Manifest); err != nil {
+				return fmt.Errorf("image %s for %s: %w", im.Name, t.Platform, err)
+			}
+		default:
+			t.image = t.res.Manifest
+		}
+	}
+	return nil
 }
 
 func layoutDir(root string, t *target) string {

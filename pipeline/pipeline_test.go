@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -62,10 +63,14 @@ type fakeSolver struct {
 	// attest exports as BuildKit does with provenance: an index of the
 	// image and its attestation manifest.
 	attest bool
+	// share, a registry's host, has Solve push each image's platforms
+	// there as one index, as a session of them all does.
+	share string
 
 	mu     sync.Mutex
 	checks [][]platform.Platform
 	reqs   []solve.Request
+	pushed []string // "image platform digest [attestation]", with share
 }
 
 var errSolve = errors.New("fake solve failure")
@@ -112,7 +117,24 @@ func run(ctx context.Context, s *spec.Spec, sv solve.Interface, pub pipeline.Pub
 	return pipeline.Run(ctx, p, sv, pub, pipeline.Options{Push: o.Push, Output: o.Output, Load: o.Load, CacheTo: o.CacheTo, CacheFrom: o.CacheFrom, Record: o.Record, Sign: o.Sign})
 }
 
-func (f *fakeSolver) Solve(ctx context.Context, req solve.Request) (*solve.Result, error) {
+// Solve solves each platform as a session of its own would, or with
+// share, all of them as one session.
+func (f *fakeSolver) Solve(ctx context.Context, reqs []solve.Request) ([]*solve.Result, error) {
+	if f.share != "" {
+		return f.solveShared(ctx, reqs)
+	}
+	var out []*solve.Result
+	for _, req := range reqs {
+		res, err := f.solveOne(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+func (f *fakeSolver) solveOne(ctx context.Context, req solve.Request) (*solve.Result, error) {
 	key := req.Image + " " + req.Platform.String()
 	f.ev.add("solve %s", key)
 	f.mu.Lock()
@@ -217,6 +239,14 @@ func unfolded(d digest.Digest) (digest.Digest, digest.Digest, error) {
 func (p *fakePublisher) Copy(ctx context.Context, from, to string, manifests []publish.Manifest) error {
 	p.ev.add("copy %s %s", from, to)
 	return nil
+}
+
+// NameOptions and RemoteOptions reach a test's own registry (see
+// TestSharedSession) over plain HTTP.
+func (p *fakePublisher) NameOptions(repo string) []name.Option { return []name.Option{name.Insecure} }
+
+func (p *fakePublisher) RemoteOptions(ctx context.Context) []remote.Option {
+	return []remote.Option{remote.WithContext(ctx)}
 }
 
 func (p *fakePublisher) PushIndex(ctx context.Context, repo string, manifests []publish.Manifest, annotations map[string]string) (digest.Digest, error) {

@@ -94,7 +94,9 @@ type StepError struct {
 	// Location is FILE:LINE:COL: PATH of the step, when known.
 	Location string
 	Image    string
-	Platform platform.Platform
+	// Platforms are the platforms of the failed session, or the one
+	// whose step failed.
+	Platforms []platform.Platform
 	// Node is the builder's node, when there are several.
 	Node string
 	Err  error
@@ -107,7 +109,11 @@ func (e *StepError) Error() string {
 	if e.Location != "" {
 		b.WriteString(e.Location + ": ")
 	}
-	fmt.Fprintf(&b, "image %s, platform %s", e.Image, e.Platform)
+	if len(e.Platforms) == 1 {
+		fmt.Fprintf(&b, "image %s, platform %s", e.Image, e.Platforms[0])
+	} else {
+		fmt.Fprintf(&b, "image %s, platforms %s", e.Image, platform.Join(e.Platforms))
+	}
 	if e.Node != "" {
 		fmt.Fprintf(&b, " (node %s)", e.Node)
 	}
@@ -131,8 +137,8 @@ func rootMessage(err error) string {
 // explain turns the failure of one solve into a StepError that points at
 // the step of the spec (from the source map of the failed op) and repeats
 // its output's tail.
-func (p *progress) explain(file string, stepAt func(line, col int) string, err error, image string, plat platform.Platform, node string) error {
-	se := &StepError{Err: err, Image: image, Platform: plat, Node: node}
+func (p *progress) explain(file string, stepAt func(line, col int) string, err error, image string, plats []platform.Platform, node string) error {
+	se := &StepError{Err: err, Image: image, Platforms: plats, Node: node}
 	for _, src := range errdefs.Sources(err) {
 		if src.Info == nil || file == "" || src.Info.Filename != filepath.Base(file) || len(src.Ranges) == 0 {
 			continue

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/attestations/sbom"
@@ -27,9 +26,9 @@ func attachSBOM(ctx context.Context, gw gateway.Client, res *gateway.Result, gen
 	if err != nil {
 		return fmt.Errorf("SBOM generator %s: %w", generator, err)
 	}
-	// The key BuildKit's exporters find a single image's attestations
-	// under: its config's platform, normalized.
-	id := platforms.FormatAll(platforms.Normalize(p.OCI()))
+	// The key BuildKit's exporters find the platform's attestations
+	// under (for a single image, its config's platform).
+	id := platformID(p)
 	att, err := scan(ctx, id, st, nil)
 	if err != nil {
 		return fmt.Errorf("SBOM generator %s: %w", generator, err)

@@ -2,18 +2,13 @@ package solve
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"strconv"
 	"time"
 
 	"github.com/docker/cli/cli/config/configfile"
-	"github.com/moby/buildkit/client"
-	"github.com/moby/buildkit/exporter/containerimage/exptypes"
-	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/auth/authprovider"
 	"github.com/moby/buildkit/session/secrets"
@@ -21,7 +16,7 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/tonistiigi/fsutil"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/bricklayer-build/bricklayer/builders"
 	"github.com/bricklayer-build/bricklayer/buildopt"
@@ -29,15 +24,19 @@ import (
 	"github.com/bricklayer-build/bricklayer/platform"
 )
 
-// Interface builds images, one platform per call. The build pipeline
-// talks to BuildKit only through it, so it can be tested with a fake.
+// Interface builds images, an image's platforms per call. The build
+// pipeline talks to BuildKit only through it, so it can be tested with a
+// fake.
 type Interface interface {
 	// Route gives, for each platform, the build platform of the node
 	// that takes it (the platform its build-platform stages run on), and
 	// refuses, before anything is planned, a platform no node takes.
 	Route(ctx context.Context, plats []platform.Platform) (map[platform.Platform]platform.Platform, error)
-	// Solve builds one image for one platform and exports it as req says.
-	Solve(ctx context.Context, req Request) (*Result, error)
+	// Solve builds one image for the platforms of reqs (one request per
+	// platform, all of the same image, repository, push and annotations)
+	// and exports each as its request says. The results are in the
+	// order of reqs.
+	Solve(ctx context.Context, reqs []Request) ([]*Result, error)
 }
 
 // Request is one image for one platform and what to do with the result.
@@ -69,18 +68,20 @@ type Request struct {
 	Annotations map[string]string
 }
 
-// Result is what one solve produced.
+// Result is what one platform of a solve produced.
 type Result struct {
 	Image    string
 	Platform platform.Platform
 	// Node is the builder's node that built it.
 	Node string
 	// Manifest is the digest of the platform's image manifest, when it
-	// was pushed or written to a layout; with Attested, of BuildKit's
-	// index of it and its attestation manifest.
+	// was pushed or written to a layout; with Attested, of an index of it
+	// and its attestation manifest (see Config.Provenance); with Shared,
+	// of the index BuildKit pushed of every platform its session built:
+	// their image manifests, then their attestation manifests.
 	Manifest digest.Digest
-	// Attested says Manifest is such an index (see Config.Provenance).
 	Attested bool
+	Shared   bool
 	// Loaded is what Docker said it loaded.
 	Loaded []string
 }
@@ -212,52 +213,34 @@ func (b boundedSecrets) GetSecret(ctx context.Context, id string) ([]byte, error
 	return b.SecretStore.GetSecret(ctx, id)
 }
 
-// Solve implements Interface: one session on the node that takes the
-// platform.
-func (n *Nodes) Solve(ctx context.Context, req Request) (*Result, error) {
-	routes, err := builders.Route(n.cfg.Builder, n.nodes, []platform.Platform{req.Platform})
+// Solve implements Interface: one session on each node that takes some of
+// the platforms, which solves them all and exports them as one
+// multi-platform result (see sessionsOf for those that keep their own).
+func (n *Nodes) Solve(ctx context.Context, reqs []Request) ([]*Result, error) {
+	plats := make([]platform.Platform, len(reqs))
+	for i, r := range reqs {
+		plats[i] = r.Platform
+	}
+	routes, err := builders.Route(n.cfg.Builder, n.nodes, plats)
 	if err != nil {
 		return nil, err
 	}
-	node := routes[req.Platform]
-	if req.Load && (n.cfg.Provenance.Enabled() || n.cfg.SBOM.Enabled()) {
-		return nil, fmt.Errorf("image %s for %s: BuildKit's docker exporter cannot carry attestations; load without --provenance and --sbom", req.Image, req.Platform)
+	out := make([]*Result, len(reqs))
+	eg, ectx := errgroup.WithContext(ctx)
+	for _, s := range sessionsOf(reqs, routes) {
+		eg.Go(func() error {
+			res, err := n.run(ectx, s)
+			// Each session writes its own requests' results.
+			for i, r := range res {
+				out[s.index[i]] = r
+			}
+			return err
+		})
 	}
-	so, err := n.solveOpt(req)
-	if err != nil {
+	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
-	var load *loading
-	if req.Load {
-		var exp client.ExportEntry
-		if exp, load, err = n.loadExport(ctx, req); err != nil {
-			return nil, err
-		}
-		// First: the push's digest must win (see solveOpt).
-		so.Exports = append([]client.ExportEntry{exp}, so.Exports...)
-	}
-	build := func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
-		return n.build(ctx, gw, req)
-	}
-	ch, wait := n.prog.channel()
-	resp, err := node.Client.Build(ctx, so, "", build, ch)
-	wait()
-	var loaded []string
-	if load != nil {
-		var lerr error
-		if loaded, lerr = load.finish(err); lerr != nil && err == nil {
-			return nil, fmt.Errorf("image %s for %s: %w", req.Image, req.Platform, lerr)
-		}
-	}
-	if err != nil {
-		return nil, n.prog.explain(n.cfg.SpecFile, n.cfg.StepAt, err, req.Image, req.Platform, nodeName(n.cfg.Builder, node))
-	}
-	res := &Result{Image: req.Image, Platform: req.Platform, Node: node.Name, Loaded: loaded}
-	res.Manifest = digest.Digest(resp.ExporterResponse[exptypes.ExporterImageDigestKey])
-	if res.Attested, err = exportedIndex(resp.ExporterResponse); err != nil {
-		return nil, fmt.Errorf("image %s for %s: %w", req.Image, req.Platform, err)
-	}
-	return res, nil
+	return out, nil
 }
 
 // nodeName names the node in errors, unless it is the only daemon.
@@ -266,57 +249,6 @@ func nodeName(b *builders.Builder, c *builders.Conn) string {
 		return ""
 	}
 	return c.Name
-}
-
-func (n *Nodes) solveOpt(req Request) (client.SolveOpt, error) {
-	so := client.SolveOpt{
-		LocalMounts: map[string]fsutil.FS{},
-		Session:     n.attach,
-		// Not nil: with cache imports, BuildKit's client copies into it.
-		FrontendAttrs:       map[string]string{"platform": req.Platform.String()},
-		AllowedEntitlements: req.Entitlements,
-	}
-	provenanceAttrs(so.FrontendAttrs, n.cfg.Provenance)
-	for name, dir := range req.Locals {
-		fs, err := fsutil.NewFS(dir)
-		if err != nil {
-			return so, fmt.Errorf("build context %s: %w", dir, err)
-		}
-		so.LocalMounts[name] = fs
-	}
-	if req.LayoutDir != "" {
-		attrs := map[string]string{"oci-mediatypes": "true", "tar": "false"}
-		n.epochAttrs(attrs)
-		annotationAttrs(attrs, req.Annotations)
-		so.Exports = append(so.Exports, client.ExportEntry{Type: client.ExporterOCI, Attrs: attrs, OutputDir: req.LayoutDir})
-	}
-	// The push last: BuildKit merges its exporters' responses, the last
-	// one's digest winning, and the pushed manifest is the one publish
-	// needs (a load's docker media types make another digest).
-	if req.Push {
-		attrs := map[string]string{
-			"name":           req.Repository,
-			"push":           "true",
-			"push-by-digest": "true",
-			"oci-mediatypes": "true",
-		}
-		if req.Insecure {
-			attrs["registry.insecure"] = "true"
-		}
-		n.epochAttrs(attrs)
-		annotationAttrs(attrs, req.Annotations)
-		so.Exports = append(so.Exports, client.ExportEntry{Type: client.ExporterImage, Attrs: attrs})
-	}
-	for _, c := range req.CacheTo {
-		so.CacheExports = append(so.CacheExports, client.CacheOptionsEntry{Type: c.Type, Attrs: c.Attrs})
-	}
-	// The client hands imports to the build function as the frontend
-	// option cache-imports, after serving local ones from the session
-	// (and pinning them to their digest).
-	for _, c := range req.CacheFrom {
-		so.CacheImports = append(so.CacheImports, client.CacheOptionsEntry{Type: c.Type, Attrs: maps.Clone(c.Attrs)})
-	}
-	return so, nil
 }
 
 // annotationAttrs asks BuildKit's exporters to annotate the platform's
@@ -335,51 +267,4 @@ func (n *Nodes) epochAttrs(attrs map[string]string) {
 	}
 	attrs["source-date-epoch"] = strconv.FormatInt(n.cfg.Epoch.Unix(), 10)
 	attrs["rewrite-timestamp"] = "true"
-}
-
-// build solves the plan's definition, its local sources bound to this
-// session, and gives the result the target's image config.
-func (n *Nodes) build(ctx context.Context, gw gateway.Client, req Request) (*gateway.Result, error) {
-	if n.cfg.Provenance.Enabled() || n.cfg.SBOM.Enabled() {
-		if err := canAttest(gw); err != nil {
-			return nil, err
-		}
-	}
-	def, err := bindLocals(req.Definition, gw.BuildOpts().SessionID, n.cfg.Host, req.Locals)
-	if err != nil {
-		return nil, fmt.Errorf("image %s for %s: %w", req.Image, req.Platform, err)
-	}
-	sreq := gateway.SolveRequest{Definition: def, Evaluate: true}
-	if dt := gw.BuildOpts().Opts["cache-imports"]; dt != "" {
-		var imports []gateway.CacheOptionsEntry
-		if err := json.Unmarshal([]byte(dt), &imports); err != nil {
-			return nil, fmt.Errorf("cache imports: %w", err)
-		}
-		sreq.CacheImports = imports
-	}
-	res, err := gw.Solve(ctx, sreq)
-	if err != nil {
-		return nil, err
-	}
-	res.AddMeta(exptypes.ExporterImageConfigKey, req.Config)
-	if n.cfg.SBOM.Enabled() {
-		// The generator runs on the node's own platform and scans the
-		// image as solved.
-		bp := DefaultBuildPlatform
-		if ws := gw.BuildOpts().Workers; len(ws) > 0 && len(ws[0].Platforms) > 0 {
-			bp = ws[0].Platforms[0]
-		}
-		ref, err := res.SingleRef()
-		if err != nil {
-			return nil, err
-		}
-		st, err := ref.ToState()
-		if err != nil {
-			return nil, err
-		}
-		if err := attachSBOM(ctx, gw, res, n.cfg.SBOM.Generator, bp, req.Platform, st); err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
 }
