@@ -36,6 +36,9 @@ type Registry struct {
 	Keychain authn.Keychain
 	// Transport carries the requests; nil is go-containerregistry's.
 	Transport http.RoundTripper
+	// tagRequests bounds the requests of a tag move in flight at once to
+	// one registry; 0 is defaultTagLimit.
+	tagRequests int
 }
 
 // nameOpts are the options of go-containerregistry names in repo: plain

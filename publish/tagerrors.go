@@ -52,9 +52,11 @@ type TagMoveError struct {
 	Err error
 	// Total is how many tags the run was to move.
 	Total int
-	// Restored were (or, for the move that failed, may have been) moved
-	// and now point where they did before; Deleted did not exist before
-	// and were deleted again.
+	// Restored were (or, for moves whose request failed, may have been)
+	// moved and now point where they did before; Deleted did not exist
+	// before and were deleted again. Each lists the moves the registry
+	// answered, newest first, then those whose request failed or was
+	// given up, newest first.
 	Restored, Deleted []string
 	// Unrestored could not be put back.
 	Unrestored []TagLeft

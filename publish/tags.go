@@ -2,14 +2,12 @@ package publish
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/bricklayer-build/bricklayer/ref"
@@ -23,14 +21,23 @@ type Tagging struct {
 	Tags       []string
 }
 
-// move is one tag to move, and where it pointed before (nil: nowhere).
+// move is one tag to move, where it pointed before (nil: nowhere), and
+// what became of its move.
 type move struct {
+	job int
 	tag name.Tag
 	// ref is the tag as the job named it (repository:tag).
 	ref    string
 	to     *remote.Descriptor
 	before *remote.Descriptor
+	// sent tells that the move's PUT was sent: when err is set too, it
+	// may or may not have reached the registry.
+	sent bool
+	err  error
 }
+
+// there tells whether the tag already points where it is to move.
+func (m *move) there() bool { return m.before != nil && m.before.Digest == m.to.Digest }
 
 // rollbackTimeout bounds putting tags back, which goes on after an
 // interrupt.
@@ -44,115 +51,203 @@ const rollbackTimeout = 2 * time.Minute
 // tags another release moved meanwhile are a *TagRaceError. It returns the
 // references moved (and read back where they were moved to), each as its
 // job's repository, ":" and the tag.
+//
+// The requests of each step go to a registry a few at a time
+// (defaultTagLimit), so a release of hundreds of tags costs a few dozen
+// round trips, not hundreds.
 func (r Registry) MoveTags(ctx context.Context, jobs []Tagging) ([]string, error) {
-	var moves []move
-	for _, j := range jobs {
-		if j.Index == "" {
-			return nil, fmt.Errorf("image %s: no index digest to tag", j.Image)
-		}
-		pushed, err := name.NewDigest(ref.Digested(j.Repository, j.Index), r.nameOpts(j.Repository)...)
-		if err != nil {
-			return nil, fmt.Errorf("image %s: %w", j.Image, err)
-		}
-		to, err := remote.Get(pushed, r.remoteOpts(ctx)...)
-		if err != nil {
-			return nil, fmt.Errorf("image %s: checking the pushed index %s: %w", j.Image, pushed, err)
-		}
-		if !to.MediaType.IsIndex() {
-			return nil, fmt.Errorf("image %s: %s is not an image index", j.Image, pushed)
-		}
-		for _, t := range j.Tags {
-			tagged := ref.Tagged(j.Repository, t)
-			tag, err := name.NewTag(tagged, r.nameOpts(j.Repository)...)
-			if err != nil {
-				return nil, fmt.Errorf("image %s: %w", j.Image, err)
-			}
-			before, err := r.current(ctx, tag)
-			if err != nil {
-				return nil, fmt.Errorf("image %s: reading %s before moving it: %w", j.Image, tag, err)
-			}
-			moves = append(moves, move{tag: tag, ref: tagged, to: to, before: before})
+	s, err := r.tagSession(ctx)
+	if err != nil {
+		return nil, err
+	}
+	moves, err := s.prepare(ctx, r, jobs)
+	if err != nil {
+		return nil, err
+	}
+	var failed atomic.Bool
+	stop := func() bool { return failed.Load() || ctx.Err() != nil }
+	var todo []int
+	for i := range moves {
+		if !moves[i].there() {
+			todo = append(todo, i)
 		}
 	}
-	for i, m := range moves {
-		if m.before != nil && m.before.Digest == m.to.Digest {
-			continue // already there
-		}
-		err := context.Cause(ctx)
-		if err == nil {
-			err = remote.Tag(m.tag, m.to, r.remoteOpts(ctx)...)
-			if err != nil && ctx.Err() != nil {
+	s.each(todo, moves.host, stop, func(i int) {
+		m := &moves[i]
+		m.sent = true
+		m.err = s.push.Put(ctx, m.tag, m.to)
+		if m.err != nil {
+			if ctx.Err() != nil {
 				// Stopped (a signal, say): that is the reason to give,
 				// not how the request happened to end.
-				err = context.Cause(ctx)
+				m.err = context.Cause(ctx)
 			}
+			failed.Store(true)
 		}
+	})
+	if i := moves.firstFailed(ctx, todo); i >= 0 {
+		return nil, s.rollback(ctx, moves, i)
+	}
+	return s.readBack(ctx, moves)
+}
+
+// moves are the tag moves of a MoveTags, in the order of its jobs and
+// their tags.
+type moves []move
+
+func (ms moves) host(i int) string { return ms[i].tag.Context().RegistryStr() }
+
+// firstFailed is the first move of todo whose move failed, or, when none
+// did and ctx ended before every one was sent, the first not sent (given
+// ctx's cause); -1 when every move of todo was made. The first in order,
+// not in time, so that the same failure reads the same whichever request
+// ended first.
+func (ms moves) firstFailed(ctx context.Context, todo []int) int {
+	for _, i := range todo {
+		if ms[i].err != nil {
+			return i
+		}
+	}
+	for _, i := range todo {
+		if !ms[i].sent {
+			ms[i].err = context.Cause(ctx)
+			return i
+		}
+	}
+	return -1
+}
+
+// prepare checks that every job's index is in its registry and reads
+// where each tag points, concurrently; the first error, in the order of
+// jobs and tags, stops it before anything is moved.
+func (s *tagSession) prepare(ctx context.Context, r Registry, jobs []Tagging) (moves, error) {
+	pushed := make([]name.Digest, len(jobs))
+	var ms moves
+	for j, job := range jobs {
+		if job.Index == "" {
+			return nil, fmt.Errorf("image %s: no index digest to tag", job.Image)
+		}
+		var err error
+		pushed[j], err = name.NewDigest(ref.Digested(job.Repository, job.Index), r.nameOpts(job.Repository)...)
 		if err != nil {
-			// The failed move may have reached the registry: put it back
-			// too.
-			return nil, r.rollback(ctx, moves[:i+1], len(moves), err)
+			return nil, fmt.Errorf("image %s: %w", job.Image, err)
+		}
+		for _, t := range job.Tags {
+			tagged := ref.Tagged(job.Repository, t)
+			tag, err := name.NewTag(tagged, r.nameOpts(job.Repository)...)
+			if err != nil {
+				return nil, fmt.Errorf("image %s: %w", job.Image, err)
+			}
+			ms = append(ms, move{job: j, tag: tag, ref: tagged})
 		}
 	}
-	return r.readBack(ctx, moves)
+
+	// Each index, once: every tag of a job is PUT with the same bytes.
+	to := make([]*remote.Descriptor, len(jobs))
+	errs := make([]error, len(jobs))
+	var failed atomic.Bool
+	s.each(seq(len(jobs)), func(j int) string { return pushed[j].RegistryStr() }, failed.Load, func(j int) {
+		d, err := s.pull.Get(ctx, pushed[j])
+		switch {
+		case err != nil:
+			err = fmt.Errorf("image %s: checking the pushed index %s: %w", jobs[j].Image, pushed[j], err)
+		case !d.MediaType.IsIndex():
+			err = fmt.Errorf("image %s: %s is not an image index", jobs[j].Image, pushed[j])
+		}
+		to[j], errs[j] = d, err
+		if err != nil {
+			failed.Store(true)
+		}
+	})
+	if err := firstErr(errs); err != nil {
+		return nil, err
+	}
+
+	// Where each tag points: its digest, by HEAD.
+	for i := range ms {
+		ms[i].to = to[ms[i].job]
+	}
+	errs = make([]error, len(ms))
+	s.each(seq(len(ms)), ms.host, failed.Load, func(i int) {
+		m := &ms[i]
+		d, err := s.current(ctx, m.tag)
+		if err != nil {
+			errs[i] = fmt.Errorf("image %s: reading %s before moving it: %w", jobs[m.job].Image, m.tag, err)
+			failed.Store(true)
+			return
+		}
+		if d != nil {
+			// The digest for now; the manifest, to put back, below.
+			m.before = &remote.Descriptor{Descriptor: *d}
+		}
+	})
+	if err := firstErr(errs); err != nil {
+		return nil, err
+	}
+	return ms, s.readBefore(ctx, jobs, ms)
 }
 
-// current is what tag points at, or nil when it does not exist.
-func (r Registry) current(ctx context.Context, tag name.Tag) (*remote.Descriptor, error) {
-	d, err := remote.Get(tag, r.remoteOpts(ctx)...)
-	var te *transport.Error
-	if errors.As(err, &te) && te.StatusCode == http.StatusNotFound {
-		return nil, nil
+// readBefore reads the manifest each tag pointed at before, to put it
+// back on failure: once for each repository and digest, however many
+// tags point at it (a release's tags mostly point at the last release).
+func (s *tagSession) readBefore(ctx context.Context, jobs []Tagging, ms moves) error {
+	type key struct {
+		repo   string
+		digest string
 	}
-	return d, err
+	first := map[key]int{} // the first move of each manifest to read
+	var reads []int
+	for i := range ms {
+		m := &ms[i]
+		if m.before == nil || m.there() {
+			continue
+		}
+		k := key{m.tag.Context().Name(), m.before.Digest.String()}
+		if _, ok := first[k]; !ok {
+			first[k] = i
+			reads = append(reads, i)
+		}
+	}
+	got := make([]*remote.Descriptor, len(ms))
+	errs := make([]error, len(ms))
+	var failed atomic.Bool
+	s.each(reads, ms.host, failed.Load, func(i int) {
+		m := &ms[i]
+		pinned := m.tag.Context().Digest(m.before.Digest.String())
+		got[i], errs[i] = s.pull.Get(ctx, pinned)
+		if errs[i] != nil {
+			errs[i] = fmt.Errorf("image %s: reading %s, where %s points, before moving it: %w", jobs[m.job].Image, pinned, m.tag, errs[i])
+			failed.Store(true)
+		}
+	})
+	if err := firstErr(errs); err != nil {
+		return err
+	}
+	for i := range ms {
+		m := &ms[i]
+		if m.before == nil || m.there() {
+			continue
+		}
+		m.before = got[first[key{m.tag.Context().Name(), m.before.Digest.String()}]]
+	}
+	return nil
 }
 
-// rollback puts the tags of moves back where they were, in reverse
-// order; the last of moves is the one that failed, of total. It runs to
-// its end even when ctx was cancelled (a second Ctrl-C included), within
-// rollbackTimeout.
-func (r Registry) rollback(ctx context.Context, moves []move, total int, cause error) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
-	defer cancel()
-	e := &TagMoveError{Tag: moves[len(moves)-1].ref, Err: cause, Total: total}
-	// The failed move, last of moves, may still land at the registry
-	// after its request was given up: put it back last, whatever a read
-	// says now, and the others newest first.
-	last := len(moves) - 1
-	order := []int{}
-	for i := last - 1; i >= 0; i-- {
-		order = append(order, i)
+// seq is 0, 1, ..., n-1.
+func seq(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
 	}
-	order = append(order, last)
-	for _, i := range order {
-		m := moves[i]
-		if m.before != nil && m.before.Digest == m.to.Digest {
-			continue // never moved
-		}
-		if i == last && m.before == nil {
-			if now, err := r.current(ctx, m.tag); err == nil && now == nil {
-				continue // the failed move of a new tag did not happen
-			}
-		}
-		if m.before != nil {
-			if err := remote.Tag(m.tag, m.before, r.remoteOpts(ctx)...); err != nil {
-				if now, rerr := r.current(ctx, m.tag); i == last && rerr == nil && now != nil && now.Digest == m.before.Digest {
-					continue // the failed move did not happen
-				}
-				e.Unrestored = append(e.Unrestored, TagLeft{Ref: m.ref, Index: digest.Digest(m.to.Digest.String()), Was: digest.Digest(m.before.Digest.String()), Err: err.Error()})
-				continue
-			}
-			e.Restored = append(e.Restored, m.ref)
-			continue
-		}
-		err := remote.Delete(m.tag, r.remoteOpts(ctx)...)
-		var te *transport.Error
-		if err != nil && !(errors.As(err, &te) && te.StatusCode == http.StatusNotFound) {
-			e.Unrestored = append(e.Unrestored, TagLeft{Ref: m.ref, Index: digest.Digest(m.to.Digest.String()), Err: err.Error()})
-			continue
-		}
-		if err == nil {
-			e.Deleted = append(e.Deleted, m.ref)
+	return s
+}
+
+// firstErr is the first error of errs that is not nil.
+func firstErr(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
 	}
-	return e
+	return nil
 }

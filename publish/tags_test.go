@@ -86,6 +86,14 @@ func pubTestNewFixture(t *testing.T, oldTags ...string) pubTestFixture {
 	return f
 }
 
+// serial is f moving one tag at a time: what is put back, and how it is
+// reported, then follows from which move fails, with nothing in flight
+// beside it (tags_parallel_test.go has the same under concurrency).
+func (f pubTestFixture) serial() pubTestFixture {
+	f.reg = f.reg.WithTagLimit(1)
+	return f
+}
+
 func (f pubTestFixture) job(tags ...string) []publish.Tagging {
 	return []publish.Tagging{{Image: "app", Repository: f.repo, Index: f.new, Tags: tags}}
 }
@@ -136,8 +144,9 @@ func TestMoveTags(t *testing.T) {
 		t.Errorf("MoveTags returned %q, want %q", moved, want)
 	}
 	pubTestWant(t, f.repo, f.new, "t0", "t1", "n0")
-	if got := rec.tagPuts(); !slices.Equal(got, []string{"t0", "t1", "n0"}) {
-		t.Errorf("tag PUTs %q, want t0, t1, n0", got)
+	// In any order: the moves run concurrently.
+	if got := rec.tagPuts(); !slices.Equal(pubTestSorted(got), []string{"n0", "t0", "t1"}) {
+		t.Errorf("tag PUTs %q, want n0, t0, t1", got)
 	}
 
 	// Again: every tag is there already; nothing is PUT.
@@ -247,6 +256,13 @@ func pubTestLeft(e *publish.TagMoveError) []string {
 	return refs
 }
 
+// pubTestSorted is a sorted copy of s.
+func pubTestSorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
+}
+
 func pubTestSame(t *testing.T, what string, got, want []string) {
 	t.Helper()
 	if !slices.Equal(got, want) {
@@ -255,7 +271,7 @@ func pubTestSame(t *testing.T, what string, got, want []string) {
 }
 
 func TestMoveTagsRollback(t *testing.T) {
-	f := pubTestNewFixture(t, "t0", "t1", "t2")
+	f := pubTestNewFixture(t, "t0", "t1", "t2").serial()
 	f.reg.Transport = pubTestFailTag("t2", false)
 	e := pubTestMoveError(t, f, "t0", "t1", "t2", "n0")
 	if e.Tag != f.repo+":t2" {
@@ -278,7 +294,7 @@ func TestMoveTagsRollback(t *testing.T) {
 }
 
 func TestMoveTagsRollbackNewTagFails(t *testing.T) {
-	f := pubTestNewFixture(t, "t0", "t1", "t2")
+	f := pubTestNewFixture(t, "t0", "t1", "t2").serial()
 	f.reg.Transport = pubTestFailTag("n0", false)
 	e := pubTestMoveError(t, f, "t0", "t1", "t2", "n0")
 	if e.Tag != f.repo+":n0" {
@@ -292,7 +308,7 @@ func TestMoveTagsRollbackNewTagFails(t *testing.T) {
 }
 
 func TestMoveTagsRollbackFails(t *testing.T) {
-	f := pubTestNewFixture(t, "t0", "t1", "t2")
+	f := pubTestNewFixture(t, "t0", "t1", "t2").serial()
 	f.reg.Transport = pubTestFailTag("t2", true)
 	e := pubTestMoveError(t, f, "t0", "t1", "t2", "n0")
 	if e.Tag != f.repo+":t2" {
@@ -352,7 +368,7 @@ func pubTestLandThenFail(tag string) *pubTestPutRecorder {
 }
 
 func TestMoveTagsRollbackFailedMoveLanded(t *testing.T) {
-	f := pubTestNewFixture(t, "t0", "t1", "t2")
+	f := pubTestNewFixture(t, "t0", "t1", "t2").serial()
 	f.reg.Transport = pubTestLandThenFail("t2")
 	e := pubTestMoveError(t, f, "t0", "t1", "t2", "n0")
 	if e.Tag != f.repo+":t2" {
@@ -366,7 +382,7 @@ func TestMoveTagsRollbackFailedMoveLanded(t *testing.T) {
 }
 
 func TestMoveTagsRollbackNewTagLanded(t *testing.T) {
-	f := pubTestNewFixture(t, "t0", "t1")
+	f := pubTestNewFixture(t, "t0", "t1").serial()
 	f.reg.Transport = pubTestLandThenFail("n0")
 	e := pubTestMoveError(t, f, "t0", "t1", "n0")
 	if e.Tag != f.repo+":n0" {
@@ -381,7 +397,7 @@ func TestMoveTagsRollbackNewTagLanded(t *testing.T) {
 
 func TestMoveTagsRollbackDeletesNewTag(t *testing.T) {
 	// n0 is created, then t0's move fails: n0 is deleted again.
-	f := pubTestNewFixture(t, "t0")
+	f := pubTestNewFixture(t, "t0").serial()
 	f.reg.Transport = pubTestFailTag("t0", false)
 	e := pubTestMoveError(t, f, "n0", "t0")
 	pubTestSame(t, "Deleted", e.Deleted, pubTestRefs(f.repo, "n0"))
@@ -392,7 +408,7 @@ func TestMoveTagsRollbackDeletesNewTag(t *testing.T) {
 }
 
 func TestMoveTagsCancelled(t *testing.T) {
-	f := pubTestNewFixture(t, "t0", "t1")
+	f := pubTestNewFixture(t, "t0", "t1").serial()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var once sync.Once
@@ -432,7 +448,7 @@ func TestMoveTagsCancelled(t *testing.T) {
 func TestMoveTagsCancelledBetweenMoves(t *testing.T) {
 	// The 2nd move succeeds, then ctx ends: the 3rd is not attempted and
 	// the two moved are put back.
-	f := pubTestNewFixture(t, "t0", "t1", "t2")
+	f := pubTestNewFixture(t, "t0", "t1", "t2").serial()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var once sync.Once
