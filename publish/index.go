@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -37,8 +38,11 @@ type Registry struct {
 	// Transport carries the requests; nil is go-containerregistry's.
 	Transport http.RoundTripper
 	// tagRequests bounds the requests of a tag move in flight at once to
-	// one registry; 0 is defaultTagLimit.
+	// one registry; 0 is defaultTagLimit. tagGrace is how long moves in
+	// flight when the move is stopped get to be answered; 0 is
+	// defaultTagGrace.
 	tagRequests int
+	tagGrace    time.Duration
 }
 
 // nameOpts are the options of go-containerregistry names in repo: plain

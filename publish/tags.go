@@ -64,23 +64,27 @@ func (r Registry) MoveTags(ctx context.Context, jobs []Tagging) ([]string, error
 	if err != nil {
 		return nil, err
 	}
-	var failed atomic.Bool
-	stop := func() bool { return failed.Load() || ctx.Err() != nil }
 	var todo []int
 	for i := range moves {
 		if !moves[i].there() {
 			todo = append(todo, i)
 		}
 	}
+	// Once ctx ends (a signal) or a move fails, no move starts; those in
+	// flight get their answer, within a grace.
+	mctx, release := r.inFlight(ctx)
+	defer release()
+	var failed atomic.Bool
+	stop := func() bool { return failed.Load() || ctx.Err() != nil }
 	s.each(todo, moves.host, stop, func(i int) {
 		m := &moves[i]
 		m.sent = true
-		m.err = s.push.Put(ctx, m.tag, m.to)
+		m.err = s.push.Put(mctx, m.tag, m.to)
 		if m.err != nil {
-			if ctx.Err() != nil {
-				// Stopped (a signal, say): that is the reason to give,
-				// not how the request happened to end.
-				m.err = context.Cause(ctx)
+			if mctx.Err() != nil {
+				// Given up after the grace: the signal is the reason to
+				// give, not how the request happened to end.
+				m.err = context.Cause(mctx)
 			}
 			failed.Store(true)
 		}

@@ -378,3 +378,88 @@ func TestMoveTagsParallelRace(t *testing.T) {
 	pubTestWant(t, f.repo, f.new, want...)
 	pubTestWant(t, f.repo, f.old, "t17")
 }
+
+// pubTestStopAt is a transport that, at the nth tag PUT, ends ctx (a
+// signal) and then runs at (given the request) in place of the round
+// trip; it records the tags of the first PUT of each.
+func pubTestStopAt(n int, cancel func(), at func(req *http.Request) (*http.Response, error)) *pubTestPutRecorder {
+	return &pubTestPutRecorder{hook: func(k int, _ string, req *http.Request) (bool, *http.Response, error) {
+		if k != n {
+			return false, nil, nil
+		}
+		cancel()
+		resp, err := at(req)
+		return true, resp, err
+	}}
+}
+
+// TestMoveTagsStoppedAnswered: ctx ends (a signal) while moves are at
+// the registry: they are not given up, so none can land after the
+// roll-back put its tag back; no move starts after.
+func TestMoveTagsStoppedAnswered(t *testing.T) {
+	tags, old := pubTestParallelTags()
+	f := pubTestNewFixture(t, old...)
+	f.reg = f.reg.WithTagGrace(time.Minute)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	givenUp := false
+	f.reg.Transport = pubTestStopAt(5, cancel, func(req *http.Request) (*http.Response, error) {
+		// ctx has ended; the request in flight has not.
+		givenUp = req.Context().Err() != nil
+		return http.DefaultTransport.RoundTrip(req)
+	})
+	moved, err := f.reg.MoveTags(ctx, f.job(tags...))
+	var tme *publish.TagMoveError
+	if !errors.As(err, &tme) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("MoveTags = %q, %v; want a *TagMoveError of context.Canceled", moved, err)
+	}
+	if givenUp {
+		t.Error("the move in flight was given up the moment ctx ended")
+	}
+	pubTestSame(t, "Unrestored", pubTestLeft(tme), nil)
+	if n := len(tme.Restored) + len(tme.Deleted); n < 5 || n > 5+15 {
+		t.Errorf("%d tags put back, want the 5th and those in flight beside it (16 at most): %v", n, tme)
+	}
+	pubTestWant(t, f.repo, f.old, old...)
+	for _, tg := range tags {
+		if strings.HasPrefix(tg, "n") {
+			pubTestWant(t, f.repo, "", tg)
+		}
+	}
+}
+
+// TestMoveTagsStoppedHung: a move the registry never answers is given up
+// the grace after ctx ends; it is the move named, and put back last.
+func TestMoveTagsStoppedHung(t *testing.T) {
+	tags, old := pubTestParallelTags()
+	f := pubTestNewFixture(t, old...)
+	f.reg = f.reg.WithTagGrace(50 * time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var hung string
+	f.reg.Transport = pubTestStopAt(5, cancel, func(req *http.Request) (*http.Response, error) {
+		hung = pubTestTagOf(req)
+		<-req.Context().Done() // until MoveTags gives it up
+		return nil, req.Context().Err()
+	})
+	_, err := f.reg.MoveTags(ctx, f.job(tags...))
+	var tme *publish.TagMoveError
+	if !errors.As(err, &tme) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("MoveTags error %v, want a *TagMoveError of context.Canceled", err)
+	}
+	if tme.Tag != f.repo+":"+hung {
+		t.Errorf("Tag = %q, want the hung %s", tme.Tag, hung)
+	}
+	if strings.HasPrefix(hung, "t") {
+		if n := len(tme.Restored); n == 0 || tme.Restored[n-1] != f.repo+":"+hung {
+			t.Errorf("Restored = %q, want the hung %s last", tme.Restored, hung)
+		}
+	}
+	pubTestSame(t, "Unrestored", pubTestLeft(tme), nil)
+	pubTestWant(t, f.repo, f.old, old...)
+	for _, tg := range tags {
+		if strings.HasPrefix(tg, "n") {
+			pubTestWant(t, f.repo, "", tg)
+		}
+	}
+}

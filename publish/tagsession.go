@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -24,6 +25,39 @@ func (r Registry) tagLimit() int {
 		return r.tagRequests
 	}
 	return defaultTagLimit
+}
+
+// defaultTagGrace is how long the moves in flight when a tag move is
+// stopped (a signal) get to be answered before they are given up: a move
+// given up may still land at the registry after the roll-back put its
+// tag back, while one answered is known. Short enough that the grace and
+// a roll-back fit in the seconds CI gives a cancelled job before it
+// kills it.
+const defaultTagGrace = 2 * time.Second
+
+// inFlight is the context of the move requests: it ends defaultTagGrace
+// (or r.tagGrace) after ctx, with ctx's cause. stop releases it.
+func (r Registry) inFlight(ctx context.Context) (moves context.Context, stop func()) {
+	grace := r.tagGrace
+	if grace <= 0 {
+		grace = defaultTagGrace
+	}
+	moves, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	unhook := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel(context.Cause(ctx))
+		case <-done:
+		}
+	})
+	return moves, func() {
+		unhook()
+		close(done)
+		cancel(nil)
+	}
 }
 
 // tagSession is the registry connections of one MoveTags: a puller and a
