@@ -25,6 +25,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/bricklayer-build/bricklayer/buildopt"
+	"github.com/bricklayer-build/bricklayer/internal/ociread"
 	"github.com/bricklayer-build/bricklayer/pipeline"
 	"github.com/bricklayer-build/bricklayer/plan"
 	"github.com/bricklayer-build/bricklayer/platform"
@@ -463,39 +464,21 @@ func TestOutputWithCacheExport(t *testing.T) {
 		t.Errorf("Tags %v without push", r.Tags)
 	}
 
-	lp, err := layout.FromPath(untar(t, out))
+	idxs, err := ociread.Read(untar(t, out))
 	if err != nil {
 		t.Fatal(err)
 	}
-	top, err := lp.ImageIndex()
-	if err != nil {
-		t.Fatal(err)
+	if len(idxs) != 1 {
+		t.Fatalf("the layout holds %d indexes, want one", len(idxs))
 	}
-	tm, err := top.IndexManifest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(tm.Manifests) != 1 {
-		t.Fatalf("the layout holds %d manifests, want one index", len(tm.Manifests))
-	}
-	desc := tm.Manifests[0]
-	if !desc.MediaType.IsIndex() {
-		t.Fatalf("the layout's manifest is a %s, want an index", desc.MediaType)
-	}
+	desc := idxs[0].Desc
 	if got := desc.Annotations["org.opencontainers.image.ref.name"]; got != "1" {
 		t.Errorf("ref name %q, want the first tag %q", got, "1")
 	}
 	if got := digest.Digest(desc.Digest.String()); got != r.Digest {
 		t.Errorf("result digest %s, the layout's index %s", r.Digest, got)
 	}
-	idx, err := top.ImageIndex(desc.Digest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	im, err := idx.IndexManifest()
-	if err != nil {
-		t.Fatal(err)
-	}
+	im := idxs[0]
 	wantPlats := []platform.Platform{plat(t, "linux/amd64"), plat(t, "linux/arm/v7")}
 	if len(im.Manifests) != len(wantPlats) {
 		t.Fatalf("the index has %d manifests, want %d", len(im.Manifests), len(wantPlats))
@@ -511,7 +494,7 @@ func TestOutputWithCacheExport(t *testing.T) {
 		if got != wantPlats[i] {
 			t.Errorf("manifest %d is %s, want %s", i, got, wantPlats[i])
 		}
-		if _, err := idx.Image(m.Digest); err != nil {
+		if _, err := im.Index.Image(m.Digest); err != nil {
 			t.Errorf("manifest %d (%s): %v", i, m.Digest, err)
 		}
 		if r.Platforms[i].Platform != wantPlats[i] || r.Platforms[i].Digest.String() != m.Digest.String() {

@@ -22,6 +22,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/bricklayer-build/bricklayer/buildopt"
+	"github.com/bricklayer-build/bricklayer/internal/ociread"
 	"github.com/bricklayer-build/bricklayer/pipeline"
 	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/publish"
@@ -204,26 +205,14 @@ func TestProvenanceOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := results[0]
-	lp, err := layout.FromPath(out)
+	idxs, err := ociread.Read(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	top, err := lp.ImageIndex()
-	if err != nil {
-		t.Fatal(err)
+	if len(idxs) != 1 {
+		t.Fatalf("the layout holds %d indexes, want one", len(idxs))
 	}
-	tm, err := top.IndexManifest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, err := top.ImageIndex(tm.Manifests[0].Digest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	im, err := idx.IndexManifest()
-	if err != nil {
-		t.Fatal(err)
-	}
+	im := idxs[0]
 	if len(im.Manifests) != 4 {
 		t.Fatalf("the index has %d manifests, want 2 images and 2 attestations", len(im.Manifests))
 	}

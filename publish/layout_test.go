@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/bricklayer-build/bricklayer/internal/ociread"
 	"github.com/bricklayer-build/bricklayer/publish"
 )
 
@@ -96,22 +97,14 @@ func pubTestDirEntries(t *testing.T, dir string) []string {
 // of digest d, and returns that index.
 func pubTestTopIndex(t *testing.T, dir, ref string, d string) v1.ImageIndex {
 	t.Helper()
-	lp, err := layout.FromPath(dir)
+	idxs, err := ociread.Read(dir)
 	if err != nil {
 		t.Fatalf("reading the layout back: %v", err)
 	}
-	top, err := lp.ImageIndex()
-	if err != nil {
-		t.Fatal(err)
+	if len(idxs) != 1 {
+		t.Fatalf("index.json has %d entries, want 1", len(idxs))
 	}
-	im, err := top.IndexManifest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(im.Manifests) != 1 {
-		t.Fatalf("index.json has %d entries, want 1", len(im.Manifests))
-	}
-	desc := im.Manifests[0]
+	desc := idxs[0].Desc
 	if got := desc.Annotations[pubTestRefName]; got != ref {
 		t.Errorf("index.json entry %s = %q, want %q", pubTestRefName, got, ref)
 	}
@@ -121,11 +114,7 @@ func pubTestTopIndex(t *testing.T, dir, ref string, d string) v1.ImageIndex {
 	if desc.MediaType != types.OCIImageIndex {
 		t.Errorf("index.json entry media type %s, want %s", desc.MediaType, types.OCIImageIndex)
 	}
-	idx, err := top.ImageIndex(desc.Digest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return idx
+	return idxs[0].Index
 }
 
 func TestWriteLayout(t *testing.T) {

@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/rogpeppe/go-internal/testscript"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/bricklayer-build/bricklayer/builders"
+	"github.com/bricklayer-build/bricklayer/internal/ociread"
 )
 
 // TestE2E runs testdata/e2e/*.txtar against a real BuildKit daemon
@@ -83,19 +83,11 @@ func ociPlatforms(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: ociplatforms DIR")
 	}
-	p, err := layout.FromPath(ts.MkAbs(args[0]))
+	idxs, err := ociread.Read(ts.MkAbs(args[0]))
 	ts.Check(err)
-	top, err := p.ImageIndex()
-	ts.Check(err)
-	tm, err := top.IndexManifest()
-	ts.Check(err)
-	for _, d := range tm.Manifests {
-		idx, err := top.ImageIndex(d.Digest)
-		ts.Check(err)
-		im, err := idx.IndexManifest()
-		ts.Check(err)
-		fmt.Fprintf(ts.Stdout(), "index %s\n", d.Digest)
-		for _, m := range im.Manifests {
+	for _, idx := range idxs {
+		fmt.Fprintf(ts.Stdout(), "index %s\n", idx.Desc.Digest)
+		for _, m := range idx.Manifests {
 			if m.Platform != nil {
 				fmt.Fprintf(ts.Stdout(), "%s %s\n", m.Platform, m.Digest)
 			}
