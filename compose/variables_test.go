@@ -151,8 +151,8 @@ func TestRewriteExtensionFields(t *testing.T) {
 }
 
 func TestFoldArch(t *testing.T) {
-	src := "services:\n  mq: {image: arm32v6/rabbitmq:alpine}\n  py: {image: docker.io/arm64v8/python:3.12}\n  db: {image: 'arm32v7/postgres:${PG}'}\n  pinned: {image: arm32v7/redis@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef}\n  own: {image: arm32v7x/thing:1}\n"
-	want := "services:\n  mq: {image: rabbitmq:alpine}\n  py: {image: docker.io/library/python:3.12}\n  db: {image: 'postgres:${PG}'}\n  pinned: {image: arm32v7/redis@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef}\n  own: {image: arm32v7x/thing:1}\n"
+	src := "services:\n  mq: {image: arm32v6/rabbitmq:alpine}\n  py: {image: docker.io/arm64v8/python:3.12}\n  db: {image: 'arm32v7/postgres:${PG}'}\n  pinned: {image: arm32v7/redis@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef}\n  own: {image: arm32v7x/thing:1}\n  mips: {image: mips64le/debian:12}\n"
+	want := "services:\n  mq: {image: rabbitmq:alpine}\n  py: {image: docker.io/library/python:3.12}\n  db: {image: 'postgres:${PG}'}\n  pinned: {image: arm32v7/redis@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef}\n  own: {image: arm32v7x/thing:1}\n  mips: {image: debian:12}\n"
 	res, err := RewriteWith([]byte(src), nil, Options{FoldArch: true})
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 
+	"github.com/bricklayer-build/bricklayer/internal/hubarch"
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
 	"github.com/bricklayer-build/bricklayer/spec"
 )
@@ -167,14 +168,6 @@ func envList(m map[string]string) []string {
 	return out
 }
 
-// archPrefixes are Docker Official Images' per-architecture namespaces
-// and the platform each serves.
-var archPrefixes = map[string]string{
-	"amd64": "linux/amd64", "arm32v5": "linux/arm/v5", "arm32v6": "linux/arm/v6",
-	"arm32v7": "linux/arm/v7", "arm64v8": "linux/arm64", "i386": "linux/386",
-	"ppc64le": "linux/ppc64le", "s390x": "linux/s390x", "riscv64": "linux/riscv64",
-}
-
 // boardHints map words of balenalib-style image names (device or
 // architecture) to the one platform they serve.
 var boardHints = []struct{ word, platform string }{
@@ -212,7 +205,9 @@ func platformOfName(ref string) string {
 	path := reference.Path(named)
 	// Those namespaces are Docker Hub's: ghcr.io/arm32v7/x is anyone's.
 	if ns, _, ok := strings.Cut(path, "/"); ok && reference.Domain(named) == "docker.io" {
-		if p, ok := archPrefixes[ns]; ok {
+		// A Windows base (windows-amd64/...) serves no platform
+		// bricklayer builds: the defaults then, with the note to check it.
+		if p, ok := hubarch.Platform(ns); ok && strings.HasPrefix(p, "linux/") {
 			return p
 		}
 	}

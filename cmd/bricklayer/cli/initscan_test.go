@@ -6,6 +6,8 @@ func TestPlatformOfName(t *testing.T) {
 	for ref, want := range map[string]string{
 		"arm32v7/python:3.12":                                   "linux/arm/v7",
 		"docker.io/arm64v8/debian":                              "linux/arm64",
+		"mips64le/debian:12":                                    "linux/mips64le",
+		"windows-amd64/golang":                                  "", // bricklayer builds Linux images only
 		"ghcr.io/arm32v7/tool":                                  "", // not Docker Hub's namespace
 		"balenalib/raspberrypi3-debian:bookworm":                "linux/arm/v7",
 		"registry.example.com/balenalib/raspberrypi4-64-python": "linux/arm64",
