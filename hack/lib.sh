@@ -9,12 +9,20 @@ REGISTRY_PORT="${BRICKLAYER_REGISTRY_PORT:-5000}"
 REGISTRY="127.0.0.1:${REGISTRY_PORT}"
 BUILDKIT_SOCK="$STATE/buildkitd.sock"
 BUILDKIT_ADDR="unix://$BUILDKIT_SOCK"
+# bricklayer builder bootstrap's state: buildkitd.toml, root/, buildkitd.log
+# and buildkitd.pid.
+BUILDKIT_STATE="$STATE/buildkitd"
 # The tests' own dockerd, beside any other on the machine.
 DOCKER_SOCK="$STATE/docker.sock"
 DOCKER_ADDR="unix://$DOCKER_SOCK"
 
 # Platforms every test image is built for; the buildkitd worker must offer all.
 PLATFORMS="linux/amd64,linux/arm64,linux/arm/v7"
+# What the worker builds, QEMU registered for each foreign one: the test
+# platforms, and two whose handlers must be there besides: base-images.sh
+# runs an s390x busybox, and the emulation tests turn the s390x and
+# riscv64 handlers off and on again.
+WORKER_PLATFORMS="$PLATFORMS,linux/s390x,linux/riscv64"
 
 # Debian ships runc in /usr/sbin, which is not on PATH for every caller.
 export PATH="$BIN:$PATH:/usr/local/sbin:/usr/sbin:/sbin"
@@ -39,31 +47,10 @@ apt_update() {
   return 0
 }
 
-# ensure_binfmt: qemu handlers must be registered before buildkitd starts, as
-# the worker probes for emulated platforms only once, at startup.
-ensure_binfmt() {
-  local d=/proc/sys/fs/binfmt_misc
-  if [ ! -e "$d/status" ]; then
-    mount -t binfmt_misc binfmt_misc "$d" ||
-      die "cannot mount binfmt_misc (needs root / a privileged container)"
-  fi
-  if [ ! -e "$d/qemu-aarch64" ] || [ ! -e "$d/qemu-arm" ]; then
-    command -v update-binfmts >/dev/null || die "update-binfmts missing: run hack/install.sh"
-    # Only qemu's handlers: binfmt-support also knows formats like jar and
-    # python .pyc that tests have no business turning on.
-    local f
-    for f in /usr/share/binfmts/qemu-*; do
-      if [ -e "$f" ]; then update-binfmts --enable "${f##*/}" >/dev/null 2>&1 || true; fi
-    done
-  fi
-  local h
-  for h in qemu-aarch64 qemu-arm; do
-    [ -e "$d/$h" ] || die "binfmt handler $h not registered (is qemu-user-static installed?)"
-    grep -qx enabled "$d/$h" || echo 1 >"$d/$h"
-    # Without the F flag the kernel looks the interpreter up inside the
-    # container's rootfs, where it does not exist, and every RUN fails.
-    grep -q '^flags:.*F' "$d/$h" || die "binfmt handler $h lacks the F (fix-binary) flag"
-  done
+# bricklayer ARGS...: this checkout's bricklayer (go run caches the binary).
+bricklayer() {
+  command -v go >/dev/null || export PATH="$PATH:/usr/local/go/bin"
+  (cd "$REPO" && go run ./cmd/bricklayer "$@")
 }
 
 need_bin() {

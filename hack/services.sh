@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs the test services as background daemons, state under $BRICKLAYER_STATE
 # (default /tmp/bricklayer-ci):
-#   buildkitd  OCI worker on runc, socket unix://$STATE/buildkitd.sock
+#   buildkitd  started by this checkout's `bricklayer builder bootstrap
+#              --driver local`: OCI worker on runc, socket
+#              unix://$STATE/buildkitd.sock, its files in $STATE/buildkitd,
+#              QEMU registered with binfmt_misc for its foreign platforms
 #   registry   distribution registry, plain HTTP on 127.0.0.1:$BRICKLAYER_REGISTRY_PORT (5000)
 #   dockerd    Debian's docker.io, unix://$STATE/docker.sock, data under $STATE/docker;
 #              no bridge, no iptables, its own containerd namespace, so it
@@ -15,7 +18,16 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RUN="$STATE/run"   # pid files
 LOGS="$STATE/logs"
 
-pid_of() { cat "$RUN/$1.pid" 2>/dev/null || true; }
+# pid_file NAME: bootstrap keeps buildkitd's pid in its state; a daemon
+# started before the scripts used bootstrap has it in $RUN.
+pid_file() {
+  if [ "$1" = buildkitd ] && [ ! -e "$RUN/buildkitd.pid" ]; then
+    echo "$BUILDKIT_STATE/buildkitd.pid"
+  else
+    echo "$RUN/$1.pid"
+  fi
+}
+pid_of() { cat "$(pid_file "$1")" 2>/dev/null || true; }
 # A pid file can outlive its process (CI ends every process, /tmp stays), and
 # the pid may be reused: check the process really is ours.
 alive() {
@@ -29,7 +41,7 @@ alive() {
 }
 
 write_configs() {
-  mkdir -p "$STATE" "$RUN" "$LOGS" "$STATE/registry-data" "$STATE/buildkitd-root"
+  mkdir -p "$STATE" "$RUN" "$LOGS" "$STATE/registry-data"
 
   cat >"$STATE/registry.yml" <<EOF
 version: 0.1
@@ -45,33 +57,6 @@ storage:
 http:
   addr: $REGISTRY
   secret: bricklayer-test-only
-EOF
-
-  cat >"$STATE/buildkitd.toml" <<EOF
-root = "$STATE/buildkitd-root"
-
-[grpc]
-  address = ["$BUILDKIT_ADDR"]
-
-[worker.oci]
-  enabled = true
-  snapshotter = "overlayfs"
-  binary = "$(command -v runc)"
-  # No CNI here; RUN steps share the host network (only loopback is reachable anyway).
-  networkMode = "host"
-  gc = true
-  gckeepstorage = "10GB"
-
-[worker.containerd]
-  enabled = false
-
-# No GPUs or CDI specs here; disabling stops the startup warnings.
-[cdi]
-  disabled = true
-
-[registry."$REGISTRY"]
-  http = true
-  insecure = true
 EOF
 }
 
@@ -101,17 +86,34 @@ wait_for() {
 }
 
 registry_ready() { curl -fsS --max-time 2 "http://$REGISTRY/v2/" >/dev/null 2>&1; }
-buildkit_ready() { "$BIN/buildctl" --addr "$BUILDKIT_ADDR" debug workers >/dev/null; }
 docker_ready() { docker -H "$DOCKER_ADDR" info >/dev/null 2>&1; }
-worker_platforms() {
-  "$BIN/buildctl" --addr "$BUILDKIT_ADDR" debug workers --format '{{range .}}{{range .Platforms}}{{.OS}}/{{.Architecture}}{{with .Variant}}/{{.}}{{end}} {{end}}{{end}}'
+
+# start_buildkitd: bootstrap sets up QEMU for the worker's foreign
+# platforms (before the daemon starts: its worker looks for emulators only
+# then), writes the config (runc, the registry over plain HTTP) and starts
+# buildkitd, or finds the one that answers. It sets plats to the platforms
+# the worker builds.
+start_buildkitd() {
+  # The cache of a daemon started before the scripts used bootstrap.
+  if [ -d "$STATE/buildkitd-root" ] && [ ! -e "$BUILDKIT_STATE/root" ] && ! alive buildkitd; then
+    mkdir -p "$BUILDKIT_STATE"
+    mv "$STATE/buildkitd-root" "$BUILDKIT_STATE/root"
+    rm -f "$STATE/buildkitd.toml"
+  fi
+  local out
+  out="$(bricklayer builder bootstrap --driver local --addr "$BUILDKIT_ADDR" --state "$BUILDKIT_STATE" \
+    --buildkitd "$BIN/buildkitd" --insecure-registry "$REGISTRY" --platform "$WORKER_PLATFORMS" 2>"$LOGS/bootstrap.log")" || {
+    cat "$LOGS/bootstrap.log" >&2
+    stop_all
+    die "bricklayer builder bootstrap failed"
+  }
+  grep -v '^bricklayer: build on it with' "$LOGS/bootstrap.log" >&2 || true
+  log "$(head -n1 <<<"$out")"
+  plats="$(sed -n 's/^platforms: //p' <<<"$out")"
 }
 
 start_all() {
-  need_bin buildkitd buildctl registry
-  command -v runc >/dev/null || die "runc missing: run hack/install.sh first"
-  # Must precede buildkitd: its worker detects emulated platforms at startup.
-  ensure_binfmt
+  need_bin buildkitd registry
   write_configs
 
   if alive registry; then
@@ -124,21 +126,12 @@ start_all() {
     wait_for registry 20 registry_ready
   fi
 
-  if alive buildkitd; then
-    log "buildkitd already running (pid $(pid_of buildkitd))"
-  else
-    rm -f "$BUILDKIT_SOCK"
-    daemonize buildkitd "$BIN/buildkitd" --config "$STATE/buildkitd.toml"
-    wait_for buildkitd 60 buildkit_ready
-  fi
-
-  local plats
-  plats="$(worker_platforms)"
-  local p
+  local plats p
+  start_buildkitd
   for p in ${PLATFORMS//,/ }; do
-    case " $plats " in
-      *" $p "*) ;;
-      *) die "buildkitd worker lacks $p (has: $plats); binfmt/qemu not active when it started? run: $0 restart" ;;
+    case ", $plats, " in
+      *", $p, "*) ;;
+      *) die "buildkitd worker lacks $p (has: $plats); run: $0 restart" ;;
     esac
   done
   if [ "${BRICKLAYER_DOCKERD:-1}" = 0 ]; then
@@ -178,12 +171,17 @@ stop_one() {
     fi
     log "$name stopped"
   fi
-  rm -f "$RUN/$name.pid"
+  rm -f "$(pid_file "$name")"
 }
 
 stop_all() {
   stop_one dockerd
-  stop_one buildkitd
+  if [ -e "$RUN/buildkitd.pid" ]; then
+    stop_one buildkitd
+  elif [ -e "$BUILDKIT_STATE/buildkitd.pid" ]; then
+    local said
+    if said="$(bricklayer builder stop --driver local --state "$BUILDKIT_STATE")"; then log "$said"; fi
+  fi
   stop_one registry
   rm -f "$BUILDKIT_SOCK"
 }
@@ -193,9 +191,8 @@ status_all() {
   for n in buildkitd registry dockerd; do
     if alive "$n"; then echo "$n: running (pid $(pid_of "$n"))"; else echo "$n: stopped"; rc=1; fi
   done
-  if alive buildkitd && buildkit_ready; then
-    echo "buildkitd: $BUILDKIT_ADDR"
-    echo "platforms: $(worker_platforms)"
+  if alive buildkitd; then
+    bricklayer builder inspect --addr "$BUILDKIT_ADDR" || rc=1
   fi
   if alive registry && registry_ready; then echo "registry: http://$REGISTRY"; fi
   if alive dockerd && docker_ready; then echo "dockerd: $DOCKER_ADDR"; fi
