@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The README's demo: on a fresh machine (as root) installs what is missing,
-# starts buildkitd and a loopback registry, pushes the busybox base image,
+# The README's demo: on a fresh machine (as root) installs only what it
+# uses (hack/install.sh demo: runc, QEMU, the pinned buildkitd, registry
+# and crane), starts a loopback registry and buildkitd (with bricklayer
+# builder bootstrap, which registers QEMU), pushes the busybox base image,
 # and builds examples/demo for linux/amd64, linux/arm64 and linux/arm/v7
 # into an OCI layout in out/demo; then prints the index.
 set -euo pipefail

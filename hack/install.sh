@@ -1,21 +1,36 @@
 #!/usr/bin/env bash
-# Installs what the end-to-end tests need: Debian packages (runc, qemu
-# binfmt handlers, busybox, docker.io, nodejs), the binfmt_misc registration, and the Go tools
-# pinned by tools/go.mod (buildkitd, buildctl, registry, crane, actionlint),
-# tools/act/go.mod (act) and tools/cosign/go.mod (cosign) into $BIN.
-# Idempotent; a re-run with nothing to do takes about a second.
+# Installs what builds and tests need, into $BIN (default .bin/):
+#   hack/install.sh demo   what hack/demo.sh uses: Debian's runc and
+#                          qemu-user-static (QEMU for binfmt_misc), curl
+#                          and jq, and the pinned buildkitd, registry and
+#                          crane (tools/go.mod)
+#   hack/install.sh [test] the above, and what the tests use besides:
+#                          docker.io, nodejs (act runs the action's
+#                          JavaScript steps), binfmt-support, pre-commit,
+#                          busybox-static, patch; buildctl and actionlint
+#                          (tools/go.mod), act (tools/act/go.mod) and
+#                          cosign (tools/cosign/go.mod)
+# QEMU is registered with binfmt_misc when the daemon starts
+# (hack/services.sh, through bricklayer builder bootstrap). Idempotent; a
+# re-run with nothing to do takes about a second.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-[ "$(id -u)" = 0 ] || die "run as root (apt-get, mount, binfmt)"
+mode="${1:-test}"
+case "$mode" in
+  demo | test) ;;
+  *) die "usage: $0 [demo|test]" ;;
+esac
+[ "$(id -u)" = 0 ] || die "run as root (apt-get; the daemon's binfmt_misc set-up)"
 
 # --- Debian packages --------------------------------------------------------
+PKGS=(runc qemu-user-static curl ca-certificates jq git)
 # docker.io: the Docker daemon the docker-container driver and build --load
 # are tested against (hack/services.sh starts it; Debian does not here).
-# nodejs: act runs the JavaScript actions of the action's workflow tests
-# with the host's node.
-PKGS=(runc qemu-user-static binfmt-support busybox-static curl ca-certificates jq docker.io git pre-commit patch nodejs)
+# binfmt-support: update-binfmts, with which the emulation tests put back
+# a handler they turned off.
+[ "$mode" = demo ] || PKGS+=(docker.io nodejs binfmt-support pre-commit busybox-static patch)
 
 missing_pkgs() {
   local p
@@ -43,82 +58,90 @@ else
   log "apt: packages already installed"
 fi
 
-# --- binfmt_misc (qemu) -----------------------------------------------------
-ensure_binfmt
-handlers=(/proc/sys/fs/binfmt_misc/qemu-*)
-log "binfmt: qemu handlers enabled (${#handlers[@]} registered)"
-
 # --- Go tools ---------------------------------------------------------------
 command -v go >/dev/null || export PATH="$PATH:/usr/local/go/bin"
 command -v go >/dev/null || die "go not found"
+mkdir -p "$BIN" "$BIN/.stamps"
 
-TOOLS=(buildkitd buildctl registry crane actionlint)
+TOOLS=(buildkitd registry crane)
+[ "$mode" = demo ] || TOOLS+=(buildctl actionlint)
+declare -A PKG=(
+  [buildkitd]=github.com/moby/buildkit/cmd/buildkitd
+  [buildctl]=github.com/moby/buildkit/cmd/buildctl
+  [registry]=github.com/distribution/distribution/v3/cmd/registry
+  [crane]=github.com/google/go-containerregistry/cmd/crane
+  [actionlint]=github.com/rhysd/actionlint/cmd/actionlint
+)
 # Mirrors buildkit's own Dockerfile: static, CGO off, seccomp profile built in.
 TAGS="osusergo netgo static_build seccomp"
 BK_VERSION="$(cd "$REPO/tools" && go list -m -f '{{.Version}}' github.com/moby/buildkit)"
 LDFLAGS="-s -w -X github.com/moby/buildkit/version.Version=$BK_VERSION -X github.com/moby/buildkit/version.Package=github.com/moby/buildkit"
 
-# The stamp changes whenever the pinned versions, the flags or Go change.
-stamp="$( { cat "$REPO/tools/go.mod" "$REPO/tools/go.sum"; go version; echo "$TAGS $LDFLAGS ${TOOLS[*]}"; } | sha256sum | cut -d' ' -f1)"
-stamp_file="$BIN/.tools.stamp"
+# Each tool has a stamp of what it was built from: the pinned versions,
+# the flags and Go. A tool is rebuilt when its stamp differs.
+stamp="$( { cat "$REPO/tools/go.mod" "$REPO/tools/go.sum"; go version; echo "$TAGS $LDFLAGS"; } | sha256sum | cut -d' ' -f1)"
+# Before the stamps were per tool, one stamp covered all five (a .bin that
+# older checkouts may still use: it is read, not removed).
+legacy="$( { cat "$REPO/tools/go.mod" "$REPO/tools/go.sum"; go version; echo "$TAGS $LDFLAGS buildkitd buildctl registry crane actionlint"; } | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$BIN/.tools.stamp" 2>/dev/null)" = "$legacy" ]; then
+  for t in "${!PKG[@]}"; do
+    if [ -x "$BIN/$t" ] && [ ! -e "$BIN/.stamps/$t" ]; then echo "$stamp" >"$BIN/.stamps/$t"; fi
+  done
+fi
 
-up_to_date() {
-  [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ] || return 1
-  local t
-  for t in "${TOOLS[@]}"; do [ -x "$BIN/$t" ] || return 1; done
-}
-
-if up_to_date; then
-  log "tools: up to date in $BIN"
+build=()
+for t in "${TOOLS[@]}"; do
+  [ -x "$BIN/$t" ] && [ "$(cat "$BIN/.stamps/$t" 2>/dev/null)" = "$stamp" ] || build+=("$t")
+done
+if [ "${#build[@]}" = 0 ]; then
+  log "tools: ${TOOLS[*]} up to date in $BIN"
 else
-  log "tools: building ${TOOLS[*]} into $BIN (cold: several minutes)"
-  mkdir -p "$BIN"
+  log "tools: building ${build[*]} into $BIN (cold: several minutes)"
   tmp="$(mktemp -d "$BIN/.build.XXXXXX")"
   trap 'rm -rf "$tmp"' EXIT
+  pkgs=()
+  for t in "${build[@]}"; do pkgs+=("${PKG[$t]}"); done
   # One go build for all of them shares the compile of their common deps.
-  (cd "$REPO/tools" && CGO_ENABLED=0 go build -trimpath -tags "$TAGS" -ldflags "$LDFLAGS" -o "$tmp/" \
-    github.com/moby/buildkit/cmd/buildkitd \
-    github.com/moby/buildkit/cmd/buildctl \
-    github.com/distribution/distribution/v3/cmd/registry \
-    github.com/google/go-containerregistry/cmd/crane \
-    github.com/rhysd/actionlint/cmd/actionlint)
-  for t in "${TOOLS[@]}"; do mv -f "$tmp/$t" "$BIN/$t"; done
-  echo "$stamp" >"$stamp_file"
+  (cd "$REPO/tools" && CGO_ENABLED=0 go build -trimpath -tags "$TAGS" -ldflags "$LDFLAGS" -o "$tmp/" "${pkgs[@]}")
+  for t in "${build[@]}"; do
+    mv -f "$tmp/$t" "$BIN/$t"
+    echo "$stamp" >"$BIN/.stamps/$t"
+  done
 fi
 
-# act (nektos/act) has a module of its own: it builds only against
-# dependencies older than BuildKit's (see tools/act/go.mod).
-act_stamp="$( { cat "$REPO/tools/act/go.mod" "$REPO/tools/act/go.sum"; go version; } | sha256sum | cut -d' ' -f1)"
-if [ -x "$BIN/act" ] && [ -f "$BIN/.act.stamp" ] && [ "$(cat "$BIN/.act.stamp")" = "$act_stamp" ]; then
-  log "act: up to date in $BIN"
-else
-  log "act: building into $BIN"
-  mkdir -p "$BIN"
-  act_tmp="$(mktemp -d "$BIN/.build-act.XXXXXX")"
-  (cd "$REPO/tools/act" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$act_tmp/" github.com/nektos/act) ||
-    { rm -rf "$act_tmp"; die "building act failed"; }
-  mv -f "$act_tmp/act" "$BIN/act"
-  rm -rf "$act_tmp"
-  echo "$act_stamp" >"$BIN/.act.stamp"
-fi
+# own_module NAME DIR PKG: a tool with a module of its own (its
+# dependencies must not move buildkitd's), built when its stamp differs.
+own_module() {
+  local name="$1" dir="$REPO/tools/$2" pkg="$3" st
+  st="$( { cat "$dir/go.mod" "$dir/go.sum"; go version; } | sha256sum | cut -d' ' -f1)"
+  # The stamp's old place (read, not removed, as above).
+  if [ "$(cat "$BIN/.$name.stamp" 2>/dev/null)" = "$st" ] && [ ! -e "$BIN/.stamps/$name" ]; then
+    echo "$st" >"$BIN/.stamps/$name"
+  fi
+  if [ -x "$BIN/$name" ] && [ "$(cat "$BIN/.stamps/$name" 2>/dev/null)" = "$st" ]; then
+    log "$name: up to date in $BIN"
+    return
+  fi
+  log "$name: building into $BIN (cold: several minutes)"
+  (cd "$dir" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$BIN/.$name.tmp" "$pkg") ||
+    { rm -f "$BIN/.$name.tmp"; die "building $name failed"; }
+  mv -f "$BIN/.$name.tmp" "$BIN/$name"
+  echo "$st" >"$BIN/.stamps/$name"
+}
 
-# cosign, which the signing tests verify with, has a module of its own
-# (tools/cosign): its dependencies must not move buildkitd's.
-cosign_stamp="$( { cat "$REPO/tools/cosign/go.mod" "$REPO/tools/cosign/go.sum"; go version; } | sha256sum | cut -d' ' -f1)"
-if [ -x "$BIN/cosign" ] && [ "$(cat "$BIN/.cosign.stamp" 2>/dev/null)" = "$cosign_stamp" ]; then
-  log "cosign: up to date in $BIN"
-else
-  log "cosign: building into $BIN (cold: several minutes)"
-  mkdir -p "$BIN"
-  (cd "$REPO/tools/cosign" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$BIN/.cosign.tmp" github.com/sigstore/cosign/v3/cmd/cosign)
-  mv -f "$BIN/.cosign.tmp" "$BIN/cosign"
-  echo "$cosign_stamp" >"$BIN/.cosign.stamp"
+if [ "$mode" = test ]; then
+  # act builds only against dependencies older than BuildKit's (see
+  # tools/act/go.mod); cosign is what the signing tests verify with.
+  own_module act act github.com/nektos/act
+  own_module cosign cosign github.com/sigstore/cosign/v3/cmd/cosign
 fi
 
 log "buildkitd: $("$BIN/buildkitd" --version)"
-log "cosign: $("$BIN/cosign" version --json 2>/dev/null | jq -r .gitVersion)"
-log "crane: $("$BIN/crane" version); registry: $("$BIN/registry" --version | awk '{print $NF}'); actionlint: $("$BIN/actionlint" -version | head -1)"
-log "$("$BIN/act" --version); node: $(node --version)"
+log "crane: $("$BIN/crane" version); registry: $("$BIN/registry" --version | awk '{print $NF}')"
 log "runc: $(runc --version | head -1)"
-log "dockerd: $(dockerd --version)"
-log "install done"
+if [ "$mode" = test ]; then
+  log "cosign: $("$BIN/cosign" version --json 2>/dev/null | jq -r .gitVersion); actionlint: $("$BIN/actionlint" -version | head -1)"
+  log "$("$BIN/act" --version); node: $(node --version)"
+  log "dockerd: $(dockerd --version)"
+fi
+log "install ($mode) done"

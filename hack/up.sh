@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Brings up what builds need on this machine, for hack/test.sh and
-# hack/demo.sh: installs what is missing, starts buildkitd, the loopback
-# registry and dockerd, and pushes the busybox base image and the BuildKit
-# image of the docker-container driver's tests. With "demo" (hack/demo.sh)
-# it leaves out dockerd and the BuildKit image, which only the tests use.
-# Source it to also get BUILDKIT_HOST, BRICKLAYER_REGISTRY, DOCKER_HOST and
-# the tools on PATH.
+# hack/demo.sh: installs what is missing, starts buildkitd (through
+# bricklayer builder bootstrap), the loopback registry and dockerd, and
+# pushes the busybox base image and the BuildKit image of the
+# docker-container driver's tests. With "demo" (hack/demo.sh) it installs
+# and starts only what the demo uses: no dockerd, Docker, act, cosign or
+# BuildKit image. Source it to also get BUILDKIT_HOST, BRICKLAYER_REGISTRY,
+# DOCKER_HOST and the tools on PATH.
 set -euo pipefail
 here="$(dirname "${BASH_SOURCE[0]}")"
 up_mode="${1:-test}"
-bash "$here/install.sh"
+bash "$here/install.sh" "$up_mode"
 if [ "$up_mode" = demo ]; then
   BRICKLAYER_DOCKERD=0 bash "$here/services.sh" start
 else
