@@ -463,3 +463,71 @@ func TestMoveTagsStoppedHung(t *testing.T) {
 		}
 	}
 }
+
+// pubTestPairBarrier holds each tag HEAD at two registries until both
+// have need of them in flight: a limit over all registries together (of
+// need) never gets there, one per registry does.
+type pubTestPairBarrier struct {
+	need int
+
+	mu       sync.Mutex
+	inflight [2]int
+	max      [2]int
+	opened   bool
+	open     chan struct{}
+}
+
+func (b *pubTestPairBarrier) handler(side int, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if pubTestRequestKind(r) != "HEAD tag" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		b.mu.Lock()
+		b.inflight[side]++
+		b.max[side] = max(b.max[side], b.inflight[side])
+		if b.inflight[0] >= b.need && b.inflight[1] >= b.need && !b.opened {
+			b.opened = true
+			close(b.open)
+		}
+		b.mu.Unlock()
+		defer func() {
+			b.mu.Lock()
+			b.inflight[side]--
+			b.mu.Unlock()
+		}()
+		select {
+		case <-b.open:
+		case <-time.After(20 * time.Second):
+			// A guard, not a wait: reached only when the registries
+			// share one limit.
+			http.Error(w, "the two registries never had their requests in flight at once", http.StatusBadRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// TestMoveTagsLimitPerRegistry: the limit is of each registry, not of
+// all together.
+func TestMoveTagsLimitPerRegistry(t *testing.T) {
+	b := &pubTestPairBarrier{need: 2, open: make(chan struct{})}
+	var jobs []publish.Tagging
+	reg := publish.Registry{Keychain: authn.NewMultiKeychain()}.WithTagLimit(2)
+	for side := range 2 {
+		srv := httptest.NewServer(b.handler(side, registry.New(registry.Logger(log.New(io.Discard, "", 0)))))
+		t.Cleanup(srv.Close)
+		host := strings.TrimPrefix(srv.URL, "http://")
+		reg.Insecure = append(reg.Insecure, ref.Host(host))
+		repo := host + "/test/app"
+		jobs = append(jobs, publish.Tagging{Image: fmt.Sprintf("app%d", side), Repository: repo, Index: pubTestIndex(t, reg, repo), Tags: pubTestNames("n", 10)})
+	}
+	if _, err := reg.MoveTags(context.Background(), jobs); err != nil {
+		t.Fatal(err)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.max[0] > 2 || b.max[1] > 2 {
+		t.Errorf("%v tag reads in flight at most at each registry, want 2 at most", b.max)
+	}
+}
