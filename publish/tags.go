@@ -60,13 +60,13 @@ func (r Registry) MoveTags(ctx context.Context, jobs []Tagging) ([]string, error
 	if err != nil {
 		return nil, err
 	}
-	moves, err := s.prepare(ctx, r, jobs)
+	ms, err := s.prepare(ctx, r, jobs)
 	if err != nil {
 		return nil, err
 	}
 	var todo []int
-	for i := range moves {
-		if !moves[i].there() {
+	for i := range ms {
+		if !ms[i].there() {
 			todo = append(todo, i)
 		}
 	}
@@ -76,8 +76,8 @@ func (r Registry) MoveTags(ctx context.Context, jobs []Tagging) ([]string, error
 	defer release()
 	var failed atomic.Bool
 	stop := func() bool { return failed.Load() || ctx.Err() != nil }
-	s.each(todo, moves.host, stop, func(i int) {
-		m := &moves[i]
+	s.each(todo, ms.host, stop, func(i int) {
+		m := &ms[i]
 		m.sent = true
 		m.err = s.push.Put(mctx, m.tag, m.to)
 		if m.err != nil {
@@ -89,10 +89,10 @@ func (r Registry) MoveTags(ctx context.Context, jobs []Tagging) ([]string, error
 			failed.Store(true)
 		}
 	})
-	if i := moves.firstFailed(ctx, todo); i >= 0 {
-		return nil, s.rollback(ctx, moves, i)
+	if i := ms.firstFailed(ctx, todo); i >= 0 {
+		return nil, s.rollback(ctx, ms, i)
 	}
-	return s.readBack(ctx, moves)
+	return s.readBack(ctx, ms)
 }
 
 // moves are the tag moves of a MoveTags, in the order of its jobs and
