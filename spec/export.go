@@ -20,10 +20,10 @@ import (
 // (its own and those its policy yields), aliasTags (their aliases) and
 // references (repository:tag for each of them).
 func (s *Spec) Export(format string) ([]byte, error) {
-	v := s.value
-	if !v.Exists() {
+	if !s.value.Exists() {
 		return nil, fmt.Errorf("internal error: no evaluated spec to export")
 	}
+	v := s.value.Unify(s.schema)
 	var images []field
 	userImages := lookup(s.user, "images")
 	fields(lookup(v, "images"), func(name string, iv cue.Value) {

@@ -134,15 +134,17 @@ func Parse(file string, src []byte, opts ...Option) (*Spec, error) {
 			return nil, err
 		}
 	}
-	// User value first, so error paths read images.ui.tags, not #Spec.
 	def := schema.LookupPath(cue.MakePath(cue.Def("#Spec")))
-	v := user.Unify(def)
-
 	errs := &errorList{user: user, fallback: f.Pos()}
-	// One Validate settles a valid spec; only an invalid one is walked
-	// to find every error in it.
-	if v.Validate(cue.Concrete(true)) != nil {
-		schemaErrors(v, def, user, ctx.CompileString("_"), errs)
+	// A valid spec is settled piece by piece, which keeps one image's
+	// unified graph live at a time rather than the whole spec's; only an
+	// invalid one is unified whole and walked to find every error in it.
+	if !validPieces(ctx, schema, user) {
+		// User value first, so error paths read images.ui.tags, not #Spec.
+		v := user.Unify(def)
+		if v.Validate(cue.Concrete(true)) != nil {
+			schemaErrors(v, def, user, ctx.CompileString("_"), errs)
+		}
 	}
 	// Decode the user's value, not the unified one: a schema error makes
 	// the enclosing struct an error, which would hide every other mistake
@@ -158,7 +160,7 @@ func Parse(file string, src []byte, opts ...Option) (*Spec, error) {
 	s := d.spec(raw, file)
 	s.Source = src
 	s.Build, s.BuildRead = info, full && o.build != nil
-	s.value, s.user = v, order
+	s.value, s.schema, s.user = user, def, order
 	// Positions first: a variant that keeps its image's steps copies
 	// their positions.
 	positions(s, user)
@@ -203,5 +205,5 @@ func needsContext(f *ast.File) bool {
 // and the plan of a large spec needs the memory (the CUE graph is most of
 // a loaded spec's heap). Export fails after it.
 func (s *Spec) Release() {
-	s.value, s.user = cue.Value{}, cue.Value{}
+	s.value, s.schema, s.user = cue.Value{}, cue.Value{}, cue.Value{}
 }

@@ -47,9 +47,10 @@ type Spec struct {
 	// alias past its end date.
 	Warnings []Diagnostic
 
-	// value is the spec unified with the schema, for Export; user is the
-	// file's own value (before --set), whose field order Export keeps.
-	value, user cue.Value
+	// value is the file's value after --set, and schema #Spec: Export
+	// unifies them. user is the file's own value (before --set), whose
+	// field order Export keeps.
+	value, schema, user cue.Value
 }
 
 // Stage is a filesystem built by Steps on top of From.
