@@ -138,11 +138,6 @@ func manifests(ps []PlatformResult) []publish.Manifest {
 	return out
 }
 
-// SelectImages checks the names against the spec; none means all.
-func SelectImages(s *spec.Spec, want []string) ([]string, error) {
-	return plan.SelectImages(s, want)
-}
-
 // Plan makes the plan a build on sv solves: each target lowered for the
 // build platform of the node that takes it, once, with its base images
 // resolved by opts.Resolver.
@@ -300,7 +295,7 @@ func moveTags(ctx context.Context, p *plan.Plan, pub Publisher, all, results []*
 	var jobOwner []*ImageResult
 	for _, r := range results {
 		im := p.Image(r.Name)
-		for _, repo := range repositories(im, r) {
+		for _, repo := range im.Repositories {
 			jobs = append(jobs, publish.Tagging{Image: r.Name, Repository: repo, Index: r.Digest, Tags: im.AllTags()})
 			jobOwner = append(jobOwner, r)
 		}
@@ -342,15 +337,6 @@ func moveTags(ctx context.Context, p *plan.Plan, pub Publisher, all, results []*
 		}
 	}
 	return err
-}
-
-// repositories are where an image's index and tags go: the plan's, or,
-// for an image the plan does not have, the result's own.
-func repositories(im *plan.Image, r *ImageResult) []string {
-	if im == nil || len(im.Repositories) == 0 {
-		return []string{r.Repository}
-	}
-	return im.Repositories
 }
 
 // pushMirrors copies the index's manifests from the image's repository to
