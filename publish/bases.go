@@ -215,6 +215,15 @@ func (r *baseRef) config(ctx context.Context, b *Bases, raw string, p ocispecs.P
 	if err != nil {
 		return nil, fmt.Errorf("base image %s for %s: %w", raw, key, err)
 	}
+	// The registry says how big the config is; a hostile one must not
+	// make the plan read gigabytes (manifests are capped by the library).
+	mf, err := img.Manifest()
+	if err != nil {
+		return nil, fmt.Errorf("base image %s for %s: %w", raw, key, err)
+	}
+	if mf.Config.Size > maxConfig {
+		return nil, fmt.Errorf("base image %s for %s: its config is %d bytes, more than bricklayer reads (%d)", raw, key, mf.Config.Size, maxConfig)
+	}
 	cfg, err := img.RawConfigFile()
 	if err != nil {
 		return nil, fmt.Errorf("base image %s for %s: reading its config: %w", raw, key, err)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -11,6 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/moby/buildkit/client/llb/imagemetaresolver"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	digest "github.com/opencontainers/go-digest"
@@ -137,3 +140,35 @@ func TestBasesCallerGaveUp(t *testing.T) {
 		t.Errorf("next call: %s %v, want %s", d, err, want)
 	}
 }
+
+// TestBasesConfigTooBig: a manifest that declares a config larger than
+// bricklayer reads fails the resolution before the config is fetched.
+func TestBasesConfigTooBig(t *testing.T) {
+	repo, reg := pubTestRegistry(t)
+	cfg := []byte(`{"architecture":"amd64","os":"linux"}`)
+	mf := fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",`+
+		`"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":%q,"size":%d},"layers":[]}`,
+		digest.FromBytes(cfg), int64(1)<<40)
+	r, err := name.NewTag(repo+":huge", name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Put(r, rawManifest{[]byte(mf), types.OCIManifestSchema1}); err != nil {
+		t.Fatal(err)
+	}
+	opt := sourceresolver.Opt{ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &ocispecs.Platform{OS: "linux", Architecture: "amd64"}}}
+	b := &publish.Bases{Registry: reg}
+	_, _, _, err = b.ResolveImageConfig(context.Background(), repo+":huge", opt)
+	if err == nil || !strings.Contains(err.Error(), "more than bricklayer reads") {
+		t.Errorf("config of 1 TiB: %v", err)
+	}
+}
+
+// rawManifest is bytes pushed as they are.
+type rawManifest struct {
+	b  []byte
+	mt types.MediaType
+}
+
+func (m rawManifest) RawManifest() ([]byte, error)        { return m.b, nil }
+func (m rawManifest) MediaType() (types.MediaType, error) { return m.mt, nil }
