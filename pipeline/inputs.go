@@ -147,3 +147,19 @@ func epochText(e *int64) string {
 	}
 	return fmt.Sprintf("--source-date-epoch %d", *e)
 }
+
+// CheckPins refuses runners that built from other bases than the lock
+// pins: their graphs cannot be the plan's, and saying which base moved
+// (rather than that the LLB differs) tells the user what to rebuild.
+func CheckPins(in Inputs, lockPath string, pins map[string]digest.Digest) error {
+	var problems []string
+	for _, r := range slices.Sorted(maps.Keys(in.Bases)) {
+		if p, ok := pins[r]; ok && p != in.Bases[r] {
+			problems = append(problems, fmt.Sprintf("base image %s: the runners built from %s, %s pins %s: build again with this lock", r, in.Bases[r], lockPath, p))
+		}
+	}
+	if len(problems) > 0 {
+		return &RejectedError{Problems: problems}
+	}
+	return nil
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/bricklayer-build/bricklayer/buildinfo"
 	"github.com/bricklayer-build/bricklayer/internal/dockerauth"
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
+	"github.com/bricklayer-build/bricklayer/lock"
 	"github.com/bricklayer-build/bricklayer/pipeline"
 	"github.com/bricklayer-build/bricklayer/publish"
 )
@@ -98,11 +99,14 @@ The first argument is the spec when it is a directory or a .cue file.`)
 		}
 		reg := publish.Registry{Insecure: hosts, Keychain: dockerauth.Keychain(c.dockerAuth())}
 		var bases sourceresolver.ImageMetaResolver = &publish.Bases{Registry: reg, Pins: inputs.Bases, Strict: true}
-		lr, _, err := lockResolver(s)
+		lr, lf, err := lockResolver(s)
 		if err != nil {
 			return err
 		}
 		if lr != nil {
+			if err := pipeline.CheckPins(inputs, lock.FileName, lf.Pins()); err != nil {
+				return err
+			}
 			bases = lr
 		}
 		signer, err := c.signer(*signKey, reg)
