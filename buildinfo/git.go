@@ -89,8 +89,11 @@ func (g gitRepo) run(ctx context.Context, args ...string) (string, error) {
 	// LC_ALL=C keeps messages in English, as isNotRepository reads them.
 	cmd.Env = append(os.Environ(), "LC_ALL=C", "GIT_TERMINAL_PROMPT=0")
 	// Should git leave a child holding its output open, waiting for the
-	// output must not outlast a cancelled context by more than this.
-	cmd.WaitDelay = time.Second
+	// output must not outlast a cancelled context by more than this. Not
+	// less: the delay also runs from git's exit while its output is still
+	// being copied, and one second was seen to expire on a CI machine
+	// with a load of 20.
+	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
