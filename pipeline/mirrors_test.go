@@ -78,3 +78,17 @@ func TestMirrorsPublish(t *testing.T) {
 		t.Errorf("mirrors %v, tags %v", results[0].Mirrors, results[0].Tags)
 	}
 }
+
+// TestMirrorsLoad: --load names the image under every repository's tags.
+func TestMirrorsLoad(t *testing.T) {
+	s := load(t, mirroredSpec)
+	amd := plat(t, "linux/amd64")
+	sv, pub := newFakes()
+	if _, err := run(context.Background(), s, sv, pub, runOpts{Load: &amd}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"ghcr.io/acme/app:1", "ghcr.io/acme/app:latest", "docker.io/acme/app:1", "docker.io/acme/app:latest"}
+	if got := sv.requests()["app linux/amd64"].LoadNames; !slices.Equal(got, want) {
+		t.Errorf("load names %v, want %v", got, want)
+	}
+}

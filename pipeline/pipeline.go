@@ -423,8 +423,11 @@ func request(t *target, pub Publisher, opts Options, layouts string) (solve.Requ
 	}
 	if opts.Load != nil && *opts.Load == t.Platform {
 		req.Load = true
-		for _, tag := range im.AllTags() {
-			req.LoadNames = append(req.LoadNames, ref.Tagged(im.Repository, tag))
+		// Under every repository's names, as a pull of any would give.
+		for _, repo := range im.Repositories {
+			for _, tag := range im.AllTags() {
+				req.LoadNames = append(req.LoadNames, ref.Tagged(repo, tag))
+			}
 		}
 	}
 	if im.Cache {
