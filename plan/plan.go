@@ -87,6 +87,21 @@ func (im *Image) AllTags() []string { return slices.Concat(im.Tags, im.Aliases) 
 // matrix job's share, which never makes an index or moves a tag.
 func (im *Image) Subset() bool { return len(im.Targets) < len(im.Platforms) }
 
+// Whole says whether a build of the platforms selected (none: all) makes
+// every one of an image's platforms, before there is a plan: what Subset
+// will say of it, negated.
+func Whole(platforms, selected []platform.Platform) bool {
+	if len(selected) == 0 {
+		return true
+	}
+	for _, p := range platforms {
+		if !slices.Contains(selected, p) {
+			return false
+		}
+	}
+	return true
+}
+
 // Target is one image for one platform.
 type Target struct {
 	Image    *Image

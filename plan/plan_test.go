@@ -130,3 +130,27 @@ func TestBuildPlatform(t *testing.T) {
 		}
 	}
 }
+
+func TestWhole(t *testing.T) {
+	amd, err := platform.Parse("linux/amd64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	arm, err := platform.Parse("linux/arm/v7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		all, sel []platform.Platform
+		want     bool
+	}{
+		{[]platform.Platform{amd, arm}, nil, true},
+		{[]platform.Platform{amd, arm}, []platform.Platform{arm, amd}, true},
+		{[]platform.Platform{amd, arm}, []platform.Platform{arm}, false},
+		{[]platform.Platform{amd}, []platform.Platform{amd, arm}, true},
+	} {
+		if got := plan.Whole(c.all, c.sel); got != c.want {
+			t.Errorf("Whole(%v, %v) = %v", c.all, c.sel, got)
+		}
+	}
+}

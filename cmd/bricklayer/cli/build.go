@@ -424,12 +424,5 @@ func (c *CLI) dockerAuth() *configfile.ConfigFile {
 // anyWhole says whether a build of plats (none: all) builds every
 // platform of at least one of the images named: only those get an index.
 func anyWhole(s *spec.Spec, names []string, plats []platform.Platform) bool {
-	for _, n := range names {
-		if !slices.ContainsFunc(s.Images[n].Platforms, func(p platform.Platform) bool {
-			return len(plats) > 0 && !slices.Contains(plats, p)
-		}) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(names, func(n string) bool { return plan.Whole(s.Images[n].Platforms, plats) })
 }
