@@ -30,24 +30,14 @@ func vetFindings(report []byte) ([]llbgen.ReportFinding, error) {
 }
 
 // annotate shows a Dockerfile check's finding on its file and line, as a
-// warning or an error: in a pull request's diff on GitHub, in the run's
-// issues on Azure, as the line vet prints elsewhere.
+// warning or an error.
 func (r *reporter) annotate(f llbgen.ReportFinding) {
 	level := "warning"
 	if f.Level == "error" {
 		level = "error"
 	}
-	msg := fmt.Sprintf("%s: %s (%s)", f.Rule, f.Message, f.URL)
-	switch r.system {
-	case "github":
-		fmt.Fprintf(r.out, "::%s file=%s,line=%d,col=%d,title=%s::%s\n",
-			level, ghProp(f.File), f.Line, f.Column, ghProp(f.Rule), ghData(msg))
-	case "azure":
-		fmt.Fprintf(r.out, "##vso[task.logissue type=%s;sourcepath=%s;linenumber=%d;columnnumber=%d;code=%s]%s\n",
-			level, azProp(f.File), f.Line, f.Column, azProp(f.Rule), azData(msg))
-	default:
-		fmt.Fprintf(r.errw, "%s:%d:%d: %s: %s\n", f.File, f.Line, f.Column, level, msg)
-	}
+	at := &place{file: f.File, line: f.Line, col: f.Column, rule: f.Rule}
+	r.issue(level, at, fmt.Sprintf("%s: %s (%s)", f.Rule, f.Message, f.URL))
 }
 
 // ghProp escapes a workflow command's property, which ends at ',' and

@@ -42,26 +42,41 @@ func (r *reporter) endGroup() {
 }
 
 // fail reports the step's failure as an error annotation.
-func (r *reporter) fail(msg string) {
-	switch r.system {
-	case "github":
-		fmt.Fprintf(r.out, "::error title=bricklayer::%s\n", ghData(msg))
-	case "azure":
-		fmt.Fprintf(r.out, "##vso[task.logissue type=error]%s\n", azData(msg))
-	default:
-		fmt.Fprintf(r.errw, "bricklayer ci: %s\n", msg)
-	}
-}
+func (r *reporter) fail(msg string) { r.issue("error", nil, msg) }
 
 // warn reports something the step could not do that does not fail it.
-func (r *reporter) warn(msg string) {
-	switch r.system {
-	case "github":
-		fmt.Fprintf(r.out, "::warning title=bricklayer::%s\n", ghData(msg))
-	case "azure":
-		fmt.Fprintf(r.out, "##vso[task.logissue type=warning]%s\n", azData(msg))
+func (r *reporter) warn(msg string) { r.issue("warning", nil, msg) }
+
+// place is where an annotation points: a line of a file, and the rule
+// that found it.
+type place struct {
+	file      string
+	line, col int
+	rule      string
+}
+
+// issue is one annotation of level (error or warning: both CIs name
+// them so) about the step, or, with at, about a line of a file: in a pull
+// request's diff on GitHub, in the run's issues on Azure, else a line on
+// stderr.
+func (r *reporter) issue(level string, at *place, msg string) {
+	switch {
+	case r.system == "github" && at == nil:
+		fmt.Fprintf(r.out, "::%s title=bricklayer::%s\n", level, ghData(msg))
+	case r.system == "github":
+		fmt.Fprintf(r.out, "::%s file=%s,line=%d,col=%d,title=%s::%s\n",
+			level, ghProp(at.file), at.line, at.col, ghProp(at.rule), ghData(msg))
+	case r.system == "azure" && at == nil:
+		fmt.Fprintf(r.out, "##vso[task.logissue type=%s]%s\n", level, azData(msg))
+	case r.system == "azure":
+		fmt.Fprintf(r.out, "##vso[task.logissue type=%s;sourcepath=%s;linenumber=%d;columnnumber=%d;code=%s]%s\n",
+			level, azProp(at.file), at.line, at.col, azProp(at.rule), azData(msg))
+	case at != nil:
+		fmt.Fprintf(r.errw, "%s:%d:%d: %s: %s\n", at.file, at.line, at.col, level, msg)
+	case level == "error":
+		fmt.Fprintf(r.errw, "bricklayer ci: %s\n", msg)
 	default:
-		fmt.Fprintf(r.errw, "bricklayer ci: warning: %s\n", msg)
+		fmt.Fprintf(r.errw, "bricklayer ci: %s: %s\n", level, msg)
 	}
 }
 
