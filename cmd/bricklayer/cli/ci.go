@@ -11,19 +11,28 @@ func (c *CLI) ciCommand() *command {
 	cmd := newCommand("ci", "", "run the CI step of the GitHub Action or the Azure Pipelines template", `
 Ci is the step that the GitHub Action (action.yml) and the Azure Pipelines
 template (ci/azure/bricklayer.yml) run once they have installed bricklayer:
-docker login when a user name is given, vet, plan (a table of images,
-tags and platforms in the job summary), then builder bootstrap and build,
-or publish, and the step's outputs (metadata, metadata-file, digests).
+docker login (login-registry when login-username is given, then each
+line of logins: REGISTRY USERNAME PASSWORD), vet, plan (a table of
+images, tags and platforms in the job summary), then builder bootstrap
+and build, or publish, and the step's outputs (metadata, metadata-file,
+digests, digest).
 
 It reads the step's inputs from INPUT_* variables, as the Action and the
 template set them (INPUT_PUSH for push, INPUT_LOGIN_PASSWORD for
-login-password; README.md lists them). INPUT_ARGS, split as a shell
-would (quotes keep a value with blanks whole), goes to every command
-that takes its flags: --context to vet, plan, builder bootstrap and
-build alike. The CI is told from its variables as for the build context:
-GitHub's outputs and summary go to the files it names, Azure's through
-##vso commands. DOCKER_BUILD_SUMMARY=false or INPUT_SUMMARY=false leaves
-the summary out.
+login-password):
+  spec, mode (build or publish), push, platforms, images,
+  metadata-file, metadata-files (publish), login-registry,
+  login-username, login-password, logins (a login a line:
+  REGISTRY USERNAME PASSWORD), builder-addr, insecure-registry, qemu,
+  provenance, sbom, sign (a cosign key), args, summary;
+  version is the installer's.
+INPUT_ARGS, split as a shell would (quotes keep a value with blanks
+whole), goes to every command that takes its flags: --context to vet,
+plan, builder bootstrap and build alike. The CI is told from its
+variables as for the build context: GitHub's outputs and summary go to
+the files it names, Azure's through ##vso commands.
+DOCKER_BUILD_SUMMARY=false or INPUT_SUMMARY=false leaves the summary
+out.
 
 The exit code is that of the command that failed, or 2 for an input the
 step cannot take.`)
