@@ -195,6 +195,17 @@ func commandOf(args []string) string { return args[0] }
 func (st *run) bootstrap(ctx context.Context) (string, error) {
 	addr := st.in.BuilderAddr
 	args := []string{"builder", "bootstrap"}
+	if addr != "" && !strings.HasPrefix(addr, "docker-container://") {
+		// builder-addr names a daemon the job runs: where none answers,
+		// bootstrap would start a buildkitd of its own there, under the
+		// runner's default state directory. The step fails instead.
+		st.r.group("bricklayer builder inspect")
+		err := st.bricklayer(ctx, nil, "builder", "inspect", "--addr", addr)
+		st.r.endGroup()
+		if err != nil {
+			return "", err
+		}
+	}
 	if addr != "" {
 		args = append(args, "--addr", addr)
 	} else {

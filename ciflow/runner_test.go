@@ -2,6 +2,7 @@ package ciflow
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"slices"
@@ -85,6 +86,57 @@ func TestRunnerCache(t *testing.T) {
 	} {
 		if got[attr] != want {
 			t.Errorf("cache attribute %s = %q, want %q", attr, got[attr], want)
+		}
+	}
+}
+
+// downDaemon is a bricklayer whose builder inspect finds no daemon at
+// the address (exit 4, as bricklayer's).
+type downDaemon struct{ fakeBricklayer }
+
+func (d *downDaemon) Run(ctx context.Context, args []string, env func(string) string, stdout io.Writer) int {
+	if len(args) > 1 && args[0] == "builder" && args[1] == "inspect" {
+		d.calls = append(d.calls, fakeCall{args: args, env: env})
+		return 4
+	}
+	return d.fakeBricklayer.Run(ctx, args, env, stdout)
+}
+
+// TestBuilderAddrAnswers: with builder-addr, the step first reaches the
+// daemon there; where none answers it fails with inspect's exit code and
+// bootstraps nothing (bootstrap would start a buildkitd at the address).
+// A docker-container:// address is bootstrapped as the step's own.
+func TestBuilderAddrAnswers(t *testing.T) {
+	for _, c := range []struct {
+		addr    string
+		inspect bool
+	}{
+		{"unix:///run/user/buildkitd.sock", true},
+		{"tcp://buildkit.example:1234", true},
+		{"docker-container://bricklayer", false},
+		{"", false},
+	} {
+		env := map[string]string{"INPUT_BUILDER_ADDR": c.addr, "INPUT_METADATA_FILE": t.TempDir() + "/meta.json"}
+		fake := &downDaemon{}
+		step := &Step{Env: func(k string) string { return env[k] }, Stdout: io.Discard, Stderr: io.Discard, Bricklayer: fake, System: "none"}
+		err := step.Run(context.Background())
+		var lines []string
+		for _, call := range fake.calls {
+			lines = append(lines, strings.Join(call.args, " "))
+		}
+		log := strings.Join(lines, "\n")
+		if !c.inspect {
+			if err != nil || strings.Contains(log, "builder inspect") || !strings.Contains(log, "builder bootstrap") {
+				t.Errorf("%q: Run = %v, commands:\n%s", c.addr, err, log)
+			}
+			continue
+		}
+		var f *Failed
+		if !errors.As(err, &f) || f.Code != 4 {
+			t.Errorf("%q: Run = %v, want exit 4", c.addr, err)
+		}
+		if !strings.Contains(log, "builder inspect --addr "+c.addr) || strings.Contains(log, "builder bootstrap") || strings.Contains(log, "build ") {
+			t.Errorf("%q: commands:\n%s", c.addr, log)
 		}
 	}
 }

@@ -39,11 +39,17 @@ var githubScript = regexp.MustCompile(`(?m)^\s*uses:\s*(actions/github-script@[0
 // Jobs see the script's environment less what stands for a runner in
 // the other action scripts (GITHUB_*, RUNNER_*, INPUT_*, ACTIONS_*): act
 // sets its own. ARGS go to act after these (--var NAME=VALUE, -j JOB;
-// action_act_readme* add -P for README's runners, --local-repository for
-// the released action and the artifact stand-ins, and -s GITHUB_TOKEN,
-// which act otherwise asks a gh CLI for).
+// action_act_readme* add -P for README's runners and --local-repository
+// for the released action and the artifact stand-ins). Every script
+// gives -s GITHUB_TOKEN (empty where no step uses it), which act
+// otherwise asks the machine's gh CLI for. Every build job gives the
+// action builder-addr: the loopback $BUILDKIT_HOST, which the step
+// requires to answer rather than starting a buildkitd of its own.
 // It fails when act does (a job failed), or, negated, when it does not.
 func actRun(ts *testscript.TestScript, neg bool, args []string) {
+	if !hasGitHubToken(args) {
+		ts.Fatalf("actrun: give -s GITHUB_TOKEN=VALUE (empty when no step uses it), or act asks the machine's gh CLI for one")
+	}
 	repo := ts.Getenv("REPO")
 	action, err := os.ReadFile(filepath.Join(repo, "action.yml"))
 	ts.Check(err)
@@ -94,6 +100,21 @@ func actRun(ts *testscript.TestScript, neg bool, args []string) {
 func hasAnyPrefix(s string, prefixes ...string) bool {
 	for _, p := range prefixes {
 		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasGitHubToken tells whether act's arguments give the GITHUB_TOKEN
+// secret (-s NAME=VALUE, --secret NAME=VALUE or --secret=NAME=VALUE).
+func hasGitHubToken(args []string) bool {
+	for i, a := range args {
+		v, ok := strings.CutPrefix(a, "--secret=")
+		if !ok && (a == "-s" || a == "--secret") && i+1 < len(args) {
+			v, ok = args[i+1], true
+		}
+		if ok && strings.HasPrefix(strings.ToUpper(v), "GITHUB_TOKEN=") {
 			return true
 		}
 	}

@@ -15,7 +15,8 @@ docker login (login-registry when login-username is given, then each
 line of logins: REGISTRY USERNAME PASSWORD), vet, plan (a table of
 images, tags and platforms in the job summary), then builder bootstrap
 and build, or publish, and the step's outputs (metadata, metadata-file,
-digests, digest).
+digests, digest). A builder-addr other than docker-container:// must
+answer (builder inspect): the step never starts a buildkitd there.
 
 It reads the step's inputs from INPUT_* variables, as the Action and the
 template set them (INPUT_PUSH for push, INPUT_LOGIN_PASSWORD for
