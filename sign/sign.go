@@ -43,20 +43,40 @@ type Target struct {
 	Digest     digest.Digest
 }
 
-// Signer signs indexes with Key and writes the signatures with Registry's
-// credentials and transport.
+// Signer signs indexes with Key, or Keyless when it is set, and writes
+// the signatures with Registry's credentials and transport.
 type Signer struct {
 	Key      *Key
+	Keyless  *Keyless
 	Registry publish.Registry
+}
+
+// method is a way of signing: it signs a payload into the annotations of
+// its layer, and tells a layer that holds a signature it would make.
+type method interface {
+	annotations(ctx context.Context, payload []byte) (map[string]string, error)
+	signed(payload []byte, annotations map[string]string) bool
 }
 
 // Sign signs each target and writes its signature beside it; it returns
 // the signatures' references, in the targets' order. A target already
 // signed with the same key keeps its signature and gets no second one.
+// Keyless, the run's certificate is asked for once, before the first.
 func (s *Signer) Sign(ctx context.Context, targets []Target) ([]string, error) {
+	if len(targets) == 0 {
+		return nil, nil
+	}
+	var m method = s.Key
+	if s.Keyless != nil {
+		r, err := s.Keyless.start(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("keyless signing: %w", err)
+		}
+		m = r
+	}
 	out := make([]string, len(targets))
 	for i, t := range targets {
-		ref, err := s.signOne(ctx, t)
+		ref, err := s.signOne(ctx, m, t)
 		if err != nil {
 			return nil, fmt.Errorf("signing %s@%s: %w", t.Repository, t.Digest, err)
 		}
@@ -65,7 +85,7 @@ func (s *Signer) Sign(ctx context.Context, targets []Target) ([]string, error) {
 	return out, nil
 }
 
-func (s *Signer) signOne(ctx context.Context, t Target) (string, error) {
+func (s *Signer) signOne(ctx context.Context, m method, t Target) (string, error) {
 	if err := t.Digest.Validate(); err != nil {
 		return "", err
 	}
@@ -83,17 +103,17 @@ func (s *Signer) signOne(ctx context.Context, t Target) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if done, err := s.hasSignature(base, payload); err != nil || done {
+	if done, err := hasSignature(base, m, payload); err != nil || done {
 		return tag.String(), err
 	}
-	sig, err := s.Key.sign(payload)
+	ann, err := m.annotations(ctx, payload)
 	if err != nil {
 		return "", err
 	}
 	img, err := mutate.Append(base, mutate.Addendum{
 		Layer:       static.NewLayer(payload, payloadMediaType),
 		MediaType:   payloadMediaType,
-		Annotations: map[string]string{signatureKey: base64.StdEncoding.EncodeToString(sig)},
+		Annotations: ann,
 	})
 	if err != nil {
 		return "", err
@@ -154,24 +174,35 @@ func hasCode(te *transport.Error, code transport.ErrorCode) bool {
 	return false
 }
 
-// hasSignature tells whether img already holds a signature of payload that
-// the key verifies: signing again would only add a duplicate.
-func (s *Signer) hasSignature(img v1.Image, payload []byte) (bool, error) {
-	m, err := img.Manifest()
+// hasSignature tells whether img already holds a signature of payload
+// that m would make: signing again would only add a duplicate.
+func hasSignature(img v1.Image, m method, payload []byte) (bool, error) {
+	mf, err := img.Manifest()
 	if err != nil {
 		return false, err
 	}
 	want := digest.FromBytes(payload).String()
-	for _, l := range m.Layers {
-		if l.MediaType != payloadMediaType || l.Digest.String() != want {
-			continue
-		}
-		sig, err := base64.StdEncoding.DecodeString(strings.TrimSpace(l.Annotations[signatureKey]))
-		if err == nil && s.Key.verify(payload, sig) {
+	for _, l := range mf.Layers {
+		if l.MediaType == payloadMediaType && l.Digest.String() == want && m.signed(payload, l.Annotations) {
 			return true, nil
 		}
 	}
 	return false, nil
+}
+
+// annotations sign the payload with the key.
+func (k *Key) annotations(_ context.Context, payload []byte) (map[string]string, error) {
+	sig, err := k.sign(payload)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{signatureKey: base64.StdEncoding.EncodeToString(sig)}, nil
+}
+
+// signed tells a layer the key signed.
+func (k *Key) signed(payload []byte, annotations map[string]string) bool {
+	sig, err := base64.StdEncoding.DecodeString(strings.TrimSpace(annotations[signatureKey]))
+	return err == nil && k.verify(payload, sig)
 }
 
 // sign is an ASN.1 ECDSA signature over the payload's digest.
