@@ -66,7 +66,12 @@ attestation manifest, beside the provenance. Not with --load.
 
 --sign KEY (with --push) signs each index as cosign does, once every
 index is pushed and before any tag moves: KEY is a cosign key file or
-env://VAR, its password $COSIGN_PASSWORD. cosign verify --key checks it.
+env://VAR, its password $COSIGN_PASSWORD; cosign verify --key checks it.
+--sign keyless signs with Sigstore: an OIDC token ($SIGSTORE_ID_TOKEN, or
+GitHub Actions' with id-token: write) buys a short-lived certificate
+from Fulcio, and each signature is logged in Rekor (keyless,fulcio=URL,
+rekor=URL for other instances than the public ones); cosign verify
+--certificate-identity ... --certificate-oidc-issuer ... checks it.
 
 The daemon is --addr, else $BUILDKIT_HOST, else
 unix:///run/buildkit/buildkitd.sock (bricklayer builder bootstrap starts one);

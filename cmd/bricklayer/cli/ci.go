@@ -25,7 +25,7 @@ login-password):
   metadata-file, metadata-files (publish), login-registry,
   login-username, login-password, logins (a login a line:
   REGISTRY USERNAME PASSWORD), builder-addr, insecure-registry, qemu,
-  provenance, sbom, sign (a cosign key), args, summary;
+  provenance, sbom, sign (a cosign key, or keyless), args, summary;
   version is the installer's.
 INPUT_ARGS, split as a shell would (quotes keep a value with blanks
 whole), goes to every command that takes its flags: --context to vet,

@@ -36,7 +36,7 @@ func TestE2E(t *testing.T) {
 		Dir:                 "../../../testdata/e2e",
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": exits, "envsubst": envsubst, "ociplatforms": ociPlatforms, "htpasswd": htpasswd, "tlscerts": tlsCerts, "freeport": freePort, "waitfor": waitFor, "faultproxy": faultProxy, "waitcount": waitCount, "tagstate": tagState, "envfile": envFile, "binfmtoff": binfmtOff, "lock": lockCmd, "dockerproxy": dockerProxy, "bgstart": bgStart, "bgsignal": bgSignal, "bgexit": bgExit, "waitgrep": waitGrep},
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": exits, "envsubst": envsubst, "ociplatforms": ociPlatforms, "htpasswd": htpasswd, "tlscerts": tlsCerts, "freeport": freePort, "waitfor": waitFor, "faultproxy": faultProxy, "waitcount": waitCount, "tagstate": tagState, "envfile": envFile, "binfmtoff": binfmtOff, "lock": lockCmd, "dockerproxy": dockerProxy, "bgstart": bgStart, "bgsignal": bgSignal, "bgexit": bgExit, "waitgrep": waitGrep, "sigstore": sigstoreCmd},
 		Condition:           func(cond string) (bool, error) { return e2eCondition(cond, registry) },
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("BUILDKIT_HOST", host)

@@ -38,8 +38,8 @@ pushes it by digest, and moves the tags as build --push does: all of
 them, or none. Anything missing, doubled, built from another spec or
 with other inputs is reported, and so is a manifest that is not, in the
 image's repository, an image of the platform it is listed under (or an
-attestation about it): nothing is published (exit 1). --sign KEY signs
-each index before the tags move, as build --sign does.
+attestation about it): nothing is published (exit 1). --sign KEY (or
+keyless) signs each index before the tags move, as build --sign does.
 
 The first argument is the spec when it is a directory or a .cue file.`)
 	insecure := cmd.flags.StringArray("insecure-registry", nil, "registry HOST[:PORT] reached over plain HTTP (repeatable)")

@@ -11,21 +11,26 @@ import (
 )
 
 func signFlag(fs *pflag.FlagSet) *string {
-	return fs.String("sign", "", "sign each index with a cosign key before the tags move: FILE or env://VAR (password: $COSIGN_PASSWORD)")
+	return fs.String("sign", "", "sign each index as cosign does before the tags move: a key, FILE or env://VAR (password: $COSIGN_PASSWORD), or keyless[,fulcio=URL,rekor=URL] (Sigstore, an OIDC token)")
 }
 
-// signer reads the --sign key (before anything is built, so a wrong
-// password costs no build) and gives the pipeline's Sign hook: nil
-// without --sign.
-func (c *CLI) signer(key string, reg publish.Registry) (func(context.Context, []*pipeline.ImageResult) error, error) {
-	if key == "" {
+// signer reads the --sign key, or finds the keyless token, before
+// anything is built (a wrong password costs no build), and gives the
+// pipeline's Sign hook: nil without --sign.
+func (c *CLI) signer(ref string, reg publish.Registry) (func(context.Context, []*pipeline.ImageResult) error, error) {
+	if ref == "" {
 		return nil, nil
 	}
-	k, err := sign.LoadKey(key, c.getenv)
+	s := &sign.Signer{Registry: reg}
+	var err error
+	if sign.IsKeyless(ref) {
+		s.Keyless, err = sign.ParseKeyless(ref, c.getenv)
+	} else {
+		s.Key, err = sign.LoadKey(ref, c.getenv)
+	}
 	if err != nil {
 		return nil, err
 	}
-	s := &sign.Signer{Key: k, Registry: reg}
 	return func(ctx context.Context, results []*pipeline.ImageResult) error {
 		// The index is signed in every repository it is in: a signature
 		// is found beside the image it is about.
