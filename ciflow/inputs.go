@@ -25,8 +25,8 @@ type Inputs struct {
 	Insecure    []string
 	QEMU        string // auto, host or false
 	Provenance  string // bricklayer build checks the value; "" is its default
-	// Sign is the cosign key (a file or env://VAR) build --push and
-	// publish sign the indexes with; "" signs nothing.
+	// Sign is build --push's and publish's --sign: a cosign key (a file
+	// or env://VAR), or keyless; "" signs nothing.
 	Sign string
 	// SBOM is build --sbom's value (true, generator=IMAGE); "" is none.
 	SBOM string

@@ -140,3 +140,40 @@ func TestBuilderAddrAnswers(t *testing.T) {
 		}
 	}
 }
+
+// TestSignInput: the sign input reaches build --push of every platform
+// and publish as --sign, a key or keyless alike; a matrix runner's build
+// (some platforms) signs nothing: publish does.
+func TestSignInput(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/amd64.json", []byte(`{}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"INPUT_PUSH": "true", "INPUT_SIGN": "keyless"}, "build . --addr docker-container://bricklayer --progress plain --metadata-file M --push --sign keyless"},
+		{map[string]string{"INPUT_PUSH": "true", "INPUT_SIGN": "env://KEY"}, "build . --addr docker-container://bricklayer --progress plain --metadata-file M --push --sign env://KEY"},
+		{map[string]string{"INPUT_PUSH": "true", "INPUT_SIGN": "keyless", "INPUT_PLATFORMS": "linux/amd64"}, "build . --addr docker-container://bricklayer --progress plain --metadata-file M --push --platform linux/amd64"},
+		{map[string]string{"INPUT_MODE": "publish", "INPUT_SIGN": "keyless,rekor=https://rekor.example", "INPUT_METADATA_FILES": dir + "/amd64.json"}, "publish . " + dir + "/amd64.json --metadata-file M --sign keyless,rekor=https://rekor.example"},
+	} {
+		c.env["INPUT_METADATA_FILE"] = dir + "/meta.json"
+		c.want = strings.ReplaceAll(c.want, " M ", " "+dir+"/meta.json ")
+		fake := &fakeBricklayer{}
+		step := &Step{Env: func(k string) string { return c.env[k] }, Stdout: io.Discard, Stderr: io.Discard, Bricklayer: fake, System: "none"}
+		step.Run(context.Background()) // the fake writes no metadata for publish
+		found := false
+		for _, call := range fake.calls {
+			if call.args[0] == "build" || call.args[0] == "publish" {
+				found = true
+				if got := strings.Join(call.args, " "); got != c.want {
+					t.Errorf("%v:\n got %s\nwant %s", c.env, got, c.want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%v: no build or publish ran", c.env)
+		}
+	}
+}
