@@ -26,7 +26,7 @@ login-password):
   login-username, login-password, logins (a login a line:
   REGISTRY USERNAME PASSWORD), builder-addr, insecure-registry, qemu,
   provenance, sbom, sign (a cosign key, or keyless), args, summary;
-  version is the installer's.
+  version is the installer's (docs/ci.md describes each).
 INPUT_ARGS, split as a shell would (quotes keep a value with blanks
 whole), goes to every command that takes its flags: --context to vet,
 plan, builder bootstrap and build alike. The CI is told from its

@@ -91,7 +91,7 @@ func (e *tagsLeft) Unwrap() error      { return e.err }
 func (e *tagsLeft) Kind() errkind.Kind { return errkind.TagsLeft }
 
 // exitCode prints err, the one place errors are printed, and returns the
-// process exit code for it. README.md's table lists the codes.
+// process exit code for it. docs/commands.md's table lists the codes.
 func (c *CLI) exitCode(err error) int {
 	if err == nil {
 		return ExitOK

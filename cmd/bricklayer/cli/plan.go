@@ -80,7 +80,7 @@ built from it).
 }
 
 // planDoc is the document plan prints; its JSON form is documented in
-// the command's help and README.md.
+// the command's help and docs/building.md.
 type planDoc struct {
 	Spec          string          `json:"spec"`
 	BuildPlatform string          `json:"buildPlatform"`

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,32 +8,32 @@ import (
 	"github.com/bricklayer-build/bricklayer/spec"
 )
 
-// TestReadmeExamples vets every cue block of README.md, in the context of
-// examples/acme so its build contexts exist, and checks that the complete
-// example is the file it names.
+// TestReadmeExamples vets every cue block of README.md.
 func TestReadmeExamples(t *testing.T) {
-	readme, err := os.ReadFile("../../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	blocks := strings.Split(string(readme), "```cue\n")[1:]
-	if len(blocks) == 0 {
+	if len(vetCueBlocks(t, "README.md")) == 0 {
 		t.Fatal("README.md has no cue example")
 	}
-	file := filepath.Join("..", "..", "..", "examples", "acme", spec.FileName)
-	onDisk, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	found := false
-	for i, b := range blocks {
-		src := b[:strings.Index(b, "```")]
-		if _, err := spec.Parse(file, []byte(src)); err != nil {
-			t.Errorf("README cue block %d: %v", i+1, spec.Diagnostics(err))
+}
+
+// vetCueBlocks vets every cue block of the markdown file (a path from the
+// repository's root) as a spec in examples/acme, so that the build contexts
+// and Dockerfiles the examples name exist; a block that starts with
+// "// A builder file" is checked against the builder file's schema
+// instead. It returns the blocks.
+func vetCueBlocks(t *testing.T, file string) []string {
+	t.Helper()
+	specFile := filepath.Join(repoRoot, "examples", "acme", spec.FileName)
+	blocks := cueBlocks(readRepo(t, file))
+	for i, src := range blocks {
+		if strings.HasPrefix(src, "// A builder file") {
+			if err := vetBuilderBlock(src); err != nil {
+				t.Errorf("%s: cue block %d (a builder file): %v", file, i+1, err)
+			}
+			continue
 		}
-		found = found || src == string(onDisk)
+		if _, err := spec.Parse(specFile, []byte(src)); err != nil {
+			t.Errorf("%s: cue block %d: %v", file, i+1, spec.Diagnostics(err))
+		}
 	}
-	if !found {
-		t.Errorf("README.md does not show %s as it is", file)
-	}
+	return blocks
 }

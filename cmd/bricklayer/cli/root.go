@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// Exit codes, documented in README.md.
+// Exit codes, documented in docs/commands.md (TestDocsExitCodes).
 const (
 	ExitOK       = 0 // success
 	ExitFailure  = 1 // the spec is invalid, a check failed, or the command failed
