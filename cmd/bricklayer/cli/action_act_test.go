@@ -39,7 +39,7 @@ var githubScript = regexp.MustCompile(`(?m)^\s*uses:\s*(actions/github-script@[0
 // Jobs see the script's environment less what stands for a runner in
 // the other action scripts (GITHUB_*, RUNNER_*, INPUT_*, ACTIONS_*): act
 // sets its own. ARGS go to act after these (--var NAME=VALUE, -j JOB;
-// action_act_readme* add -P for README's runners and --local-repository
+// action_act_readme* add -P for the documented runners and --local-repository
 // for the released action and the artifact stand-ins). Every script
 // gives -s GITHUB_TOKEN (empty where no step uses it), which act
 // otherwise asks the machine's gh CLI for. Every build job gives the
