@@ -8,7 +8,7 @@ import (
 
 // Report is what vet --format json prints for one spec, and what
 // bricklayer ci reads back to annotate each finding: one shape, declared
-// once. README.md and vet's help describe it.
+// once. vet's help (docs/commands.md) describes it.
 type Report struct {
 	Spec     string          `json:"spec"`
 	Findings []ReportFinding `json:"findings"`

@@ -15,7 +15,7 @@ import (
 	"github.com/bricklayer-build/bricklayer/internal/safefile"
 )
 
-// Limits of the files a load reads; README.md's "Limits" lists them.
+// Limits of the files a load reads; docs/trust.md lists them.
 const (
 	// MaxSpecSize bounds the spec file. Real specs are a few kilobytes.
 	// CUE's evaluation time grows with the square of the fields of one

@@ -31,7 +31,8 @@ import (
 func (c *CLI) buildCommand() *command {
 	cmd := newCommand("build", "[FILE|DIR] [IMAGE...]", "build images on BuildKit and publish them", `
 Build solves every selected image (default: all) for all its platforms on
-BuildKit, one session per image and platform, all of them concurrently.
+BuildKit, one session per image and node (per platform for --load or a
+cache export), all of them concurrently.
 The first argument is the spec when it names an existing file or
 directory; the others name images.
 
