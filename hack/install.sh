@@ -68,7 +68,8 @@ TOOLS=(buildkitd registry crane)
 declare -A PKG=(
   [buildkitd]=github.com/moby/buildkit/cmd/buildkitd
   [buildctl]=github.com/moby/buildkit/cmd/buildctl
-  [registry]=github.com/distribution/distribution/v3/cmd/registry
+  # Ours: upstream's command without the cloud storage drivers.
+  [registry]=./registry
   [crane]=github.com/google/go-containerregistry/cmd/crane
   [actionlint]=github.com/rhysd/actionlint/cmd/actionlint
 )
@@ -78,20 +79,29 @@ BK_VERSION="$(cd "$REPO/tools" && go list -m -f '{{.Version}}' github.com/moby/b
 LDFLAGS="-s -w -X github.com/moby/buildkit/version.Version=$BK_VERSION -X github.com/moby/buildkit/version.Package=github.com/moby/buildkit"
 
 # Each tool has a stamp of what it was built from: the pinned versions,
-# the flags and Go. A tool is rebuilt when its stamp differs.
+# the flags and Go, and for the registry its main. A tool is rebuilt when
+# its stamp differs.
 stamp="$( { cat "$REPO/tools/go.mod" "$REPO/tools/go.sum"; go version; echo "$TAGS $LDFLAGS"; } | sha256sum | cut -d' ' -f1)"
+stamp_for() {
+  if [ "$1" = registry ]; then
+    { echo "$stamp"; cat "$REPO/tools/registry/main.go"; } | sha256sum | cut -d' ' -f1
+  else
+    echo "$stamp"
+  fi
+}
 # Before the stamps were per tool, one stamp covered all five (a .bin that
 # older checkouts may still use: it is read, not removed).
 legacy="$( { cat "$REPO/tools/go.mod" "$REPO/tools/go.sum"; go version; echo "$TAGS $LDFLAGS buildkitd buildctl registry crane actionlint"; } | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$BIN/.tools.stamp" 2>/dev/null)" = "$legacy" ]; then
-  for t in "${!PKG[@]}"; do
+  # Not the registry: that one was upstream's command.
+  for t in buildkitd buildctl crane actionlint; do
     if [ -x "$BIN/$t" ] && [ ! -e "$BIN/.stamps/$t" ]; then echo "$stamp" >"$BIN/.stamps/$t"; fi
   done
 fi
 
 build=()
 for t in "${TOOLS[@]}"; do
-  [ -x "$BIN/$t" ] && [ "$(cat "$BIN/.stamps/$t" 2>/dev/null)" = "$stamp" ] || build+=("$t")
+  [ -x "$BIN/$t" ] && [ "$(cat "$BIN/.stamps/$t" 2>/dev/null)" = "$(stamp_for "$t")" ] || build+=("$t")
 done
 if [ "${#build[@]}" = 0 ]; then
   log "tools: ${TOOLS[*]} up to date in $BIN"
@@ -105,7 +115,7 @@ else
   (cd "$REPO/tools" && CGO_ENABLED=0 go build -trimpath -tags "$TAGS" -ldflags "$LDFLAGS" -o "$tmp/" "${pkgs[@]}")
   for t in "${build[@]}"; do
     mv -f "$tmp/$t" "$BIN/$t"
-    echo "$stamp" >"$BIN/.stamps/$t"
+    stamp_for "$t" >"$BIN/.stamps/$t"
   done
 fi
 
