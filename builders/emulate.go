@@ -68,13 +68,19 @@ func (o Emulate) register(want, covered, detected []platform.Platform, remoteDoc
 	if len(inImage) > 0 {
 		notef(notes, "%s: emulated by BuildKit's own QEMU in the builder's image (no binfmt_misc needed)", platform.Join(inImage))
 	}
+	noF := e.LacksFixBinary(want)
 	registered, err := e.Ensure(want)
 	var said []string
 	for _, p := range registered {
-		if h := Handler(p); !slices.Contains(said, h) {
-			said = append(said, h)
+		h := Handler(p)
+		switch {
+		case slices.Contains(said, h):
+		case slices.Contains(noF, p):
+			notef(notes, "registered QEMU handler %s with binfmt_misc anew, with the F flag: it was registered without, and containers could not run its binaries", h)
+		default:
 			notef(notes, "registered QEMU handler %s with binfmt_misc", h)
 		}
+		said = append(said, h)
 	}
 	if err != nil {
 		notef(notes, "warning: the daemon will not build some platforms: %v", err)

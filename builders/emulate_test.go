@@ -22,7 +22,7 @@ func fakeBinfmt(t *testing.T) Emulation {
 	for _, f := range []struct{ path, data string }{
 		{interp, ""},
 		{filepath.Join(root, "register"), ""},
-		{filepath.Join(root, "qemu-arm"), "enabled\n"},
+		{filepath.Join(root, "qemu-arm"), "enabled\ninterpreter /x\nflags: F\n"},
 		{filepath.Join(defs, "qemu-aarch64"), "interpreter " + interp + "\nmagic \\x7f\\x45\nmask \\xff\\xff\n"},
 	} {
 		if err := os.WriteFile(f.path, []byte(f.data), 0o755); err != nil {

@@ -67,18 +67,62 @@ func (e Emulation) native(p platform.Platform) bool {
 	return p.Architecture == a || (a == "amd64" && p.Architecture == "386") || (a == "arm64" && p.Architecture == "arm")
 }
 
-// enabled tells whether the handler is registered and on.
-func (e Emulation) enabled(handler string) bool {
+// handlerState is what binfmt_misc tells of one handler.
+type handlerState struct {
+	registered bool
+	enabled    bool
+	// fixBinary is the F flag: the kernel opened the emulator when the
+	// handler was registered. Without it the kernel looks the emulator
+	// up at each exec, in the filesystem of the process, so a container
+	// (which does not have it) cannot run the platform's binaries.
+	fixBinary bool
+}
+
+// usable tells whether a container can run the handler's binaries.
+func (s handlerState) usable() bool { return s.enabled && s.fixBinary }
+
+// parseHandler reads a binfmt_misc entry: "enabled" or "disabled" on the
+// first line, then "interpreter ...", "flags: POCF" and so on.
+func parseHandler(dt []byte) handlerState {
+	s := handlerState{registered: true}
+	first, rest, _ := strings.Cut(string(dt), "\n")
+	s.enabled = strings.TrimSpace(first) == "enabled"
+	for line := range strings.Lines(rest) {
+		if flags, ok := strings.CutPrefix(line, "flags:"); ok {
+			s.fixBinary = strings.Contains(flags, "F")
+		}
+	}
+	return s
+}
+
+// state reads the handler's entry; an unreadable one is not registered.
+func (e Emulation) state(handler string) handlerState {
 	dt, err := safefile.Read(filepath.Join(e.root(), handler), 64<<10)
-	return err == nil && bytes.HasPrefix(dt, []byte("enabled"))
+	if err != nil {
+		return handlerState{}
+	}
+	return parseHandler(dt)
 }
 
 // Missing lists the platforms of plats the host runs neither natively
-// nor through a registered handler.
+// nor through a registered handler that containers can use (enabled,
+// with the F flag).
 func (e Emulation) Missing(plats []platform.Platform) []platform.Platform {
 	var out []platform.Platform
 	for _, p := range plats {
-		if !e.native(p) && !e.enabled(Handler(p)) {
+		if !e.native(p) && !e.state(Handler(p)).usable() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// LacksFixBinary lists the platforms of plats whose handler is registered
+// without the F flag (Ensure registers it anew, with the flag).
+func (e Emulation) LacksFixBinary(plats []platform.Platform) []platform.Platform {
+	var out []platform.Platform
+	for _, p := range plats {
+		if s := e.state(Handler(p)); !e.native(p) && s.registered && !s.fixBinary {
 			out = append(out, p)
 		}
 	}
@@ -126,17 +170,26 @@ func (e Emulation) mount() error {
 }
 
 // register writes the handler's description to binfmt_misc, or enables
-// it when it is registered but off.
+// it when it is registered with the F flag but off. One registered
+// without the flag is removed and registered again, with it.
 func (e Emulation) register(handler string) error {
-	if _, err := os.Stat(filepath.Join(e.root(), handler)); err == nil {
-		if err := os.WriteFile(filepath.Join(e.root(), handler), []byte("1"), 0); err != nil {
+	entry := filepath.Join(e.root(), handler)
+	s := e.state(handler)
+	if s.registered && s.fixBinary {
+		if err := os.WriteFile(entry, []byte("1"), 0); err != nil {
 			return fmt.Errorf("enabling %s: %w", handler, err)
 		}
 		return nil
 	}
+	// The description first: a handler without it is left as it was.
 	def, err := e.definition(handler)
 	if err != nil {
 		return err
+	}
+	if s.registered {
+		if err := os.WriteFile(entry, []byte("-1"), 0); err != nil {
+			return fmt.Errorf("removing %s, registered without the F flag, to register it with it: %w", handler, err)
+		}
 	}
 	if err := os.WriteFile(filepath.Join(e.root(), "register"), []byte(def), 0); err != nil {
 		return fmt.Errorf("registering %s with binfmt_misc (needs root): %w", handler, err)
