@@ -1,7 +1,8 @@
-// Command registry is the distribution registry with what the tests and
-// the demo use of it: filesystem storage and htpasswd auth. Upstream's
-// command also links the Azure, GCS and S3 storage drivers, whose SDKs are
-// a good part of a cold hack/install.sh; this one leaves them out.
+// Command registry is the distribution registry with what the tests, the
+// demo and the benchmarks use of it: filesystem and in-memory storage
+// (hack/bench-tags.sh) and htpasswd auth. Upstream's command also links
+// the Azure, GCS and S3 storage drivers, whose SDKs are a good part of a
+// cold hack/install.sh; this one leaves them out.
 package main
 
 import (
@@ -10,6 +11,7 @@ import (
 	"github.com/distribution/distribution/v3/registry"
 	_ "github.com/distribution/distribution/v3/registry/auth/htpasswd"
 	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem"
+	_ "github.com/distribution/distribution/v3/registry/storage/driver/inmemory"
 )
 
 func main() {
