@@ -2,11 +2,15 @@
 # The whole test suite, as README.md gives it and .ci/run calls it.
 # Installs what is missing (Debian packages, the pinned buildkitd, registry
 # and crane), starts buildkitd and a loopback registry, pushes the busybox
-# base image the end-to-end tests build on, then runs formatting, go vet
-# and every Go test: unit, CLI scripts, fuzz seeds, and end-to-end builds
-# checked with crane, then short fuzz runs of the compose and bake oracles,
-# the demo, and the release binary of this host and of one other target
-# (hack/release-check.sh). Run as root. The services stay up afterwards
+# base image the end-to-end tests build on, then runs formatting, go vet,
+# a check that tools/go.mod builds what it shares with bricklayer at
+# go.mod's versions, and every Go test: unit, CLI scripts, fuzz seeds, and
+# end-to-end builds checked with crane, then short fuzz runs of the
+# compose and bake oracles, the demo, and the release binary of this host
+# and of one other target (hack/release-check.sh). Every build has a
+# release's flags (cgo off, -trimpath; hack/lib.sh): the tests test what
+# is released, and one compile serves the tools, the tests and the
+# release. Run as root. The services stay up afterwards
 # (hack/services.sh stop ends them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +27,11 @@ fi
 
 echo "==> go vet"
 go vet ./...
+
+echo "==> tools module"
+# What bricklayer shares with buildkitd is compiled once only when
+# tools/go.mod keeps it at go.mod's versions.
+bash hack/tools-deps.sh
 
 echo "==> actionlint"
 bash hack/actionlint.sh
