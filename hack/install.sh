@@ -73,8 +73,13 @@ declare -A PKG=(
   [crane]=github.com/google/go-containerregistry/cmd/crane
   [actionlint]=github.com/rhysd/actionlint/cmd/actionlint
 )
-# Mirrors buildkit's own Dockerfile: static, CGO off, seccomp profile built in.
-TAGS="osusergo netgo static_build seccomp"
+# Static, cgo off, as buildkit's own Dockerfile builds it: buildkit-image.sh
+# puts buildkitd and buildctl in an image without a libc. Its osusergo and
+# netgo tags are left out: with cgo off, Go's os/user and net are pure Go
+# already, and the tags would make them (and every package above them) a
+# compile of their own rather than the one bricklayer's build reuses
+# (lib.sh sets the same flags for every build of the scripts).
+TAGS="static_build seccomp"
 BK_VERSION="$(cd "$REPO/tools" && go list -m -f '{{.Version}}' github.com/moby/buildkit)"
 LDFLAGS="-s -w -X github.com/moby/buildkit/version.Version=$BK_VERSION -X github.com/moby/buildkit/version.Package=github.com/moby/buildkit"
 

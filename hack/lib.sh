@@ -27,6 +27,18 @@ WORKER_PLATFORMS="$PLATFORMS,linux/s390x,linux/riscv64"
 # Debian ships runc in /usr/sbin, which is not on PATH for every caller.
 export PATH="$BIN:$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
+# Every Go build of the scripts, bricklayer's (go run, go vet, go test)
+# and the tools', with a release's flags: cgo off, -trimpath. The Go
+# cache keys a compiled package on them, so with one set of flags the
+# packages bricklayer shares with buildkitd are compiled once (tools/go.mod
+# keeps them at go.mod's versions: hack/tools-deps.sh), and the release
+# build of the host reuses the tests' compile.
+export CGO_ENABLED=0
+case " ${GOFLAGS:-} " in
+  *" -trimpath "*) ;;
+  *) export GOFLAGS="${GOFLAGS:+$GOFLAGS }-trimpath" ;;
+esac
+
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 

@@ -6,9 +6,11 @@
 # docker-container driver's tests. With "demo" (hack/demo.sh) it installs
 # and starts only what the demo uses: no dockerd, Docker, act, cosign or
 # BuildKit image. Source it to also get BUILDKIT_HOST, BRICKLAYER_REGISTRY,
-# DOCKER_HOST and the tools on PATH.
+# DOCKER_HOST, the tools on PATH and lib.sh's Go build flags.
 set -euo pipefail
 here="$(dirname "${BASH_SOURCE[0]}")"
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$here/lib.sh"
 up_mode="${1:-test}"
 bash "$here/install.sh" "$up_mode"
 if [ "$up_mode" = demo ]; then
