@@ -109,6 +109,12 @@ start_buildkitd() {
   }
   grep -v '^bricklayer: build on it with' "$LOGS/bootstrap.log" >&2 || true
   log "$(head -n1 <<<"$out")"
+  # Bootstrap takes any daemon that answers on the socket. One that this
+  # state did not start (no pid file of a live buildkitd) runs a binary
+  # and config nobody here chose, and stop would not find it: refuse it.
+  if ! alive buildkitd; then
+    die "a buildkitd this script did not start answers on $BUILDKIT_SOCK (no live pid in $(pid_file buildkitd)); stop it, or set BRICKLAYER_STATE to another directory"
+  fi
   plats="$(sed -n 's/^platforms: //p' <<<"$out")"
 }
 
