@@ -6,7 +6,8 @@
 #   $REGISTRY/bricklayer-test/busybox:latest-<arch>   each platform's image,
 #                                                     s390x too (not indexed)
 # Needs hack/install.sh and `hack/services.sh start` first. Deterministic:
-# re-running pushes the same digests.
+# re-running pushes the same digests. `base-images.sh fetch` only downloads
+# the packages, which needs neither: hack/up.sh runs it while Go compiles.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -24,9 +25,11 @@ INDEXED=(amd64 arm64 armhf)
 declare -A PLATFORM=([amd64]=linux/amd64 [arm64]=linux/arm64 [armhf]=linux/arm/v7 [s390x]=linux/s390x)
 declare -A SUFFIX=([amd64]=amd64 [arm64]=arm64 [armhf]=armv7 [s390x]=s390x)
 
-need_bin crane
-curl -fsS --max-time 5 "http://$REGISTRY/v2/" >/dev/null 2>&1 ||
-  die "registry $REGISTRY not reachable: run hack/services.sh start"
+mode="${1:-push}"
+case "$mode" in
+  fetch | push) ;;
+  *) die "usage: $0 [fetch|push]" ;;
+esac
 # crane logs every blob to stderr; keep that in a log shown only on failure.
 crane() {
   "$BIN/crane" --insecure "$@" 2>>"$WORK/crane.log" ||
@@ -60,6 +63,11 @@ if [ -n "$need_fetch" ]; then
 else
   log "apt: busybox-static debs cached in $DEBS"
 fi
+[ "$mode" = push ] || exit 0
+
+need_bin crane
+curl -fsS --max-time 5 "http://$REGISTRY/v2/" >/dev/null 2>&1 ||
+  die "registry $REGISTRY not reachable: run hack/services.sh start"
 
 # --- already there? ---------------------------------------------------------
 # The images are a function of the .debs and this script: when the
