@@ -94,16 +94,6 @@ stamp_for() {
     echo "$stamp"
   fi
 }
-# Before the stamps were per tool, one stamp covered all five (a .bin that
-# older checkouts may still use: it is read, not removed).
-legacy="$( { cat "$REPO/tools/go.mod" "$REPO/tools/go.sum"; go version; echo "$TAGS $LDFLAGS buildkitd buildctl registry crane actionlint"; } | sha256sum | cut -d' ' -f1)"
-if [ "$(cat "$BIN/.tools.stamp" 2>/dev/null)" = "$legacy" ]; then
-  # Not the registry: that one was upstream's command.
-  for t in buildkitd buildctl crane actionlint; do
-    if [ -x "$BIN/$t" ] && [ ! -e "$BIN/.stamps/$t" ]; then echo "$stamp" >"$BIN/.stamps/$t"; fi
-  done
-fi
-
 build=()
 for t in "${TOOLS[@]}"; do
   [ -x "$BIN/$t" ] && [ "$(cat "$BIN/.stamps/$t" 2>/dev/null)" = "$(stamp_for "$t")" ] || build+=("$t")
