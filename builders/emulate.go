@@ -68,7 +68,7 @@ func (o Emulate) register(want, covered, detected []platform.Platform, remoteDoc
 	if len(inImage) > 0 {
 		notef(notes, "%s: emulated by BuildKit's own QEMU in the builder's image (no binfmt_misc needed)", platform.Join(inImage))
 	}
-	noF := e.LacksFixBinary(want)
+	noF := e.lacksFixBinary(want)
 	registered, err := e.Ensure(want)
 	var said []string
 	for _, p := range registered {

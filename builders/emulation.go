@@ -117,9 +117,9 @@ func (e Emulation) Missing(plats []platform.Platform) []platform.Platform {
 	return out
 }
 
-// LacksFixBinary lists the platforms of plats whose handler is registered
+// lacksFixBinary lists the platforms of plats whose handler is registered
 // without the F flag (Ensure registers it anew, with the flag).
-func (e Emulation) LacksFixBinary(plats []platform.Platform) []platform.Platform {
+func (e Emulation) lacksFixBinary(plats []platform.Platform) []platform.Platform {
 	var out []platform.Platform
 	for _, p := range plats {
 		if s := e.state(Handler(p)); !e.native(p) && s.registered && !s.fixBinary {

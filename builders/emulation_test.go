@@ -109,8 +109,8 @@ func TestEmulationFixBinary(t *testing.T) {
 	if got := platform.Join(e.Missing([]platform.Platform{arm64, armv7, s390x})); got != "linux/arm64, linux/s390x" {
 		t.Errorf("Missing = %s, want linux/arm64, linux/s390x", got)
 	}
-	if got := platform.Join(e.LacksFixBinary([]platform.Platform{arm64, armv7, s390x})); got != "linux/arm64, linux/s390x" {
-		t.Errorf("LacksFixBinary = %s", got)
+	if got := platform.Join(e.lacksFixBinary([]platform.Platform{arm64, armv7, s390x})); got != "linux/arm64, linux/s390x" {
+		t.Errorf("lacksFixBinary = %s", got)
 	}
 
 	// No description of qemu-aarch64: the entry is left as it was.
