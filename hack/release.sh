@@ -27,7 +27,8 @@ for t in $targets; do
   echo "==> $t" >&2
   GOOS="$os" GOARCH="$arch" GOARM="${variant#v}" CGO_ENABLED=0 \
     go build -trimpath -ldflags "$ldflags" -o "$tmp/$name/bricklayer" ./cmd/bricklayer
-  cp README.md "$tmp/$name/"
+  # README links into docs/ and CONTRIBUTING.md: they travel with it.
+  cp -R README.md CONTRIBUTING.md docs "$tmp/$name/"
   # Fixed owners and times: the same commit gives the same tarball.
   tar --sort=name --owner=0 --group=0 --numeric-owner --mtime='@0' \
     -C "$tmp" -cf - "$name" | gzip -n >"$tmp/$name.tar.gz"
