@@ -265,6 +265,19 @@ func (r *Resolver) ResolveImageConfig(ctx context.Context, ref string, opt sourc
 	return ref, b.Digest, e.Config, nil
 }
 
+// Resolved are the pins of the lock's references some resolution asked
+// for: what a build that planned with r recorded as its bases, not the
+// whole lock (a matrix runner builds some images of it).
+func (r *Resolver) Resolved() map[string]digest.Digest {
+	out := map[string]digest.Digest{}
+	for ref, b := range r.f.Bases {
+		if r.used.has(ref) {
+			out[ref] = b.Digest
+		}
+	}
+	return out
+}
+
 // Unused are the lock's references no resolution asked for.
 func (r *Resolver) Unused() []string {
 	var out []string

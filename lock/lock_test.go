@@ -99,4 +99,7 @@ func TestResolver(t *testing.T) {
 	if got := r.Unused(); len(got) != 1 || got[0] != "debian:12" {
 		t.Errorf("Unused() = %v, want [debian:12]", got)
 	}
+	if got := r.Resolved(); len(got) != 1 || got["alpine:3.20"] != digest.FromString("index") {
+		t.Errorf("Resolved() = %v, want alpine:3.20 only", got)
+	}
 }

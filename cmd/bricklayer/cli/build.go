@@ -184,7 +184,7 @@ func (c *CLI) runBuild(ctx context.Context, s *spec.Spec, o *buildOptions, reg p
 	}
 	defer sv.Close()
 	// A lock pins the bases; without one they are resolved once, here.
-	lr, lf, err := lockResolver(s)
+	lr, _, err := lockResolver(s)
 	if err != nil {
 		return nil, err
 	}
@@ -198,8 +198,8 @@ func (c *CLI) runBuild(ctx context.Context, s *spec.Spec, o *buildOptions, reg p
 		return nil, runError(ctx, err)
 	}
 	o.inputs.Bases = bases.Resolved()
-	if lf != nil {
-		o.inputs.Bases = lf.Pins()
+	if lr != nil {
+		o.inputs.Bases = lr.Resolved()
 	}
 	results, err := pipeline.Run(ctx, p, sv, reg, o.run)
 	if err != nil {
