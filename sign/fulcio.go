@@ -1,7 +1,6 @@
 package sign
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/rand"
@@ -13,7 +12,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -80,28 +78,10 @@ func requestCertificate(ctx context.Context, client *http.Client, base, token st
 	r.PublicKeyRequest.PublicKey.Algorithm = "ECDSA"
 	r.PublicKeyRequest.PublicKey.Content = string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 	r.PublicKeyRequest.ProofOfPossession = base64.StdEncoding.EncodeToString(proof)
-	reqBody, err := json.Marshal(r)
+	body, err := postJSON(ctx, client, "Fulcio", base, "/api/v2/signingCert", r,
+		map[string]string{"Authorization": "Bearer " + token}, maxFulcioResponse, http.StatusOK, http.StatusCreated)
 	if err != nil {
 		return nil, err
-	}
-	url := strings.TrimSuffix(base, "/") + "/api/v2/signingCert"
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(reqBody))
-	if err != nil {
-		return nil, fmt.Errorf("Fulcio at %s: %w", base, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("Fulcio at %s: %w", base, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxFulcioResponse))
-	if err != nil {
-		return nil, fmt.Errorf("Fulcio at %s: %w", base, err)
-	}
-	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
-		return nil, fmt.Errorf("Fulcio at %s: %s: %s", base, resp.Status, snippet(body))
 	}
 	cert, err := readChain(body, &key.PublicKey, roots)
 	if err != nil {

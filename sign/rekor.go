@@ -1,7 +1,6 @@
 package sign
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/sha256"
@@ -11,9 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strings"
 )
 
 // maxRekorResponse bounds Rekor's answer: one entry and its proof.
@@ -106,28 +103,10 @@ func verifySET(p rekorPayload, set []byte, pub *ecdsa.PublicKey) error {
 // gives the bundle of the entry logged. It checks the log logged e, and,
 // with logKey, the entry's signed timestamp.
 func upload(ctx context.Context, client *http.Client, base string, e hashedRekord, logKey *ecdsa.PublicKey) (*rekorBundle, error) {
-	reqBody, err := json.Marshal(e)
+	body, err := postJSON(ctx, client, "Rekor", base, "/api/v1/log/entries", e,
+		map[string]string{"Accept": "application/json"}, maxRekorResponse, http.StatusCreated)
 	if err != nil {
 		return nil, err
-	}
-	url := strings.TrimSuffix(base, "/") + "/api/v1/log/entries"
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(reqBody))
-	if err != nil {
-		return nil, fmt.Errorf("Rekor at %s: %w", base, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("Rekor at %s: %w", base, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxRekorResponse))
-	if err != nil {
-		return nil, fmt.Errorf("Rekor at %s: %w", base, err)
-	}
-	if resp.StatusCode != http.StatusCreated {
-		return nil, fmt.Errorf("Rekor at %s: %s: %s", base, resp.Status, snippet(body))
 	}
 	b, err := readEntry(body, e, logKey)
 	if err != nil {
