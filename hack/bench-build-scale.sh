@@ -29,18 +29,12 @@ runs="${BENCH_RUNS:-7}"
 new_runs="${BENCH_NEW_RUNS:-5}"
 read -ra sizes <<<"${BENCH_SIZES:-1 20 100}"
 read -ra new_sizes <<<"${BENCH_NEW_SIZES:-1 20}"
-build=(-trimpath -ldflags "-s -w")
 base="$REGISTRY/bricklayer-test/busybox:latest"
 command -v docker >/dev/null || { echo "bench-build-scale: needs the docker CLI (hack/install.sh)" >&2; exit 1; }
 
-bx_stamp="$(sha256sum tools/buildx/go.sum | cut -d' ' -f1)"
-if [ ! -x "$out/buildx" ] || [ "$(cat "$out/.buildx.stamp" 2>/dev/null)" != "$bx_stamp" ]; then
-  echo "building buildx (cold: a few minutes)" >&2
-  (cd tools/buildx && CGO_ENABLED=0 go build "${build[@]}" -o "$out/buildx" github.com/docker/buildx/cmd/buildx)
-  echo "$bx_stamp" >"$out/.buildx.stamp"
-fi
-CGO_ENABLED=0 go build "${build[@]}" -o "$out/bricklayer" ./cmd/bricklayer
-go build -o "$out/benchcmp" ./hack/benchcmp
+# shellcheck source=SCRIPTDIR/lib.sh
+source hack/lib.sh
+bench_tools "$out"
 old=""
 if [ -n "${1:-}" ]; then old="$(realpath "$1")"; fi
 

@@ -27,14 +27,9 @@ build=(-trimpath -ldflags "-s -w")
 cue_version="$(go list -m -f '{{.Version}}' cuelang.org/go)"
 [ -x "$out/cue" ] && "$out/cue" version | grep -q "cue version $cue_version\$" ||
   CGO_ENABLED=0 GOBIN="$out" go install "${build[@]}" "cuelang.org/go/cmd/cue@$cue_version"
-bx_stamp="$(sha256sum tools/buildx/go.sum | cut -d' ' -f1)"
-if [ ! -x "$out/buildx" ] || [ "$(cat "$out/.buildx.stamp" 2>/dev/null)" != "$bx_stamp" ]; then
-  echo "building buildx (cold: a few minutes)" >&2
-  (cd tools/buildx && CGO_ENABLED=0 go build "${build[@]}" -o "$out/buildx" github.com/docker/buildx/cmd/buildx)
-  echo "$bx_stamp" >"$out/.buildx.stamp"
-fi
-CGO_ENABLED=0 go build "${build[@]}" -o "$out/bricklayer" ./cmd/bricklayer
-go build -o "$out/benchcmp" ./hack/benchcmp
+# shellcheck source=SCRIPTDIR/lib.sh
+source hack/lib.sh
+bench_tools "$out"
 old=""
 if [ -n "${1:-}" ]; then old="$(realpath "$1")"; fi
 

@@ -71,3 +71,20 @@ need_bin() {
     [ -x "$BIN/$b" ] || die "$BIN/$b missing: run hack/install.sh first"
   done
 }
+
+# bench_tools OUT builds the benchmarks' binaries into OUT as releases
+# are built: buildx at tools/buildx's pin (again only when its go.sum
+# changed; cold, a few minutes), bricklayer from this checkout, and
+# benchcmp.
+bench_tools() {
+  local out="$1" build=(-trimpath -ldflags "-s -w") stamp
+  mkdir -p "$out"
+  stamp="$(sha256sum "$REPO/tools/buildx/go.sum" | cut -d' ' -f1)"
+  if [ ! -x "$out/buildx" ] || [ "$(cat "$out/.buildx.stamp" 2>/dev/null)" != "$stamp" ]; then
+    echo "building buildx (cold: a few minutes)" >&2
+    (cd "$REPO/tools/buildx" && go build "${build[@]}" -o "$out/buildx" github.com/docker/buildx/cmd/buildx)
+    echo "$stamp" >"$out/.buildx.stamp"
+  fi
+  (cd "$REPO" && go build "${build[@]}" -o "$out/bricklayer" ./cmd/bricklayer &&
+    go build -o "$out/benchcmp" ./hack/benchcmp)
+}
