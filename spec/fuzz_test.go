@@ -11,17 +11,8 @@ import (
 // FuzzParse feeds arbitrary bytes to the loader: it must never panic, and
 // every error it reports must carry a position in the file.
 func FuzzParse(f *testing.F) {
-	scripts, _ := filepath.Glob("../testdata/script/*.txtar")
-	for _, s := range scripts {
-		ar, err := txtar.ParseFile(s)
-		if err != nil {
-			f.Fatal(err)
-		}
-		for _, file := range ar.Files {
-			if strings.HasSuffix(file.Name, ".cue") {
-				f.Add(file.Data)
-			}
-		}
+	for _, src := range scriptSpecs(f, "../testdata/script/*.txtar") {
+		f.Add(src)
 	}
 	f.Add([]byte(`images: a: {repository: "x", from: "scratch", steps: [{run: "x"}]}`))
 	dir := f.TempDir()
@@ -37,4 +28,28 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// scriptSpecs are the .cue files of the txtar scripts the globs match.
+func scriptSpecs(tb testing.TB, globs ...string) [][]byte {
+	tb.Helper()
+	var out [][]byte
+	for _, glob := range globs {
+		scripts, err := filepath.Glob(glob)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, s := range scripts {
+			ar, err := txtar.ParseFile(s)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			for _, file := range ar.Files {
+				if strings.HasSuffix(file.Name, ".cue") {
+					out = append(out, file.Data)
+				}
+			}
+		}
+	}
+	return out
 }

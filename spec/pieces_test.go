@@ -4,12 +4,10 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/cuecontext"
-	"golang.org/x/tools/txtar"
 
 	"github.com/bricklayer-build/bricklayer/buildinfo"
 	"github.com/bricklayer-build/bricklayer/internal/specgen"
@@ -38,21 +36,7 @@ func piecesAgree(t *testing.T, src []byte) bool {
 }
 
 func TestValidPiecesNeverLaxer(t *testing.T) {
-	var srcs [][]byte
-	for _, glob := range []string{"../testdata/script/*.txtar", "../testdata/e2e/*.txtar"} {
-		scripts, _ := filepath.Glob(glob)
-		for _, s := range scripts {
-			ar, err := txtar.ParseFile(s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, f := range ar.Files {
-				if strings.HasSuffix(f.Name, ".cue") {
-					srcs = append(srcs, f.Data)
-				}
-			}
-		}
-	}
+	srcs := scriptSpecs(t, "../testdata/script/*.txtar", "../testdata/e2e/*.txtar")
 	files, _ := filepath.Glob("../examples/*/bricklayer.cue")
 	more, _ := filepath.Glob("../testdata/specs/*/bricklayer.cue")
 	for _, f := range append(files, more...) {
