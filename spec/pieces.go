@@ -22,7 +22,9 @@ func validPieces(ctx *cue.Context, schema, user cue.Value) bool {
 		return false
 	}
 	rest := ctx.CompileString("images: {}")
-	var entries []cue.Value
+	// Each image or stage, and the definition it must satisfy.
+	type entry struct{ v, def cue.Value }
+	var entries []entry
 	sawImages := false
 	for it.Next() {
 		if it.FieldType() != cue.StringLabel {
@@ -37,8 +39,7 @@ func validPieces(ctx *cue.Context, schema, user cue.Value) bool {
 				if !nameRE().MatchString(label) {
 					return false
 				}
-				entries = append(entries, def)
-				entries = append(entries, ev)
+				entries = append(entries, entry{ev, def})
 				return true
 			})
 			if !ok {
@@ -55,8 +56,8 @@ func validPieces(ctx *cue.Context, schema, user cue.Value) bool {
 	if rest.Unify(def).Validate(cue.Concrete(true)) != nil {
 		return false
 	}
-	for i := 0; i < len(entries); i += 2 {
-		if entries[i+1].Unify(entries[i]).Validate(cue.Concrete(true)) != nil {
+	for _, e := range entries {
+		if e.v.Unify(e.def).Validate(cue.Concrete(true)) != nil {
 			return false
 		}
 	}
