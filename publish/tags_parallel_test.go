@@ -349,12 +349,7 @@ func TestMoveTagsParallelCancelled(t *testing.T) {
 	if got := len(tme.Restored) + len(tme.Deleted); got < 20 {
 		t.Errorf("%d tags put back, want the 20 moved at least: %v", got, tme)
 	}
-	pubTestWant(t, f.repo, f.old, old...)
-	for _, tg := range tags {
-		if strings.HasPrefix(tg, "n") {
-			pubTestWant(t, f.repo, "", tg)
-		}
-	}
+	f.wantRolledBack(t, tags, old)
 }
 
 // TestMoveTagsParallelRace: another release moves one of 60 tags right
@@ -420,12 +415,7 @@ func TestMoveTagsStoppedAnswered(t *testing.T) {
 	if n := len(tme.Restored) + len(tme.Deleted); n < 5 || n > 5+15 {
 		t.Errorf("%d tags put back, want the 5th and those in flight beside it (16 at most): %v", n, tme)
 	}
-	pubTestWant(t, f.repo, f.old, old...)
-	for _, tg := range tags {
-		if strings.HasPrefix(tg, "n") {
-			pubTestWant(t, f.repo, "", tg)
-		}
-	}
+	f.wantRolledBack(t, tags, old)
 }
 
 // TestMoveTagsStoppedHung: a move the registry never answers is given up
@@ -456,12 +446,7 @@ func TestMoveTagsStoppedHung(t *testing.T) {
 		}
 	}
 	pubTestSame(t, "Unrestored", pubTestLeft(tme), nil)
-	pubTestWant(t, f.repo, f.old, old...)
-	for _, tg := range tags {
-		if strings.HasPrefix(tg, "n") {
-			pubTestWant(t, f.repo, "", tg)
-		}
-	}
+	f.wantRolledBack(t, tags, old)
 }
 
 // pubTestPairBarrier holds each tag HEAD at two registries until both
@@ -529,5 +514,17 @@ func TestMoveTagsLimitPerRegistry(t *testing.T) {
 	defer b.mu.Unlock()
 	if b.max[0] > 2 || b.max[1] > 2 {
 		t.Errorf("%v tag reads in flight at most at each registry, want 2 at most", b.max)
+	}
+}
+
+// wantRolledBack checks that every tag of pubTestParallelTags is as it
+// was: the old ones at the old index, the new ones ("n…") absent.
+func (f pubTestFixture) wantRolledBack(t *testing.T, tags, old []string) {
+	t.Helper()
+	pubTestWant(t, f.repo, f.old, old...)
+	for _, tg := range tags {
+		if strings.HasPrefix(tg, "n") {
+			pubTestWant(t, f.repo, "", tg)
+		}
 	}
 }
