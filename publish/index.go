@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	digest "github.com/opencontainers/go-digest"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/bricklayer-build/bricklayer/platform"
 	"github.com/bricklayer-build/bricklayer/ref"
@@ -43,6 +44,8 @@ type Registry struct {
 	// defaultTagGrace.
 	tagRequests int
 	tagGrace    time.Duration
+	// conns, when set (Shared), are the connections of every request.
+	conns *conns
 }
 
 // nameOpts are the options of go-containerregistry names in repo: plain
@@ -57,44 +60,55 @@ func (r Registry) nameOpts(repo string) []name.Option {
 	return nil
 }
 
-func (r Registry) remoteOpts(ctx context.Context) []remote.Option {
-	kc := r.Keychain
-	if kc == nil {
-		kc = authn.DefaultKeychain
-	}
-	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc)}
-	if r.Transport != nil {
-		opts = append(opts, remote.WithTransport(r.Transport))
-	}
-	return opts
-}
-
 // IsInsecure tells whether repo's registry is reached over plain HTTP.
 func (r Registry) IsInsecure(repo string) bool { return len(r.nameOpts(repo)) > 0 }
 
 // PushIndex pushes, by digest, the index of the manifests (already in
 // repo) and returns its digest. The index is the same bytes for the same
-// manifests, whichever nodes built them.
+// manifests, whichever nodes built them. Its entries are read a few at a
+// time (the tag moves' limit), not one after another: on a registry far
+// away each read is a round trip.
 func (r Registry) PushIndex(ctx context.Context, repo string, manifests []Manifest, annotations map[string]string) (digest.Digest, error) {
-	var adds, atts []mutate.IndexAddendum
-	for _, m := range manifests {
-		img, mt, err := r.image(ctx, repo, m.Digest)
-		if err != nil {
-			return "", err
-		}
-		adds = append(adds, addendum(img, mt, m.Platform))
-		if m.Attestation != "" {
-			att, mt, err := r.image(ctx, repo, m.Attestation)
+	adds := make([]mutate.IndexAddendum, len(manifests))
+	atts := make([]*mutate.IndexAddendum, len(manifests))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.tagLimit())
+	for i, m := range manifests {
+		g.Go(func() error {
+			img, mt, err := r.image(gctx, repo, m.Digest)
 			if err != nil {
-				return "", fmt.Errorf("the attestation manifest of %s: %w", m.Platform, err)
+				return err
 			}
-			atts = append(atts, attestationAddendum(att, mt, m.Digest))
+			adds[i] = addendum(img, mt, m.Platform)
+			return nil
+		})
+		if m.Attestation == "" {
+			continue
+		}
+		g.Go(func() error {
+			att, mt, err := r.image(gctx, repo, m.Attestation)
+			if err != nil {
+				return fmt.Errorf("the attestation manifest of %s: %w", m.Platform, err)
+			}
+			a := attestationAddendum(att, mt, m.Digest)
+			atts[i] = &a
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return "", err
+	}
+	for _, a := range atts {
+		if a != nil {
+			adds = append(adds, *a)
 		}
 	}
-	return r.push(ctx, repo, append(adds, atts...), annotations)
+	return r.push(ctx, repo, adds, annotations)
 }
 
 // push makes the index of the entries and pushes it to repo by digest.
+// Every entry was read from repo just before, so only the index is sent:
+// no request asks again whether each entry is there.
 func (r Registry) push(ctx context.Context, repo string, entries []mutate.IndexAddendum, annotations map[string]string) (digest.Digest, error) {
 	idx := index(entries, annotations)
 	d, err := idx.Digest()
@@ -105,7 +119,7 @@ func (r Registry) push(ctx context.Context, repo string, entries []mutate.IndexA
 	if err != nil {
 		return "", err
 	}
-	if err := remote.WriteIndex(pinned, idx, r.remoteOpts(ctx)...); err != nil {
+	if err := remote.Put(pinned, idx, r.remoteOpts(ctx)...); err != nil {
 		return "", fmt.Errorf("pushing %s: %w", pinned, err)
 	}
 	return digest.Digest(d.String()), nil
@@ -126,6 +140,11 @@ func (r Registry) image(ctx context.Context, repo string, d digest.Digest) (v1.I
 	desc, err := remote.Get(pinned, r.remoteOpts(ctx)...)
 	if err != nil {
 		return nil, "", fmt.Errorf("reading %s: %w", pinned, err)
+	}
+	// Descriptor.Image would pick an image out of an index: an entry
+	// must be the manifest it names.
+	if !desc.MediaType.IsImage() {
+		return nil, "", fmt.Errorf("%s is a %s, not an image manifest", pinned, desc.MediaType)
 	}
 	img, err := desc.Image()
 	if err != nil {

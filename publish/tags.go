@@ -56,7 +56,7 @@ const rollbackTimeout = 2 * time.Minute
 // (defaultTagLimit), so a release of hundreds of tags costs a few dozen
 // round trips, not hundreds.
 func (r Registry) MoveTags(ctx context.Context, jobs []Tagging) ([]string, error) {
-	s, err := r.tagSession(ctx)
+	s, err := r.tagSession()
 	if err != nil {
 		return nil, err
 	}

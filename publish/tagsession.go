@@ -60,21 +60,18 @@ func (r Registry) inFlight(ctx context.Context) (moves context.Context, stop fun
 	}
 }
 
-// tagSession is the registry connections of one MoveTags: a puller and a
-// pusher that authenticate once per repository (go-containerregistry's
-// remote.Tag and remote.Get ping and authenticate anew on every call).
+// tagSession is the registry connections of one MoveTags (r's shared
+// ones when r is Shared): a puller and a pusher that authenticate once per
+// repository (go-containerregistry's remote.Tag and remote.Get ping and
+// authenticate anew on every call).
 type tagSession struct {
 	limit int
 	pull  *remote.Puller
 	push  *remote.Pusher
 }
 
-func (r Registry) tagSession(ctx context.Context) (*tagSession, error) {
-	pull, err := remote.NewPuller(r.remoteOpts(ctx)...)
-	if err != nil {
-		return nil, err
-	}
-	push, err := remote.NewPusher(r.remoteOpts(ctx)...)
+func (r Registry) tagSession() (*tagSession, error) {
+	pull, push, err := r.clients()
 	if err != nil {
 		return nil, err
 	}

@@ -150,7 +150,7 @@ config (~/.docker/config.json, $DOCKER_CONFIG, credential helpers).`)
 		o.run.Record = recorder(*f.metadata, &o.inputs)
 		o.solve.Auth = c.dockerAuth()
 		o.solve.SpecFile, o.solve.StepAt = s.File, s.StepAt
-		reg := publish.Registry{Insecure: insecure, Keychain: dockerauth.Keychain(o.solve.Auth)}
+		reg := publish.Registry{Insecure: insecure, Keychain: dockerauth.Keychain(o.solve.Auth)}.Shared()
 		if o.run.Sign, err = c.signer(*f.sign, reg); err != nil {
 			return err
 		}

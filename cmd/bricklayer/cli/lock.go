@@ -88,7 +88,7 @@ Credentials come from the Docker config, as for build.`)
 				delete(pins, r)
 			}
 		}
-		reg := publish.Registry{Insecure: hosts, Keychain: dockerauth.Keychain(c.dockerAuth())}
+		reg := publish.Registry{Insecure: hosts, Keychain: dockerauth.Keychain(c.dockerAuth())}.Shared()
 		bases := &publish.Bases{Registry: reg, Pins: pins, CheckPlatform: true}
 		if err := plan.Bases(ctx, s, bases); err != nil {
 			return err

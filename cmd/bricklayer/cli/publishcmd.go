@@ -97,7 +97,7 @@ The first argument is the spec when it is a directory or a .cue file.`)
 		if s.Build.Source == "" {
 			s.DefaultSource(buildinfo.Origin(ctx, s.Dir))
 		}
-		reg := publish.Registry{Insecure: hosts, Keychain: dockerauth.Keychain(c.dockerAuth())}
+		reg := publish.Registry{Insecure: hosts, Keychain: dockerauth.Keychain(c.dockerAuth())}.Shared()
 		var bases sourceresolver.ImageMetaResolver = &publish.Bases{Registry: reg, Pins: inputs.Bases, Strict: true}
 		lr, lf, err := lockResolver(s)
 		if err != nil {

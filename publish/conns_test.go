@@ -1,0 +1,99 @@
+package publish_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/bricklayer-build/bricklayer/publish"
+)
+
+// pubTestCounter counts the requests a Registry sends, by method and
+// kind of path ("ping", "manifest", "blob").
+type pubTestCounter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *pubTestCounter) transport() http.RoundTripper {
+	return pubTestRT(func(r *http.Request) (*http.Response, error) {
+		kind := "other"
+		switch p := r.URL.Path; {
+		case p == "/v2/":
+			kind = "ping"
+		case strings.Contains(p, "/manifests/"):
+			kind = "manifest"
+		case strings.Contains(p, "/blobs/"):
+			kind = "blob"
+		}
+		c.mu.Lock()
+		c.n[r.Method+" "+kind]++
+		c.mu.Unlock()
+		return http.DefaultTransport.RoundTrip(r)
+	})
+}
+
+func (c *pubTestCounter) take() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.n
+	c.n = map[string]int{}
+	return n
+}
+
+// A shared Registry pings a registry when it first reaches it, not again
+// however many indexes and tags it pushes, and pushes an index without
+// asking again for each entry it has just read.
+func TestSharedRegistryConnectsOnce(t *testing.T) {
+	repo, base := pubTestRegistry(t)
+	var ms []publish.Manifest
+	for _, p := range []string{"linux/amd64", "linux/arm64", "linux/arm/v7"} {
+		ms = append(ms, publish.Manifest{Platform: pubTestPlatform(t, p), Digest: pubTestPushImage(t, repo, pubTestImage(t))})
+	}
+	ctx := context.Background()
+	// run pushes 4 indexes and moves a tag to each, and counts the pings
+	// after the first push.
+	run := func(shared bool) int {
+		c := &pubTestCounter{n: map[string]int{}}
+		reg := base
+		reg.Transport = c.transport()
+		if shared {
+			reg = reg.Shared()
+		}
+		var indexes []publish.Tagging
+		later := 0
+		for i := range 4 {
+			d, err := reg.PushIndex(ctx, repo, ms[:1+i%3], map[string]string{"n": string(rune('a' + i))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := c.take()
+			if n["HEAD manifest"] != 0 {
+				t.Errorf("PushIndex asked %d times whether a manifest is there", n["HEAD manifest"])
+			}
+			if n["PUT manifest"] != 1 {
+				t.Errorf("PushIndex sent %d manifests, want the index alone", n["PUT manifest"])
+			}
+			if i > 0 {
+				later += n["GET ping"]
+			}
+			indexes = append(indexes, publish.Tagging{Image: "app", Repository: repo, Index: d, Tags: []string{"t" + string(rune('a'+i))}})
+		}
+		for _, job := range indexes {
+			if _, err := reg.MoveTags(ctx, []publish.Tagging{job}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return later + c.take()["GET ping"]
+	}
+	if n := run(true); n != 0 {
+		t.Errorf("a shared registry pinged %d times after its first push, want none", n)
+	}
+	// The same work, connecting anew per request, pings again and again:
+	// the count measures what it claims to.
+	if n := run(false); n == 0 {
+		t.Error("a registry that is not shared pinged no more after its first push")
+	}
+}
