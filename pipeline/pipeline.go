@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -190,7 +191,8 @@ func Run(ctx context.Context, p *plan.Plan, sv solve.Interface, pub Publisher, o
 		}
 		defer os.RemoveAll(layouts)
 	}
-	if err := solveAll(ctx, sv, pub, opts, p, targets, layouts); err != nil {
+	indexes, err := solveAll(ctx, sv, pub, opts, p, targets, layouts)
+	if err != nil {
 		return nil, err
 	}
 
@@ -215,13 +217,7 @@ func Run(ctx context.Context, p *plan.Plan, sv solve.Interface, pub Publisher, o
 		subset := im.Subset()
 		res.Partial, res.Pushed = opts.Push && subset, opts.Push
 		if opts.Push && !subset {
-			if res.Digest, err = pub.PushIndex(ctx, im.Repository, manifests(res.Platforms), im.Annotations); err != nil {
-				return nil, fmt.Errorf("image %s: assembling the index: %w", im.Name, err)
-			}
-			if err := pushMirrors(ctx, pub, im, res.Digest, manifests(res.Platforms)); err != nil {
-				return nil, err
-			}
-			res.Mirrors = im.Repositories[1:]
+			res.Digest, res.Mirrors = indexes[im], im.Repositories[1:]
 		}
 		if opts.Output != nil {
 			res.Output = destFor(*opts.Output, im.Name, len(p.Images) > 1)
@@ -361,9 +357,13 @@ func pushMirrors(ctx context.Context, pub Publisher, im *plan.Image, index diges
 // solveAll solves every image at once, all of its targets in one call
 // (the solver shares sessions between the platforms a node builds); the
 // first failure cancels the others. With Push it reads back what each
-// platform pushed.
-func solveAll(ctx context.Context, sv solve.Interface, pub Publisher, opts Options, p *plan.Plan, targets []*target, layouts string) error {
+// platform pushed and, as soon as a whole image is built, pushes its index
+// by digest (to each of its repositories), so that the indexes of images
+// built early do not wait for the last one; it returns them by image.
+func solveAll(ctx context.Context, sv solve.Interface, pub Publisher, opts Options, p *plan.Plan, targets []*target, layouts string) (map[*plan.Image]digest.Digest, error) {
 	eg, ectx := errgroup.WithContext(ctx)
+	var mu sync.Mutex
+	indexes := map[*plan.Image]digest.Digest{}
 	for _, im := range p.Images {
 		var mine []*target
 		var reqs []solve.Request
@@ -373,7 +373,7 @@ func solveAll(ctx context.Context, sv solve.Interface, pub Publisher, opts Optio
 			}
 			req, err := request(t, pub, opts, layouts)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			mine, reqs = append(mine, t), append(reqs, req)
 		}
@@ -393,10 +393,44 @@ func solveAll(ctx context.Context, sv solve.Interface, pub Publisher, opts Optio
 			if !opts.Push {
 				return nil
 			}
-			return unfoldAll(ectx, pub, im, mine)
+			if err := unfoldAll(ectx, pub, im, mine); err != nil {
+				return err
+			}
+			// Only a real subset of the image's platforms is a matrix
+			// job's share; all of them, even named with --platform, is
+			// the image.
+			if im.Subset() {
+				return nil
+			}
+			d, err := pushIndexes(ectx, pub, im, mine)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			indexes[im] = d
+			return nil
 		})
 	}
-	return eg.Wait()
+	return indexes, eg.Wait()
+}
+
+// pushIndexes pushes by digest the index of an image's pushed targets (in
+// the plan's platform order) to its repository, then copies it to the
+// others, and returns its digest.
+func pushIndexes(ctx context.Context, pub Publisher, im *plan.Image, ts []*target) (digest.Digest, error) {
+	ms := make([]publish.Manifest, len(ts))
+	for i, t := range ts {
+		ms[i] = publish.Manifest{Platform: t.Platform, Digest: t.image, Attestation: t.attestation}
+	}
+	d, err := pub.PushIndex(ctx, im.Repository, ms, im.Annotations)
+	if err != nil {
+		return "", fmt.Errorf("image %s: assembling the index: %w", im.Name, err)
+	}
+	if err := pushMirrors(ctx, pub, im, d, ms); err != nil {
+		return "", err
+	}
+	return d, nil
 }
 
 // request is the solve request of one target.
