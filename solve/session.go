@@ -208,6 +208,7 @@ func (n *Nodes) solveOpt(reqs []Request, layout string) (client.SolveOpt, error)
 		// Each op asks for what it needs; allowing one platform's
 		// entitlement gives nothing to another's ops.
 		AllowedEntitlements: ents,
+		Internal:            !n.cfg.History,
 	}
 	provenanceAttrs(so.FrontendAttrs, n.cfg.Provenance)
 	for _, r := range reqs {

@@ -116,6 +116,13 @@ type Config struct {
 	// SBOM has the generator scan each platform's image and attaches its
 	// SPDX document the same way (so, like provenance, not with Load).
 	SBOM buildopt.SBOM
+	// History records each session in BuildKit's build history (buildx
+	// history, buildctl debug histories, Docker Desktop's Builds view).
+	// Off, sessions are what BuildKit calls internal builds: finalizing a
+	// record (its logs, trace and provenance) took the daemon a third of
+	// a warm push of 20 images, and bricklayer's own record is the
+	// metadata file.
+	History bool
 }
 
 // Nodes solves on the nodes of a builder; one daemon is a builder of one.
