@@ -13,9 +13,10 @@
 # runs in the same rounds for a before/after. Binaries are built as
 # releases are; buildx is the version tools/buildx/go.mod pins, a plugin of
 # the docker CLI with a remote builder on the loopback buildkitd. Both
-# push with their default provenance (mode=min). The commands of one case
-# take turns (hack/benchcmp), BENCH_RUNS rounds (default 7; BENCH_NEW_RUNS
-# for new steps, default 5). BENCH_SIZES (default "1 20 100") and
+# push with their default provenance (mode=min) and history (bake has
+# BuildKit record each build; bricklayer, without --history, does not).
+# The commands of one case take turns (hack/benchcmp), BENCH_RUNS rounds
+# (default 7; BENCH_NEW_RUNS for new steps, default 5). BENCH_SIZES (default "1 20 100") and
 # BENCH_NEW_SIZES (default "1 20") pick the cases. Prints the tables and
 # ratios, then OVER for each budget not met (exit 0 all the same).
 set -euo pipefail
@@ -35,6 +36,11 @@ command -v docker >/dev/null || { echo "bench-build-scale: needs the docker CLI 
 # shellcheck source=SCRIPTDIR/lib.sh
 source hack/lib.sh
 bench_tools "$out"
+# bake records every build in the daemon's build history, and BuildKit
+# reads every record on each new one (it keeps 48 hours of them, however
+# many): a daemon with thousands slows down the runs after bake's, ours
+# included. bricklayer records none unless --history asks.
+echo "build-history records on the daemon: $(buildctl debug histories --format '{{.Record.Ref}}' 2>/dev/null | wc -l)"
 old=""
 if [ -n "${1:-}" ]; then old="$(realpath "$1")"; fi
 
