@@ -22,6 +22,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(bash hack/services.sh env)"
+# BENCH_BUILDKIT_HOST: another daemon than hack/services.sh's (a fresh
+# one, without its history; see below).
+BUILDKIT_HOST="${BENCH_BUILDKIT_HOST:-$BUILDKIT_HOST}"
 REGISTRY="$BRICKLAYER_REGISTRY"
 BIN="${BENCH_OUT:-$PWD/.bin}"
 out="$BIN/bench"
