@@ -12,6 +12,7 @@ import (
 // beside what Registry pushes (signatures).
 func (r Registry) NameOptions(repo string) []name.Option { return r.nameOpts(repo) }
 
-// RemoteOptions are the options of go-containerregistry's requests:
-// credentials from Keychain, Transport, ctx.
+// RemoteOptions are the options of go-containerregistry's requests
+// under ctx: through r's connections (one set for every request when r is
+// Shared), with credentials from Keychain and over Transport.
 func (r Registry) RemoteOptions(ctx context.Context) []remote.Option { return r.remoteOpts(ctx) }
