@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -67,8 +68,4 @@ func TestIndexPushedWhenImageBuilt(t *testing.T) {
 	}
 }
 
-type heldError struct{}
-
-func (heldError) Error() string { return "image a's index was never pushed while b was being built" }
-
-var errHeld error = heldError{}
+var errHeld = errors.New("image a's index was never pushed while b was being built")
