@@ -74,7 +74,9 @@ need_bin() {
 
 # bench_tools OUT builds the benchmarks' binaries into OUT as releases
 # are built: buildx at tools/buildx's pin (again only when its go.sum
-# changed; cold, a few minutes), bricklayer from this checkout, and
+# changed; cold, a few minutes), bricklayer from this checkout, its
+# benchmark floor (bricklayer-floor: -tags benchfloor, which stops a push
+# once BuildKit has pushed the platforms; see pipeline/floor_bench.go), and
 # benchcmp.
 bench_tools() {
   local out="$1" build=(-trimpath -ldflags "-s -w") stamp
@@ -86,5 +88,6 @@ bench_tools() {
     echo "$stamp" >"$out/.buildx.stamp"
   fi
   (cd "$REPO" && go build "${build[@]}" -o "$out/bricklayer" ./cmd/bricklayer &&
+    go build "${build[@]}" -tags benchfloor -o "$out/bricklayer-floor" ./cmd/bricklayer &&
     go build -o "$out/benchcmp" ./hack/benchcmp)
 }

@@ -27,6 +27,8 @@ fi
 
 echo "==> go vet"
 go vet ./...
+# The benchmarks' floor build (hack/lib.sh bench_tools).
+go vet -tags benchfloor ./pipeline
 
 echo "==> tools module"
 # What bricklayer shares with buildkitd is compiled once only when
@@ -40,6 +42,8 @@ echo "==> go test"
 # CI=true makes the end-to-end tests fail instead of skipping when the
 # daemon or registry is missing.
 CI="${CI:-true}" go test -count=1 ./...
+# The floor build skips what it says it skips.
+go test -count=1 -tags benchfloor -run '^TestSolveOnlyFloor$' ./pipeline
 
 echo "==> fuzz"
 # A short run of the oracle beyond its seeds: whatever bricklayer's

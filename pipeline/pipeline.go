@@ -244,7 +244,7 @@ func Run(ctx context.Context, p *plan.Plan, sv solve.Interface, pub Publisher, o
 		res.Seconds = time.Since(start).Round(time.Millisecond).Seconds()
 		results = append(results, res)
 	}
-	if !opts.Push {
+	if !opts.Push || solveOnly {
 		return results, nil
 	}
 	var whole []*ImageResult
@@ -390,7 +390,7 @@ func solveAll(ctx context.Context, sv solve.Interface, pub Publisher, opts Optio
 			for i, t := range mine {
 				t.res = res[i]
 			}
-			if !opts.Push {
+			if !opts.Push || solveOnly {
 				return nil
 			}
 			if err := unfoldAll(ectx, pub, im, mine); err != nil {

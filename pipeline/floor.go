@@ -1,0 +1,6 @@
+//go:build !benchfloor
+
+package pipeline
+
+// solveOnly is false but in the benchmark floor (see floor_bench.go).
+const solveOnly = false
