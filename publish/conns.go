@@ -2,9 +2,13 @@ package publish
 
 import (
 	"context"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // conns are the registry connections every request of one Registry
@@ -16,6 +20,34 @@ type conns struct {
 	pull *remote.Puller
 	push *remote.Pusher
 	err  error
+
+	// put are the indexes pushed through these connections, by
+	// name.Digest.Name(): MoveTags moves tags to them without reading
+	// back what it has just sent.
+	mu  sync.Mutex
+	put map[string]*remote.Descriptor
+}
+
+// remember records the index raw, of digest d and media type mt, put at
+// n.
+func (c *conns) remember(n name.Digest, d v1.Hash, mt types.MediaType, raw []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.put == nil {
+		c.put = map[string]*remote.Descriptor{}
+	}
+	c.put[n.Name()] = &remote.Descriptor{
+		Descriptor: v1.Descriptor{MediaType: mt, Size: int64(len(raw)), Digest: d},
+		Manifest:   raw,
+	}
+}
+
+// pushed is the index put at n through these connections, if any.
+func (c *conns) pushed(n name.Digest) (*remote.Descriptor, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, ok := c.put[n.Name()]
+	return d, ok
 }
 
 // Shared returns r with one set of connections for all its requests (and

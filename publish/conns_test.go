@@ -97,3 +97,39 @@ func TestSharedRegistryConnectsOnce(t *testing.T) {
 		t.Error("a registry that is not shared pinged no more after its first push")
 	}
 }
+
+// A shared Registry moves tags to an index it has just pushed without
+// reading the index back: the registry answered its PUT, and each tag's
+// PUT sends the same bytes.
+func TestSharedRegistryKnowsItsIndexes(t *testing.T) {
+	repo, base := pubTestRegistry(t)
+	ms := []publish.Manifest{{Platform: pubTestPlatform(t, "linux/amd64"), Digest: pubTestPushImage(t, repo, pubTestImage(t))}}
+	ctx := context.Background()
+	// gets pushes an index, moves a new tag to it and counts the
+	// manifest reads of the move.
+	gets := func(shared bool, tag string) int {
+		c := &pubTestCounter{n: map[string]int{}}
+		reg := base
+		reg.Transport = c.transport()
+		if shared {
+			reg = reg.Shared()
+		}
+		d, err := reg.PushIndex(ctx, repo, ms, map[string]string{"tag": tag})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.take()
+		moved, err := reg.MoveTags(ctx, []publish.Tagging{{Image: "app", Repository: repo, Index: d, Tags: []string{tag}}})
+		if err != nil || len(moved) != 1 {
+			t.Fatalf("MoveTags: %v, %v", moved, err)
+		}
+		return c.take()["GET manifest"]
+	}
+	if n := gets(true, "shared"); n != 0 {
+		t.Errorf("a shared registry read %d manifests to move a new tag to the index it pushed, want none", n)
+	}
+	// Not shared, the move reads the index: the count sees that read.
+	if n := gets(false, "unshared"); n != 1 {
+		t.Errorf("a registry that is not shared read %d manifests, want the index once", n)
+	}
+}

@@ -122,6 +122,18 @@ func (r Registry) push(ctx context.Context, repo string, entries []mutate.IndexA
 	if err := remote.Put(pinned, idx, r.remoteOpts(ctx)...); err != nil {
 		return "", fmt.Errorf("pushing %s: %w", pinned, err)
 	}
+	if r.conns != nil {
+		// The bytes just put, for MoveTags: the index is its own digest.
+		raw, err := idx.RawManifest()
+		if err != nil {
+			return "", err
+		}
+		mt, err := idx.MediaType()
+		if err != nil {
+			return "", err
+		}
+		r.conns.remember(pinned, d, mt, raw)
+	}
 	return digest.Digest(d.String()), nil
 }
 

@@ -44,8 +44,9 @@ func (m *move) there() bool { return m.before != nil && m.before.Digest == m.to.
 const rollbackTimeout = 2 * time.Minute
 
 // MoveTags moves every tag of every index to it. It first checks that
-// every index is in its registry and records where each tag points, so a
-// missing index moves no tag; a failure (or ctx ending) while moving puts
+// every index is in its registry (read there, unless r, Shared, pushed it
+// in this run: the registry answered that PUT) and records where each tag
+// points, so a missing index moves no tag; a failure (or ctx ending) while moving puts
 // every moved tag back, and deletes those that did not exist, before it
 // returns a *TagMoveError. Once every tag is moved it reads them all back:
 // tags another release moved meanwhile are a *TagRaceError. It returns the
@@ -151,7 +152,7 @@ func (s *tagSession) prepare(ctx context.Context, r Registry, jobs []Tagging) (m
 	errs := make([]error, len(jobs))
 	var failed atomic.Bool
 	s.each(seq(len(jobs)), func(j int) string { return pushed[j].RegistryStr() }, failed.Load, func(j int) {
-		d, err := s.pull.Get(ctx, pushed[j])
+		d, err := r.pushedIndex(ctx, s, pushed[j])
 		switch {
 		case err != nil:
 			err = fmt.Errorf("image %s: checking the pushed index %s: %w", jobs[j].Image, pushed[j], err)
@@ -189,6 +190,17 @@ func (s *tagSession) prepare(ctx context.Context, r Registry, jobs []Tagging) (m
 		return nil, err
 	}
 	return ms, s.readBefore(ctx, jobs, ms)
+}
+
+// pushedIndex is the index at n: the one r pushed there in this run (r
+// Shared), else read from the registry.
+func (r Registry) pushedIndex(ctx context.Context, s *tagSession, n name.Digest) (*remote.Descriptor, error) {
+	if r.conns != nil {
+		if d, ok := r.conns.pushed(n); ok {
+			return d, nil
+		}
+	}
+	return s.pull.Get(ctx, n)
 }
 
 // readBefore reads the manifest each tag pointed at before, to put it
