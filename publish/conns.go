@@ -52,8 +52,14 @@ func (c *conns) pushed(n name.Digest) (*remote.Descriptor, bool) {
 
 // Shared returns r with one set of connections for all its requests (and
 // those of RemoteOptions), made with its Keychain and Transport as they
-// are now. A Registry made without it connects anew per request.
+// are now, each registry pinged once (pingCache). A Registry made without
+// it connects anew per request.
 func (r Registry) Shared() Registry {
+	next := r.Transport
+	if next == nil {
+		next = remote.DefaultTransport
+	}
+	r.Transport = newPingCache(next)
 	c := &conns{}
 	c.pull, c.push, c.err = r.open()
 	r.conns = c
