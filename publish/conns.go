@@ -26,6 +26,36 @@ type conns struct {
 	// back what it has just sent.
 	mu  sync.Mutex
 	put map[string]*remote.Descriptor
+	// images are the image manifests read from, or copied to, a
+	// repository through these connections, by name.Digest.Name():
+	// PushIndex makes a mirror's index of what Copy has just written
+	// there without reading each manifest back (on Docker Hub, each read
+	// of a manifest counts as a pull).
+	images map[string]knownImage
+}
+
+// knownImage is an image manifest known to be in a repository.
+type knownImage struct {
+	img v1.Image
+	mt  types.MediaType
+}
+
+// rememberImage records that img, of media type mt, is at n.
+func (c *conns) rememberImage(n name.Digest, img v1.Image, mt types.MediaType) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.images == nil {
+		c.images = map[string]knownImage{}
+	}
+	c.images[n.Name()] = knownImage{img, mt}
+}
+
+// image is the image manifest known to be at n, if any.
+func (c *conns) image(n name.Digest) (v1.Image, types.MediaType, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k, ok := c.images[n.Name()]
+	return k.img, k.mt, ok
 }
 
 // remember records the index raw, of digest d and media type mt, put at

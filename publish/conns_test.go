@@ -133,3 +133,46 @@ func TestSharedRegistryKnowsItsIndexes(t *testing.T) {
 		t.Errorf("a registry that is not shared read %d manifests, want the index once", n)
 	}
 }
+
+// A shared Registry makes a mirror's index of the manifests it has just
+// copied there without reading them back, and it is the same index.
+func TestSharedRegistryIndexesItsCopies(t *testing.T) {
+	repo, base := pubTestRegistry(t)
+	var ms []publish.Manifest
+	for _, p := range []string{"linux/amd64", "linux/arm64"} {
+		ms = append(ms, publish.Manifest{Platform: pubTestPlatform(t, p), Digest: pubTestPushImage(t, repo, pubTestImage(t))})
+	}
+	ctx := context.Background()
+	// reads copies the manifests to a mirror and pushes both indexes; it
+	// counts the manifest reads of the mirror's.
+	reads := func(shared bool, mirror string) int {
+		c := &pubTestCounter{n: map[string]int{}}
+		reg := base
+		reg.Transport = c.transport()
+		if shared {
+			reg = reg.Shared()
+		}
+		d, err := reg.PushIndex(ctx, repo, ms, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := reg.Copy(ctx, repo, mirror, ms); err != nil {
+			t.Fatal(err)
+		}
+		c.take()
+		md, err := reg.PushIndex(ctx, mirror, ms, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if md != d {
+			t.Errorf("the mirror's index is %s, the repository's %s", md, d)
+		}
+		return c.take()["GET manifest"]
+	}
+	if n := reads(true, repo+"-shared"); n != 0 {
+		t.Errorf("a shared registry read %d manifests of the mirror it had just copied them to, want none", n)
+	}
+	if n := reads(false, repo+"-unshared"); n != len(ms) {
+		t.Errorf("a registry that is not shared read %d manifests of the mirror, want %d", n, len(ms))
+	}
+}

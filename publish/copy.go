@@ -11,7 +11,9 @@ import (
 // Copy copies each manifest (image and attestation) from the repository
 // from to the repository to, by digest, with its config and layers:
 // mounted from the source when both are on one registry, else uploaded.
-// What to already has is not sent again.
+// What to already has is not sent again. A Shared registry remembers what
+// it copied, so that the index of the copies is made without reading them
+// back.
 func (r Registry) Copy(ctx context.Context, from, to string, manifests []Manifest) error {
 	for _, m := range manifests {
 		for _, d := range []digest.Digest{m.Digest, m.Attestation} {
@@ -41,6 +43,16 @@ func (r Registry) copyImage(ctx context.Context, from, to string, d digest.Diges
 	}
 	if err := remote.Write(dst, img, r.remoteOpts(ctx)...); err != nil {
 		return fmt.Errorf("writing %s: %w", dst, err)
+	}
+	if r.conns != nil {
+		mt, err := img.MediaType()
+		if err != nil {
+			return err
+		}
+		if mt.IsImage() {
+			// The same manifest, now in to: PushIndex need not read it.
+			r.conns.rememberImage(dst, img, mt)
+		}
 	}
 	return nil
 }

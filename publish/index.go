@@ -149,6 +149,11 @@ func (r Registry) image(ctx context.Context, repo string, d digest.Digest) (v1.I
 	if err != nil {
 		return nil, "", err
 	}
+	if r.conns != nil {
+		if img, mt, ok := r.conns.image(pinned); ok {
+			return img, mt, nil
+		}
+	}
 	desc, err := remote.Get(pinned, r.remoteOpts(ctx)...)
 	if err != nil {
 		return nil, "", fmt.Errorf("reading %s: %w", pinned, err)
@@ -161,6 +166,9 @@ func (r Registry) image(ctx context.Context, repo string, d digest.Digest) (v1.I
 	img, err := desc.Image()
 	if err != nil {
 		return nil, "", fmt.Errorf("%s is not an image: %w", pinned, err)
+	}
+	if r.conns != nil {
+		r.conns.rememberImage(pinned, img, desc.MediaType)
 	}
 	return img, desc.MediaType, nil
 }
