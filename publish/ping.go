@@ -17,69 +17,50 @@ type pingCache struct {
 	next http.RoundTripper
 
 	mu   sync.Mutex
-	seen map[string]*ping // by scheme://host
+	seen map[string]ping // by scheme://host
 }
 
-// ping is one registry's answer, once the first ping has it.
+// ping is a registry's answer to a ping.
 type ping struct {
-	done   chan struct{}
-	ok     bool // an answer worth repeating
 	status int
 	header http.Header
 }
 
 func newPingCache(next http.RoundTripper) *pingCache {
-	return &pingCache{next: next, seen: map[string]*ping{}}
+	return &pingCache{next: next, seen: map[string]ping{}}
 }
 
+// RoundTrip answers a ping from the cache once one was answered. Pings
+// sent before that all go to the registry: waiting for the first instead
+// would queue every ping of an insecure registry behind the last failed
+// attempt over https, which go-containerregistry makes first.
 func (c *pingCache) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Method != http.MethodGet || req.URL.Path != "/v2/" || req.URL.RawQuery != "" {
 		return c.next.RoundTrip(req)
 	}
 	key := req.URL.Scheme + "://" + req.URL.Host
 	c.mu.Lock()
-	p, asked := c.seen[key]
-	if !asked {
-		p = &ping{done: make(chan struct{})}
-		c.seen[key] = p
-	}
+	p, ok := c.seen[key]
 	c.mu.Unlock()
-	if asked {
-		select {
-		case <-p.done:
-		case <-req.Context().Done():
-			return nil, req.Context().Err()
-		}
-		if p.ok {
-			return p.replay(req), nil
-		}
-		// The first ping got no answer to repeat: ask for ourselves.
-		return c.next.RoundTrip(req)
+	if ok {
+		return p.replay(req), nil
 	}
 	resp, err := c.next.RoundTrip(req)
-	c.record(key, p, req, resp, err)
-	return resp, err
-}
-
-// record keeps resp as the registry's answer when it is one: 200 (no
-// authentication) or 401 (a challenge), for the URL asked (not one
-// redirected to). Anything else (an error, a 5xx) is not, and the next
-// ping asks again.
-func (c *pingCache) record(key string, p *ping, req *http.Request, resp *http.Response, err error) {
+	// Only an answer that says how to authenticate, 200 (no need) or 401
+	// (a challenge), for the URL asked (not one redirected to) is kept;
+	// after anything else (an error, a 5xx) the next ping asks again.
 	if err == nil && (resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized) &&
 		(resp.Request == nil || resp.Request.URL.String() == req.URL.String()) {
-		p.ok, p.status, p.header = true, resp.StatusCode, resp.Header.Clone()
-	} else {
 		c.mu.Lock()
-		delete(c.seen, key)
+		c.seen[key] = ping{status: resp.StatusCode, header: resp.Header.Clone()}
 		c.mu.Unlock()
 	}
-	close(p.done)
+	return resp, err
 }
 
 // replay is the recorded answer, to req, without a body (a ping's body is
 // not read).
-func (p *ping) replay(req *http.Request) *http.Response {
+func (p ping) replay(req *http.Request) *http.Response {
 	return &http.Response{
 		Status:     fmt.Sprintf("%d %s", p.status, http.StatusText(p.status)),
 		StatusCode: p.status,
