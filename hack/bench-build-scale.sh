@@ -98,6 +98,12 @@ gen() {
   } >"$dir/docker-bake.hcl"
 }
 
+# Every run starts from a daemon without build records (removed before
+# it, not timed): bake's pile up otherwise, 100 a run at 100 images, and
+# BuildKit reads them all on each new one, which stalled whole rounds
+# (every command's) to 30-40 s. BENCH_KEEP_HISTORY=1 keeps them.
+before=(-before "$(command -v docker) buildx history rm --builder bench-build-scale --all")
+if [ -n "${BENCH_KEEP_HISTORY:-}" ]; then before=(); fi
 over=() floors=()
 case_() { # mode n runs
   local mode="$1" n="$2" r="$3" dir="$work/$2"
@@ -113,7 +119,7 @@ case_() { # mode n runs
     cmds+=("build-old=$work/run.sh $mode $old build $dir $bl")
     ratios+=(-ratio build-old/bake -ratio build/build-old)
   fi
-  (cd "$dir" && "$out/benchcmp" -runs "$r" -warmup 1 "${ratios[@]}" "${cmds[@]}") | tee "$work/$mode-$n.txt"
+  (cd "$dir" && "$out/benchcmp" -runs "$r" -warmup 1 "${before[@]}" "${ratios[@]}" "${cmds[@]}") | tee "$work/$mode-$n.txt"
   echo
 }
 ratio() { awk -v want="ratio $1 / $2:" 'index($0, want) == 1 {print $5}' "$3"; }

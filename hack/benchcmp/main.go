@@ -3,10 +3,12 @@
 // and the ratios asked for, for hack/bench-scale.sh. Taking turns spreads a burst
 // of load from elsewhere over every command instead of one.
 //
-//	benchcmp [-runs N] [-warmup N] [-ratio A/B]... NAME=COMMAND...
+//	benchcmp [-runs N] [-warmup N] [-before COMMAND] [-ratio A/B]... NAME=COMMAND...
 //
 // A COMMAND is split at spaces (no quoting) and runs without a shell,
-// its output discarded; one that fails stops the run. A ratio A/B is
+// its output discarded; one that fails stops the run. -before runs a
+// command, not timed, before each run of every command, so that each
+// starts from the same state (a daemon's build records removed, say). A ratio A/B is
 // the median of A over the median of B, followed by the median of the
 // rounds' own A/B ratios, the steadier figure on a busy machine, and the
 // ratio of the median CPU times (user + system), which load from
@@ -41,18 +43,19 @@ func (r *ratios) Set(s string) error { *r = append(*r, s); return nil }
 func main() {
 	runs := flag.Int("runs", 15, "measured rounds")
 	warmup := flag.Int("warmup", 2, "rounds run first and not measured")
+	before := flag.String("before", "", "a command run, not timed, before each run of every command")
 	var rs ratios
 	flag.Var(&rs, "ratio", "A/B: print the ratio of command A to command B (repeatable)")
 	flag.Parse()
-	if err := run(*runs, *warmup, rs, flag.Args()); err != nil {
+	if err := run(*runs, *warmup, strings.Fields(*before), rs, flag.Args()); err != nil {
 		fmt.Fprintln(os.Stderr, "benchcmp:", err)
 		os.Exit(1)
 	}
 }
 
-func run(runs, warmup int, rs ratios, specs []string) error {
+func run(runs, warmup int, before []string, rs ratios, specs []string) error {
 	if len(specs) == 0 || runs < 1 {
-		return errors.New("usage: benchcmp [-runs N] [-warmup N] [-ratio A/B]... NAME=COMMAND...")
+		return errors.New("usage: benchcmp [-runs N] [-warmup N] [-before COMMAND] [-ratio A/B]... NAME=COMMAND...")
 	}
 	var cmds []*command
 	byName := map[string]*command{}
@@ -79,6 +82,11 @@ func run(runs, warmup int, rs ratios, specs []string) error {
 			slices.Reverse(order)
 		}
 		for _, c := range order {
+			if len(before) > 0 {
+				if _, _, _, err := once(before); err != nil {
+					return fmt.Errorf("before %s: %w", c.name, err)
+				}
+			}
 			wall, cpu, rss, err := once(c.args)
 			if err != nil {
 				return fmt.Errorf("%s: %w", c.name, err)
