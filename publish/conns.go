@@ -21,17 +21,15 @@ type conns struct {
 	push *remote.Pusher
 	err  error
 
-	// put are the indexes pushed through these connections, by
-	// name.Digest.Name(): MoveTags moves tags to them without reading
-	// back what it has just sent.
-	mu  sync.Mutex
-	put map[string]*remote.Descriptor
+	// indexes are the indexes pushed through these connections: MoveTags
+	// moves tags to them without reading back what it has just sent.
+	indexes memo[*remote.Descriptor]
 	// images are the image manifests read from, or copied to, a
-	// repository through these connections, by name.Digest.Name():
-	// PushIndex makes a mirror's index of what Copy has just written
-	// there without reading each manifest back (on Docker Hub, each read
-	// of a manifest counts as a pull).
-	images map[string]knownImage
+	// repository through these connections: Copy copies what PushIndex
+	// has just read, and PushIndex makes a mirror's index of what Copy
+	// has just written there, without reading each manifest again (on
+	// Docker Hub, each read of a manifest counts as a pull).
+	images memo[knownImage]
 }
 
 // knownImage is an image manifest known to be in a repository.
@@ -40,44 +38,27 @@ type knownImage struct {
 	mt  types.MediaType
 }
 
-// rememberImage records that img, of media type mt, is at n.
-func (c *conns) rememberImage(n name.Digest, img v1.Image, mt types.MediaType) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.images == nil {
-		c.images = map[string]knownImage{}
-	}
-	c.images[n.Name()] = knownImage{img, mt}
+// memo is what a run knows to be in the registry, by name.Digest.Name()
+// (a repository and a digest).
+type memo[T any] struct {
+	mu sync.Mutex
+	m  map[string]T
 }
 
-// image is the image manifest known to be at n, if any.
-func (c *conns) image(n name.Digest) (v1.Image, types.MediaType, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	k, ok := c.images[n.Name()]
-	return k.img, k.mt, ok
+func (m *memo[T]) put(n name.Digest, v T) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil {
+		m.m = map[string]T{}
+	}
+	m.m[n.Name()] = v
 }
 
-// remember records the index raw, of digest d and media type mt, put at
-// n.
-func (c *conns) remember(n name.Digest, d v1.Hash, mt types.MediaType, raw []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.put == nil {
-		c.put = map[string]*remote.Descriptor{}
-	}
-	c.put[n.Name()] = &remote.Descriptor{
-		Descriptor: v1.Descriptor{MediaType: mt, Size: int64(len(raw)), Digest: d},
-		Manifest:   raw,
-	}
-}
-
-// pushed is the index put at n through these connections, if any.
-func (c *conns) pushed(n name.Digest) (*remote.Descriptor, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	d, ok := c.put[n.Name()]
-	return d, ok
+func (m *memo[T]) get(n name.Digest) (T, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, ok := m.m[n.Name()]
+	return v, ok
 }
 
 // Shared returns r with one set of connections for all its requests (and

@@ -35,6 +35,16 @@ func (c *pubTestCounter) transport() http.RoundTripper {
 	})
 }
 
+// pubTestCounted is base with its requests counted, Shared or not.
+func pubTestCounted(base publish.Registry, shared bool) (publish.Registry, *pubTestCounter) {
+	c := &pubTestCounter{n: map[string]int{}}
+	base.Transport = c.transport()
+	if shared {
+		base = base.Shared()
+	}
+	return base, c
+}
+
 func (c *pubTestCounter) take() map[string]int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -56,12 +66,7 @@ func TestSharedRegistryConnectsOnce(t *testing.T) {
 	// run pushes 4 indexes and moves a tag to each, and counts the pings
 	// after the first push.
 	run := func(shared bool) int {
-		c := &pubTestCounter{n: map[string]int{}}
-		reg := base
-		reg.Transport = c.transport()
-		if shared {
-			reg = reg.Shared()
-		}
+		reg, c := pubTestCounted(base, shared)
 		var indexes []publish.Tagging
 		later := 0
 		for i := range 4 {
@@ -108,12 +113,7 @@ func TestSharedRegistryKnowsItsIndexes(t *testing.T) {
 	// gets pushes an index, moves a new tag to it and counts the
 	// manifest reads of the move.
 	gets := func(shared bool, tag string) int {
-		c := &pubTestCounter{n: map[string]int{}}
-		reg := base
-		reg.Transport = c.transport()
-		if shared {
-			reg = reg.Shared()
-		}
+		reg, c := pubTestCounted(base, shared)
 		d, err := reg.PushIndex(ctx, repo, ms, map[string]string{"tag": tag})
 		if err != nil {
 			t.Fatal(err)
@@ -146,16 +146,12 @@ func TestSharedRegistryIndexesItsCopies(t *testing.T) {
 	// reads copies the manifests to a mirror and pushes both indexes; it
 	// counts the manifest reads of the mirror's.
 	reads := func(shared bool, mirror string) int {
-		c := &pubTestCounter{n: map[string]int{}}
-		reg := base
-		reg.Transport = c.transport()
-		if shared {
-			reg = reg.Shared()
-		}
+		reg, c := pubTestCounted(base, shared)
 		d, err := reg.PushIndex(ctx, repo, ms, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
+		c.take()
 		if err := reg.Copy(ctx, repo, mirror, ms); err != nil {
 			t.Fatal(err)
 		}

@@ -51,7 +51,7 @@ func (r Registry) copyImage(ctx context.Context, from, to string, d digest.Diges
 		}
 		if mt.IsImage() {
 			// The same manifest, now in to: PushIndex need not read it.
-			r.conns.rememberImage(dst, img, mt)
+			r.conns.images.put(dst, knownImage{img, mt})
 		}
 	}
 	return nil

@@ -132,7 +132,10 @@ func (r Registry) push(ctx context.Context, repo string, entries []mutate.IndexA
 		if err != nil {
 			return "", err
 		}
-		r.conns.remember(pinned, d, mt, raw)
+		r.conns.indexes.put(pinned, &remote.Descriptor{
+			Descriptor: v1.Descriptor{MediaType: mt, Size: int64(len(raw)), Digest: d},
+			Manifest:   raw,
+		})
 	}
 	return digest.Digest(d.String()), nil
 }
@@ -150,8 +153,8 @@ func (r Registry) image(ctx context.Context, repo string, d digest.Digest) (v1.I
 		return nil, "", err
 	}
 	if r.conns != nil {
-		if img, mt, ok := r.conns.image(pinned); ok {
-			return img, mt, nil
+		if k, ok := r.conns.images.get(pinned); ok {
+			return k.img, k.mt, nil
 		}
 	}
 	desc, err := remote.Get(pinned, r.remoteOpts(ctx)...)
@@ -168,7 +171,7 @@ func (r Registry) image(ctx context.Context, repo string, d digest.Digest) (v1.I
 		return nil, "", fmt.Errorf("%s is not an image: %w", pinned, err)
 	}
 	if r.conns != nil {
-		r.conns.rememberImage(pinned, img, desc.MediaType)
+		r.conns.images.put(pinned, knownImage{img, desc.MediaType})
 	}
 	return img, desc.MediaType, nil
 }

@@ -46,9 +46,9 @@ const rollbackTimeout = 2 * time.Minute
 // MoveTags moves every tag of every index to it. It first checks that
 // every index is in its registry (read there, unless r, Shared, pushed it
 // in this run: the registry answered that PUT) and records where each tag
-// points, so a missing index moves no tag; a failure (or ctx ending) while moving puts
-// every moved tag back, and deletes those that did not exist, before it
-// returns a *TagMoveError. Once every tag is moved it reads them all back:
+// points, so a missing index moves no tag; a failure (or ctx ending)
+// while moving puts every moved tag back, and deletes those that did not
+// exist, before it returns a *TagMoveError. Once every tag is moved it reads them all back:
 // tags another release moved meanwhile are a *TagRaceError. It returns the
 // references moved (and read back where they were moved to), each as its
 // job's repository, ":" and the tag.
@@ -196,7 +196,7 @@ func (s *tagSession) prepare(ctx context.Context, r Registry, jobs []Tagging) (m
 // Shared), else read from the registry.
 func (r Registry) pushedIndex(ctx context.Context, s *tagSession, n name.Digest) (*remote.Descriptor, error) {
 	if r.conns != nil {
-		if d, ok := r.conns.pushed(n); ok {
+		if d, ok := r.conns.indexes.get(n); ok {
 			return d, nil
 		}
 	}
