@@ -134,8 +134,9 @@ func TestSharedRegistryKnowsItsIndexes(t *testing.T) {
 	}
 }
 
-// A shared Registry makes a mirror's index of the manifests it has just
-// copied there without reading them back, and it is the same index.
+// A shared Registry copies the manifests PushIndex has just read without
+// reading them again, and makes a mirror's index of its copies without
+// reading them back; it is the same index.
 func TestSharedRegistryIndexesItsCopies(t *testing.T) {
 	repo, base := pubTestRegistry(t)
 	var ms []publish.Manifest
@@ -155,7 +156,9 @@ func TestSharedRegistryIndexesItsCopies(t *testing.T) {
 		if err := reg.Copy(ctx, repo, mirror, ms); err != nil {
 			t.Fatal(err)
 		}
-		c.take()
+		if n := c.take()["GET manifest"]; shared && n != 0 {
+			t.Errorf("a shared registry read %d manifests to copy what PushIndex had just read, want none", n)
+		}
 		md, err := reg.PushIndex(ctx, mirror, ms, nil)
 		if err != nil {
 			t.Fatal(err)
